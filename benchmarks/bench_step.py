@@ -1,0 +1,85 @@
+"""Median milliseconds per Trainer.step() for the two reference configurations.
+
+    python benchmarks/bench_step.py            # prints a Markdown table
+
+C: char level, V=65, H=100, T=25, Adagrad, full BPTT.   Target ≤ 0.6 ms.
+W: word level, V=8000, H=100, T=20, SGD, full BPTT.     Target ≤ 8 ms.
+"bare" is one forward+backward without the per-time-step diagnostics, plus the same update, so
+the last column is what the diagnostics cost. Texts are generated here (seeded), so the
+vocabulary sizes are exact and nothing is downloaded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from rnnviz import TrainConfig, Trainer  # noqa: E402
+import rnnviz.trainer as trainer_module  # noqa: E402
+
+
+def char_text(vocab: int = 65, n: int = 20000, seed: int = 0) -> str:
+    """n characters drawn from exactly `vocab` distinct printable characters."""
+    alphabet = [chr(c) for c in range(33, 33 + vocab)]
+    rng = np.random.default_rng(seed)
+    return "".join(alphabet) + "".join(rng.choice(alphabet, size=n))
+
+
+def word_text(vocab: int = 8000, n: int = 40000, seed: int = 0) -> str:
+    """n words drawn (Zipf-like) from `vocab - 1` made-up words, so V = vocab with <unk>."""
+    words = [f"w{i}" for i in range(vocab - 1)]
+    rng = np.random.default_rng(seed)
+    p = 1.0 / np.arange(1, vocab)
+    p /= p.sum()
+    return " ".join(words) + " " + " ".join(rng.choice(words, size=n, p=p))
+
+
+def time_steps(trainer: Trainer, n: int) -> list[float]:
+    out = []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        trainer.step()
+        out.append((time.perf_counter() - t0) * 1e3)
+    return out
+
+
+def bench(name: str, text: str, cfg: TrainConfig, n: int, warmup: int) -> dict:
+    rows = {}
+    for diag in (True, False):
+        trainer_module.DIAGNOSTICS = diag
+        tr = Trainer(text, cfg)
+        time_steps(tr, warmup)
+        rows[diag] = statistics.median(time_steps(tr, n))
+    trainer_module.DIAGNOSTICS = True
+    return {"config": name, "V": tr.vocab_size, "H": cfg.hidden_size, "T": cfg.seq_len,
+            "optimizer": cfg.optimizer, "full_ms": rows[True], "bare_ms": rows[False]}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--steps", type=int, default=2000, help="timed steps per config (C; W uses a tenth)")
+    args = ap.parse_args()
+    results = [
+        bench("C", char_text(), TrainConfig(level="char", hidden_size=100, seq_len=25, optimizer="adagrad", lr=0.1),
+              args.steps, 200),
+        bench("W", word_text(), TrainConfig(level="word", hidden_size=100, seq_len=20, optimizer="sgd", lr=0.005,
+                                             clip="none", max_vocab=8000), max(20, args.steps // 10), 20),
+    ]
+    targets = {"C": 0.6, "W": 8.0}
+    print("| config | V | H | T | optimizer | median ms/step (all diagnostics) | target | bare ms/step | diagnostics overhead |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for r in results:
+        over = 100 * (r["full_ms"] / r["bare_ms"] - 1)
+        print(f"| {r['config']} | {r['V']} | {r['H']} | {r['T']} | {r['optimizer']} | {r['full_ms']:.3f} | "
+              f"≤ {targets[r['config']]} | {r['bare_ms']:.3f} | {over:+.0f}% |")
+
+
+if __name__ == "__main__":
+    main()

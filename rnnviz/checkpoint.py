@@ -1,0 +1,108 @@
+"""Save and load a trained model as ``.npz``, never with pickle, and validate what is loaded.
+
+A checkpoint holds the five parameters, the vocabulary, the config (as JSON), the step count
+and the training text, so a model can be taken home and trained on or sampled from later. The
+optimizer state and history are not saved: training resumes with a fresh optimizer.
+
+Loading trusts nothing: names, shapes, dtypes, finiteness, sizes and the vocabulary are all
+checked, and any failure is one ``ValueError`` saying what is wrong.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+
+import numpy as np
+
+from rnnviz.config import MAX_HIDDEN, TrainConfig
+from rnnviz.params import PARAM_NAMES, param_shapes
+
+FORMAT = "rnnviz-checkpoint-1"
+MAX_CHECKPOINT_BYTES = 200 * 2**20    # uncompressed, all members together
+MAX_TEXT_CHARS = 2_000_000            # the training text kept in a checkpoint
+MAX_ABS_WEIGHT = 1e8
+_KEYS = {"format", "config", "vocab", "text", "step", *PARAM_NAMES}
+
+
+def save_checkpoint(trainer) -> bytes:
+    """The trainer's model as .npz bytes (compressed)."""
+    buf = io.BytesIO()
+    arrays = {k: np.asarray(trainer.params[k], dtype=np.float64) for k in PARAM_NAMES}
+    np.savez_compressed(
+        buf,
+        format=np.array(FORMAT),
+        config=np.array(json.dumps(trainer.config.to_dict())),
+        vocab=np.array(trainer.tokenizer.vocab, dtype=str),
+        text=np.array(trainer.text[:MAX_TEXT_CHARS]),
+        step=np.array(trainer.step_count, dtype=np.int64),
+        **arrays,
+    )
+    return buf.getvalue()
+
+
+class CheckpointError(ValueError):
+    """A file that is not a valid rnnviz checkpoint."""
+
+
+def _fail(msg: str):
+    raise CheckpointError(f"not a valid rnnviz checkpoint: {msg}")
+
+
+def load_checkpoint(data: bytes) -> dict:
+    """Validate and load. Returns {"params", "config" (TrainConfig), "vocab", "text", "step"}."""
+    if not isinstance(data, (bytes, bytearray)) or len(data) == 0:
+        _fail("the file is empty")
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+        members = zf.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        _fail("it is not an .npz (zip) file, or it is truncated")
+    # Check sizes from the zip directory before decompressing anything (no zip bombs).
+    if sum(m.file_size for m in members) > MAX_CHECKPOINT_BYTES:
+        _fail(f"it would unpack to more than {MAX_CHECKPOINT_BYTES // 2**20} MB")
+    names = {m.filename[:-4] if m.filename.endswith(".npy") else m.filename for m in members}
+    if names != _KEYS:
+        missing, extra = sorted(_KEYS - names), sorted(names - _KEYS)
+        _fail("; ".join(filter(None, [missing and f"missing {', '.join(missing)}",
+                                      extra and f"unexpected {', '.join(extra)}"])))
+    try:
+        with np.load(io.BytesIO(data), allow_pickle=False) as npz:
+            arrays = {k: npz[k] for k in _KEYS}
+    except ValueError as e:  # object arrays need pickle, which we refuse
+        _fail(f"it contains data that would need pickle to load ({e})")
+    except Exception as e:  # corrupt member, bad header, CRC error …
+        _fail(f"it could not be read ({type(e).__name__})")
+    if arrays["format"].shape != () or str(arrays["format"]) != FORMAT:
+        _fail(f"format tag is not {FORMAT}")
+    try:
+        config = TrainConfig.from_dict(json.loads(str(arrays["config"])))
+    except (ValueError, TypeError) as e:
+        _fail(f"bad settings: {e}")
+    vocab = arrays["vocab"]
+    if vocab.ndim != 1 or vocab.dtype.kind != "U" or len(vocab) < 2 or len(set(vocab.tolist())) != len(vocab):
+        _fail("the vocabulary must be a list of at least 2 distinct strings")
+    text = arrays["text"]
+    if text.shape != () or text.dtype.kind != "U":
+        _fail("the training text must be one string")
+    step = arrays["step"]
+    if step.shape != () or step.dtype.kind not in "iu" or int(step) < 0:
+        _fail("the step count must be a whole number ≥ 0")
+    H = arrays["W"].shape[0] if arrays["W"].ndim == 2 else -1
+    if not 1 <= H <= MAX_HIDDEN or H != config.hidden_size:
+        _fail(f"hidden size {H} does not match the settings ({config.hidden_size}) or is out of range")
+    shapes = param_shapes(len(vocab), H)
+    params = {}
+    for k in PARAM_NAMES:
+        a = arrays[k]
+        if a.dtype != np.float64:
+            _fail(f"{k} has dtype {a.dtype}, expected float64")
+        if a.shape != shapes[k]:
+            _fail(f"{k} has shape {a.shape}, expected {shapes[k]} for V={len(vocab)}, H={H}")
+        if not np.isfinite(a).all():
+            _fail(f"{k} contains NaN or infinity")
+        if a.size and np.abs(a).max() > MAX_ABS_WEIGHT:
+            _fail(f"{k} has weights beyond ±{MAX_ABS_WEIGHT:g}")
+        params[k] = np.array(a, dtype=np.float64)
+    return {"params": params, "config": config, "vocab": vocab.tolist(), "text": str(text), "step": int(step)}

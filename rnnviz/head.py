@@ -1,0 +1,69 @@
+"""The output head shared by every cell: logits, softmax, cross-entropy, and their gradients.
+
+    o_t = V h_t + c        p_t = softmax(o_t)        L_t = −log p_t[y_t]
+
+Vectorised over the whole window. Internally time is the row axis (T×V), so that the softmax's
+max, exp and sum run along contiguous memory; for a word model V is in the thousands and these
+passes, not Python, are what the head costs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+def softmax_columns(logits: np.ndarray) -> np.ndarray:
+    """Column-wise softmax, numerically stable (subtract each column's max before exp)."""
+    z = logits - logits.max(axis=0, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=0, keepdims=True)
+
+
+@dataclass
+class HeadResult:
+    """loss: Σ_t L_t in nats; losses: (T,) each L_t; p_target: (T,) p_t[y_t];
+    predicted: (T,) argmax p_t; dlogits: (T, V) row t is ∂L_t/∂o_t = p_t − onehot(y_t);
+    dh_out: (H, T) column t is Vᵀ ∂L_t/∂o_t. dV (V×H) and dc (V,) are written into ``out``."""
+
+    loss: float
+    losses: np.ndarray
+    p_target: np.ndarray
+    predicted: np.ndarray
+    dlogits: np.ndarray
+    dh_out: np.ndarray
+
+
+def head_forward_backward(params, hs: np.ndarray, targets, out: dict | None = None) -> HeadResult:
+    """Loss and gradients of the head for hidden states hs (H, T) and targets (T,).
+
+    out: {"V": (V, H), "c": (V,)} arrays to write dV and dc into (new arrays if None)."""
+    Vmat, c = params["V"], params["c"]
+    ys = np.asarray(targets, dtype=np.intp)
+    rows = np.arange(ys.shape[0])
+    z = hs.T @ Vmat.T                      # (T, V) logits without c
+    z += c
+    z -= z.max(axis=1, keepdims=True)      # stable: the largest logit of each row becomes 0
+    z_target = z[rows, ys]
+    np.exp(z, out=z)
+    Z = z.sum(axis=1)
+    z /= Z[:, None]
+    # log p_t[y_t] from the shifted logits: exact even when p_t[y_t] underflows to 0.
+    losses = np.log(Z) - z_target
+    p_target = z[rows, ys]
+    predicted = z.argmax(axis=1)
+    dlogits = z  # p_t becomes p_t − onehot(y_t) in place: no copy of a T×V array
+    dlogits[rows, ys] -= 1.0
+    if out is None:
+        out = {"V": np.empty_like(Vmat), "c": np.empty_like(c)}
+    np.matmul(dlogits.T, hs.T, out=out["V"])
+    np.sum(dlogits, axis=0, out=out["c"])
+    return HeadResult(
+        loss=float(losses.sum()),
+        losses=losses,
+        p_target=p_target,
+        predicted=predicted,
+        dlogits=dlogits,
+        dh_out=Vmat.T @ dlogits.T,
+    )

@@ -1,0 +1,97 @@
+"""Sampling text from a trained model: prime it, then draw one token at a time.
+
+The distribution at each step is p_t = softmax(o_t / τ) with temperature τ (τ → 0 is greedy,
+large τ approaches uniform), optionally restricted to the k most likely tokens (top-k).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from rnnviz.cells import get_cell
+from rnnviz.head import softmax_columns
+
+MAX_TEMPERATURE = 100.0
+
+
+@dataclass
+class SampleResult:
+    """ids: (n,) generated token ids; probs: (n,) the probability the model (at τ = 1) gave each
+    chosen token; top_ids, top_probs: (n, 5) its five most likely tokens at each step;
+    hs: (H, n) the hidden state after reading each generated token; h_last: (H,)."""
+
+    ids: np.ndarray
+    probs: np.ndarray
+    top_ids: np.ndarray
+    top_probs: np.ndarray
+    hs: np.ndarray
+    h_last: np.ndarray
+
+
+def hidden_states(params, ids, h0=None, cell: str = "rnn") -> np.ndarray:
+    """(H, n) the hidden state after reading each of the n token ids (zeros start if h0 is None)."""
+    H = params["W"].shape[0]
+    ids = np.asarray(ids, dtype=np.intp)
+    if ids.size == 0:
+        return np.zeros((H, 0))
+    h0 = np.zeros(H) if h0 is None else np.asarray(h0, dtype=np.float64)
+    return get_cell(cell).forward(params, ids, h0).hs
+
+
+def sample(
+    params,
+    prime_ids,
+    n: int,
+    *,
+    temperature: float = 1.0,
+    top_k: int | None = None,
+    greedy: bool = False,
+    seed: int = 0,
+    h0=None,
+    cell: str = "rnn",
+) -> SampleResult:
+    """Generate n tokens after the prime (≥ 1 token id). Same arguments ⇒ the same tokens."""
+    prime = np.asarray(prime_ids, dtype=np.intp).reshape(-1)
+    if prime.size == 0:
+        raise ValueError("the prime needs at least one token the model knows")
+    if not np.isfinite(temperature) or temperature < 0 or temperature > MAX_TEMPERATURE:
+        raise ValueError(f"temperature must be between 0 and {MAX_TEMPERATURE:g} (got {temperature})")
+    if n < 0:
+        raise ValueError("the number of tokens to generate must be ≥ 0")
+    Vsize = params["V"].shape[0]
+    if top_k is not None and top_k < 1:
+        raise ValueError("top-k must be at least 1")
+    greedy = greedy or temperature == 0
+    rng = np.random.default_rng(seed)
+    the_cell = get_cell(cell)
+    H = params["W"].shape[0]
+    h = np.zeros(H) if h0 is None else np.asarray(h0, dtype=np.float64)
+    h = the_cell.forward(params, prime, h).hs[:, -1]
+    ids = np.empty(n, dtype=np.intp)
+    probs = np.empty(n)
+    k5 = min(5, Vsize)
+    top_ids = np.empty((n, k5), dtype=np.intp)
+    top_probs = np.empty((n, k5))
+    hs = np.empty((H, n))
+    for i in range(n):
+        o = params["V"] @ h + params["c"]
+        p = softmax_columns(o[:, None])[:, 0]
+        order = np.argsort(-p, kind="stable")[:k5]
+        top_ids[i], top_probs[i] = order, p[order]
+        if greedy:
+            x = int(order[0])
+        else:
+            q = softmax_columns((o / temperature)[:, None])[:, 0]
+            if top_k is not None and top_k < Vsize:
+                cut = np.argpartition(-q, top_k - 1)[:top_k]
+                mask = np.zeros(Vsize, dtype=bool)
+                mask[cut] = True
+                q = np.where(mask, q, 0.0)
+                q /= q.sum()
+            x = int(rng.choice(Vsize, p=q))
+        ids[i], probs[i] = x, p[x]
+        h = the_cell.forward(params, np.array([x]), h).hs[:, 0]
+        hs[:, i] = h
+    return SampleResult(ids=ids, probs=probs, top_ids=top_ids, top_probs=top_probs, hs=hs, h_last=h)

@@ -1,0 +1,362 @@
+"""The step-able Trainer: one SGD update per call, and everything the UI shows about it.
+
+It owns the config, the parameters, the optimizer state, the position in the text, the hidden
+state carried from window to window, and the history. Windows slide along the text T tokens at
+a time with h carried forward (not differentiated through); at the end of the text it wraps to
+the start with h = 0, as min-char-rnn does. Same text + same config ⇒ the same run, bit for bit.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from rnnviz.bptt import LossResult, loss_and_grads
+from rnnviz.clip import ClipReport, clip_flat
+from rnnviz.config import TrainConfig, needs_reset
+from rnnviz.history import History
+from rnnviz.optim import OptState, make_optimizer
+from rnnviz.flat import Layout
+from rnnviz.params import PARAM_NAMES, init_params, param_shapes
+from rnnviz.tokenize import tokenize_corpus
+
+UNDO_DEPTH = 50                        # undo reaches back at least this many steps
+UNDO_BUDGET_BYTES = 8 * 2**20          # memory for undo snapshots (see Trainer docstring)
+MAX_WEIGHT_NORM = 1e8                  # weights whose norm ‖θ‖ exceeds this count as blown up
+EMA = 0.999                            # smoothing of the displayed loss (min-char-rnn)
+DIAGNOSTICS = True                     # per-time-step diagnostics; off only to benchmark their cost
+
+
+@dataclass(frozen=True)
+class State:
+    """Everything that changes from step to step. Its arrays are never modified in place
+    (optimizers are pure), so a snapshot of the state is a reference, not a copy."""
+
+    step: int
+    theta: np.ndarray         # every parameter in one flat, read-only vector (rnnviz.flat)
+    params: dict              # named views into theta: U, W, V, b, c
+    opt: OptState
+    pos: int
+    h: np.ndarray
+    smooth_loss: float
+    lr_scale: float
+    block_sum: float          # sum of per-token losses in the current lr-halving block
+    prev_block_mean: float    # mean of the previous block (inf before the first)
+
+
+@dataclass(frozen=True)
+class Divergence:
+    """Why a step was refused: a non-finite loss or gradient, or weights that would blow up."""
+
+    step: int
+    reason: str
+    suggestion: str
+
+    def message(self) -> str:
+        return f"Diverged at step {self.step}: {self.reason}. The last good weights are kept. {self.suggestion}"
+
+
+@dataclass
+class StepRecord:
+    """What one step did. loss is Σ_t L_t (nats); loss_per_token = loss/T; perplexity = e^(L/T).
+
+    inputs, targets: (T,) ids of the window; p_target: (T,) p_t[y_t];
+    result: the full LossResult (dh_norms and the other per-time-step diagnostics). Its
+    ``grads`` are the trainer's reused gradient buffer: valid until the next step;
+    clip: norms before/after clipping; lr: learning rate used; lr_changed: η was just halved.
+    """
+
+    step: int
+    loss: float
+    loss_per_token: float
+    smooth_loss: float
+    perplexity: float
+    inputs: np.ndarray
+    targets: np.ndarray
+    p_target: np.ndarray
+    result: LossResult
+    clip: ClipReport
+    lr: float
+    lr_changed: bool
+    wall_ms: float
+
+    @property
+    def predicted(self) -> np.ndarray:
+        """(T,) the model's most likely next token at each step (argmax p_t)."""
+        return self.result.predicted
+
+
+def _within(theta: np.ndarray, bound: float) -> bool:
+    """‖θ‖₂ ≤ bound (so every weight is finite and at most bound). One read of θ: a dot product.
+    NaN fails every comparison, and ∞ or overflow gives ‖θ‖ = ∞, so both fail here."""
+    return bool(np.sqrt(np.dot(theta, theta)) <= bound)
+
+
+class Trainer:
+    """Train a character- or word-level RNN language model on ``text``, one window per step.
+
+    Undo: ``undo()`` goes back exactly, at least UNDO_DEPTH (50) steps, using at most
+    UNDO_BUDGET_BYTES (8 MiB) of snapshots. Small models snapshot every step; for a model whose
+    state is too big for 51 snapshots, every s-th step is kept and undo replays the steps after
+    the nearest snapshot with the settings recorded for them (replay is exact because steps are
+    deterministic). Memory is therefore bounded by the budget plus one state.
+    """
+
+    def __init__(self, text: str, config: TrainConfig | None = None, *, undo_budget_bytes: int = UNDO_BUDGET_BYTES):
+        config = (config or TrainConfig()).validate()
+        kw = {"max_vocab": config.max_vocab, "sentence_tokens": config.sentence_tokens} if config.level == "word" else {}
+        self.tokenizer, self.data = tokenize_corpus(text, config.level, config.seq_len, **kw)
+        self.data.flags.writeable = False  # validated once here; windows are views of it
+        self.text = text
+        self.config = config
+        self.undo_budget_bytes = int(undo_budget_bytes)
+        self.reset()
+
+    # ------------------------------------------------------------------ setup
+    @property
+    def vocab_size(self) -> int:
+        return self.tokenizer.vocab_size
+
+    @property
+    def baseline_loss(self) -> float:
+        """ln V: the loss per token of a model that knows nothing (uniform p_t)."""
+        return math.log(self.vocab_size)
+
+    def reset(self) -> None:
+        """Back to step 0 with freshly initialised weights (same seed ⇒ same weights)."""
+        c = self.config
+        params = init_params(self.vocab_size, c.hidden_size, seed=c.seed, init=c.init, spectral_radius=c.spectral_radius)
+        self.layout = Layout({k: param_shapes(self.vocab_size, c.hidden_size)[k] for k in PARAM_NAMES})
+        theta = self._freeze(self.layout.flatten(params))
+        self.optimizer = make_optimizer(c.optimizer)
+        self.state = State(
+            step=0, theta=theta, params=self.layout.views(theta), opt=self.optimizer.init_state(theta), pos=0,
+            h=np.zeros(c.hidden_size), smooth_loss=self.baseline_loss, lr_scale=1.0,
+            block_sum=0.0, prev_block_mean=math.inf,
+        )
+        self.history = History()
+        self.divergence: Divergence | None = None
+        self.last: StepRecord | None = None
+        nbytes = theta.nbytes + self.state.opt.nbytes()
+        fit = self.undo_budget_bytes // max(nbytes, 1)
+        # Keep a snapshot every `stride` steps so that ≥ UNDO_DEPTH steps back are reachable.
+        self.snapshot_stride = 1 if fit >= UNDO_DEPTH + 1 else max(1, math.ceil(UNDO_DEPTH / max(fit - 2, 1)))
+        self._snapshots: list[State] = [self.state]
+        self._retired: list[np.ndarray] = []
+
+    def reconfigure(self, config: TrainConfig) -> bool:
+        """Apply new settings. Live ones (lr, clipping, truncation, halving) apply from the next
+        step and keep the model; any other change rebuilds the trainer. Returns True if reset."""
+        config.validate()
+        if not needs_reset(self.config, config):
+            self.config = config
+            return False
+        self.__init__(self.text, config, undo_budget_bytes=self.undo_budget_bytes)
+        return True
+
+    @staticmethod
+    def _freeze(theta: np.ndarray) -> np.ndarray:
+        """Make θ read-only: states are shared by snapshots, so nothing may write into them."""
+        theta.flags.writeable = False
+        return theta
+
+    @classmethod
+    def from_checkpoint(cls, data: bytes, *, undo_budget_bytes: int = UNDO_BUDGET_BYTES) -> Trainer:
+        """A trainer at the checkpoint's step with its weights (fresh optimizer, empty history).
+
+        Raises ValueError (CheckpointError) for an invalid file, or if the saved vocabulary does
+        not match the one rebuilt from the saved text."""
+        from rnnviz.checkpoint import CheckpointError, load_checkpoint
+
+        ck = load_checkpoint(data)
+        try:
+            tr = cls(ck["text"], ck["config"], undo_budget_bytes=undo_budget_bytes)
+        except ValueError as e:
+            raise CheckpointError(f"not a valid rnnviz checkpoint: its text cannot be trained on ({e})") from None
+        if tr.tokenizer.vocab != ck["vocab"]:
+            raise CheckpointError("not a valid rnnviz checkpoint: its vocabulary does not match its text")
+        theta = tr._freeze(tr.layout.flatten(ck["params"]))
+        tr.state = replace(tr.state, step=ck["step"], theta=theta, params=tr.layout.views(theta))
+        tr._snapshots = [tr.state]
+        return tr
+
+    # ------------------------------------------------------------------ reading state
+    @property
+    def params(self) -> dict:
+        return self.state.params
+
+    @property
+    def step_count(self) -> int:
+        return self.state.step
+
+    @property
+    def h(self) -> np.ndarray:
+        return self.state.h
+
+    @property
+    def lr(self) -> float:
+        """The learning rate the next step will use (after any halving)."""
+        return self.config.lr * self.state.lr_scale
+
+    def next_window(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(inputs (T,), targets (T,), h0 (H,)) that the next step will train on."""
+        T = self.config.seq_len
+        pos, h = self.state.pos, self.state.h
+        if pos + T + 1 > self.data.size:
+            pos, h = 0, np.zeros_like(h)
+        return self.data[pos:pos + T], self.data[pos + 1:pos + T + 1], h
+
+    def windows_per_pass(self) -> int:
+        """How many windows one pass over the text takes (the last partial one is skipped)."""
+        return max(1, (self.data.size - 1) // self.config.seq_len)
+
+    # ------------------------------------------------------------------ training
+    def step(self, n: int = 1) -> StepRecord | None:
+        """Do n updates (default 1). Returns the last step's record; None if the first was refused.
+
+        A step whose loss, gradient or new weights are not finite (or exceed MAX_ABS_WEIGHT) is
+        refused: nothing changes, ``divergence`` says why, and further steps in this call stop.
+        """
+        record = None
+        for _ in range(int(n)):
+            rec = self._step_once(self.config, record_history=True)
+            if rec is None:
+                break
+            record = rec
+        return record
+
+    def _step_once(self, cfg: TrainConfig, record_history: bool) -> StepRecord | None:
+        t0 = time.perf_counter()
+        s = self.state
+        T = cfg.seq_len
+        pos, h0 = s.pos, s.h
+        if pos + T + 1 > self.data.size:  # wrap to the start of the text with a fresh state
+            pos, h0 = 0, np.zeros_like(h0)
+        xs = self.data[pos:pos + T]
+        ys = self.data[pos + 1:pos + T + 1]
+        g = self._grad_buffer()
+        res = loss_and_grads(s.params, xs, ys, h0, cfg.effective_truncate, cell=cfg.cell,
+                             diagnostics=DIAGNOSTICS, grads_out=self._grad_views, validate=False)
+        self._dirty_columns = xs
+        step_no = s.step + 1
+        g, clip = clip_flat(g, self.layout, cfg.clip, cfg.clip_value)
+        # The norm is NaN/∞ exactly when some gradient entry is (or its squares overflow).
+        if not (math.isfinite(res.loss) and math.isfinite(clip.global_before)):
+            return self._refuse(step_no, "the loss or a gradient is not a finite number (NaN or ∞)")
+        lr = cfg.lr * s.lr_scale
+        theta, opt = self.optimizer.propose(s.theta, g, s.opt, lr, out=self._spare_theta())
+        if not _within(theta, MAX_WEIGHT_NORM):
+            return self._refuse(step_no, f"this update would push the weights' norm beyond {MAX_WEIGHT_NORM:g} or to NaN/∞ "
+                                         f"(gradient norm {clip.global_before:.3g}, learning rate {lr:.3g})")
+        self._freeze(theta)
+        loss_tok = res.loss / T
+        smooth = EMA * s.smooth_loss + (1 - EMA) * loss_tok
+        lr_scale, block_sum, prev_mean, lr_changed = s.lr_scale, s.block_sum + loss_tok, s.prev_block_mean, False
+        if step_no % cfg.halve_every == 0:
+            mean = block_sum / cfg.halve_every
+            if cfg.lr_halving and mean > prev_mean:
+                lr_scale, lr_changed = lr_scale * 0.5, True
+            block_sum, prev_mean = 0.0, mean
+        if not self._snapshots or self._snapshots[-1] is not s:
+            self._retired.append(s.theta)  # may be recycled once nothing else refers to it
+        self.state = State(step_no, theta, self.layout.views(theta), opt, pos + T, res.h_last, smooth, lr_scale, block_sum, prev_mean)
+        self.divergence = None
+        self._take_snapshot()
+        wall_ms = (time.perf_counter() - t0) * 1e3
+        rec = StepRecord(
+            step=step_no, loss=res.loss, loss_per_token=loss_tok, smooth_loss=smooth,
+            perplexity=math.exp(min(loss_tok, 700.0)), inputs=xs, targets=ys, p_target=res.p_target,
+            result=res, clip=clip, lr=lr, lr_changed=lr_changed,
+            wall_ms=wall_ms,
+        )
+        if record_history:
+            row = {
+                "step": step_no, "loss": loss_tok, "smooth_loss": smooth, "perplexity": rec.perplexity,
+                "grad_norm": clip.global_before, "grad_norm_clipped": clip.global_after,
+                "clipped": clip.fired, "lr": lr, "lr_changed": lr_changed, "wall_ms": wall_ms, "pos": pos,
+            }
+            for k in ("U", "W", "V", "b", "c"):
+                row[f"{k}_before"] = clip.norms_before[k]
+                row[f"{k}_after"] = clip.norms_after[k]
+            self.history.append(row, res.dh_norms, cfg)
+        self.last = rec
+        return rec
+
+    def _grad_buffer(self) -> np.ndarray:
+        """The flat gradient vector, zero-filled, reused from step to step.
+
+        Zeroing a fresh vector costs a pass over every weight (millions for a word model);
+        instead we zero only the columns of U that the previous window touched: every other
+        gradient is overwritten in full by the next backward pass.
+        """
+        if getattr(self, "_grad", None) is None or self._grad.size != self.layout.size:
+            self._grad = np.zeros(self.layout.size)
+            self._grad_views = self.layout.views(self._grad)
+            self._dirty_columns = None
+        elif self._dirty_columns is not None:
+            self._grad_views["U"][:, self._dirty_columns] = 0.0
+        return self._grad
+
+    def _spare_theta(self) -> np.ndarray | None:
+        """A retired θ vector that nothing refers to any more, made writable again; else None.
+
+        Writing a fresh vector of millions of weights costs page faults worth a whole pass, so
+        we reuse old ones, but only when CPython's reference count proves that no view of
+        them (an old params dict, a snapshot, a caller's variable) is still alive.
+        """
+        while self._retired:
+            cand = self._retired.pop()
+            # 2 = our local name + getrefcount's own argument: nobody else holds it or a view.
+            if sys.getrefcount(cand) == 2 and cand.size == self.layout.size:
+                cand.flags.writeable = True
+                self._retired.clear()
+                return cand
+        return None
+
+    def _refuse(self, step_no: int, reason: str) -> None:
+        c = self.config
+        tips = []
+        if c.clip == "none":
+            tips.append("turn gradient clipping on")
+        tips.append(f"lower the learning rate (now {self.lr:.3g})")
+        if c.spectral_radius is not None and c.spectral_radius > 1:
+            tips.append(f"or reset with a spectral radius below {c.spectral_radius:g}")
+        self.divergence = Divergence(step_no, reason, "Try: " + ", ".join(tips) + ", then step again.")
+        return None
+
+    # ------------------------------------------------------------------ undo
+    def _take_snapshot(self) -> None:
+        if self.state.step % self.snapshot_stride == 0:
+            self._snapshots.append(self.state)
+        # Drop snapshots no longer needed to reach UNDO_DEPTH steps back (keep the newest such).
+        floor = self.state.step - UNDO_DEPTH
+        while len(self._snapshots) > 1 and self._snapshots[1].step <= floor:
+            self._snapshots.pop(0)
+
+    @property
+    def can_undo(self) -> bool:
+        return self.state.step > 0 and self._snapshots[0].step <= self.state.step - 1
+
+    def undo(self, n: int = 1) -> bool:
+        """Go back n steps exactly (weights, optimizer, position, history). False if impossible."""
+        target = self.state.step - int(n)
+        if n < 1 or target < 0 or self._snapshots[0].step > target:
+            return False
+        # History row i belongs to step i + 1 + (current step − rows): a loaded checkpoint starts later.
+        offset = len(self.history) - self.state.step
+        while self._snapshots[-1].step > target:
+            self._snapshots.pop()
+        self.state = self._snapshots[-1]
+        configs = self.history.configs
+        # Replay the steps between the snapshot and the target with the settings they used.
+        for step_no in range(self.state.step + 1, target + 1):
+            cfg = configs[step_no - 1 + offset] if step_no - 1 + offset >= 0 else self.config
+            self._step_once(cfg, record_history=False)
+        self.history.truncate(max(0, target + offset))
+        self.divergence = None
+        self.last = None
+        return True
