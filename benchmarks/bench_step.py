@@ -21,8 +21,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from rnnviz import TrainConfig, Trainer  # noqa: E402
 import rnnviz.trainer as trainer_module  # noqa: E402
+from rnnviz import TrainConfig, Trainer  # noqa: E402
 
 
 def char_text(vocab: int = 65, n: int = 20000, seed: int = 0) -> str:

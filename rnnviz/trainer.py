@@ -18,9 +18,9 @@ import numpy as np
 from rnnviz.bptt import LossResult, loss_and_grads
 from rnnviz.clip import ClipReport, clip_flat
 from rnnviz.config import TrainConfig, needs_reset
+from rnnviz.flat import Layout
 from rnnviz.history import History
 from rnnviz.optim import OptState, make_optimizer
-from rnnviz.flat import Layout
 from rnnviz.params import PARAM_NAMES, init_params, param_shapes
 from rnnviz.tokenize import tokenize_corpus
 
@@ -263,7 +263,8 @@ class Trainer:
             block_sum, prev_mean = 0.0, mean
         if not self._snapshots or self._snapshots[-1] is not s:
             self._retired.append(s.theta)  # may be recycled once nothing else refers to it
-        self.state = State(step_no, theta, self.layout.views(theta), opt, pos + T, res.h_last, smooth, lr_scale, block_sum, prev_mean)
+        self.state = State(step_no, theta, self.layout.views(theta), opt, pos + T, res.h_last, smooth,
+                           lr_scale, block_sum, prev_mean)
         self.divergence = None
         self._take_snapshot()
         wall_ms = (time.perf_counter() - t0) * 1e3

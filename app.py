@@ -1,0 +1,23 @@
+"""rnnviz: watch a recurrent neural network learn, one step of backpropagation through time at a time.
+
+    streamlit run app.py
+
+This file only routes. Each page starts with rnnviz.ui.page.setup_page(), which draws the shared
+sidebar (presets, text, settings) and returns the session's state.
+"""
+
+import logging
+
+import streamlit as st
+
+st.set_page_config(page_title="rnnviz · watch an RNN learn", page_icon="🔁", layout="wide")
+logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+
+PAGES = [
+    st.Page("pages/train.py", title="Train", icon=":material/model_training:", default=True),
+    st.Page("pages/generate.py", title="Generate", icon=":material/edit_note:"),
+    st.Page("pages/explorer.py", title="BPTT explorer", icon=":material/account_tree:"),
+    st.Page("pages/lab.py", title="Vanishing & exploding lab", icon=":material/science:"),
+]
+
+st.navigation(PAGES).run()

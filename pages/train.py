@@ -1,0 +1,275 @@
+"""Train: one SGD step at a time, and everything that step did."""
+
+from __future__ import annotations
+
+import math
+import time
+
+import streamlit as st
+
+from rnnviz.figures.tokens import sample_html, window_html
+from rnnviz.figures.train import dh_figure, dh_heatmap, grad_norms_figure, loss_figure
+from rnnviz.sample import sample
+from rnnviz.ui.guard import guarded
+from rnnviz.ui.page import setup_page
+from rnnviz.ui.state import AppSession, get_session, show_flashes
+
+FRAME_S = 0.1                      # play mode redraws at most 10 times a second
+FRAME_TRAIN_BUDGET_S = 0.05        # of each frame, at most this much time is spent training
+SPEEDS = {"1 step/s": 1, "5 steps/s": 5, "20 steps/s": 20, "100 steps/s": 100, "Fastest": 10_000}
+CHART = {"displayModeBar": False}
+
+
+# ---------------------------------------------------------------------------- actions
+def do_step(sess: AppSession, n: int) -> None:
+    sess.trainer.step(n)
+
+
+def do_undo(sess: AppSession) -> None:
+    if not sess.trainer.undo():
+        sess.flash("warning", "Nothing more to undo: undo reaches back 50 steps.")
+
+
+def do_reset(sess: AppSession) -> None:
+    sess.playing = False
+    sess.trainer.reset()
+    sess.extras.pop("train_sample", None)
+    sess.flash("info", "Reset: same seed, fresh weights, step 0.")
+
+
+def toggle_play(sess: AppSession) -> None:
+    sess.playing = not sess.playing
+
+
+def play_frame(sess: AppSession) -> None:
+    """Train for one frame: as many steps as the speed asks, within the frame's time budget."""
+    rate = SPEEDS[sess.extras.get("speed", "20 steps/s")]
+    target = max(1, round(rate * FRAME_S))
+    t0 = time.perf_counter()
+    done = 0
+    while done < target and time.perf_counter() - t0 < FRAME_TRAIN_BUDGET_S:
+        if sess.trainer.step() is None:  # diverged: stop playing, the banner explains
+            sess.playing = False
+            break
+        done += 1
+    sess.extras["frame_steps"] = done
+
+
+# ---------------------------------------------------------------------------- sections
+def controls(sess: AppSession) -> None:
+    tr = sess.trainer
+    c = st.columns([1, 1, 1, 1.2, 1, 1, 1.6], vertical_alignment="bottom")
+    c[0].button("Step", type="primary", on_click=do_step, args=(sess, 1), shortcut="S", width="stretch",
+                help="One SGD update on the next window (keyboard: S)", key="btn_step")
+    c[1].button("Step ×10", on_click=do_step, args=(sess, 10), width="stretch", key="btn_step10")
+    c[2].button("Step ×100", on_click=do_step, args=(sess, 100), width="stretch", key="btn_step100")
+    c[3].button("Pause" if sess.playing else "Play", icon=":material/pause:" if sess.playing else ":material/play_arrow:",
+                on_click=toggle_play, args=(sess,), shortcut="P", width="stretch", key="btn_play",
+                help="Train continuously (keyboard: P)")
+    c[4].button("Undo", on_click=do_undo, args=(sess,), disabled=not tr.can_undo, width="stretch", key="btn_undo",
+                shortcut="U", help="Back one step, exactly (keyboard: U)")
+    c[5].button("Reset", on_click=do_reset, args=(sess,), width="stretch", key="btn_reset",
+                help="Fresh weights from the same seed, step 0")
+    speed = c[6].select_slider("Play speed", list(SPEEDS), value=sess.extras.get("speed", "20 steps/s"),
+                               key="play_speed")
+    sess.extras["speed"] = speed
+
+
+def metrics(sess: AppSession) -> None:
+    tr = sess.trainer
+    last = tr.last
+    hist = tr.history
+    cols = st.columns(6)
+    cols[0].metric("Step", f"{tr.step_count:,}")
+    if last is not None:
+        cols[1].metric("Loss per token", f"{last.loss_per_token:.3f}", help="L/T for the last window, in nats")
+        cols[2].metric("Smoothed loss", f"{last.smooth_loss:.3f}", help="Moving average (0.999) of the loss per token")
+        cols[3].metric("Perplexity", f"{last.perplexity:.1f}" if last.perplexity < 1e6 else "huge",
+                       help="e^(loss per token): the model is as unsure as a uniform choice among this many tokens")
+        cols[5].metric("Gradient norm", f"{last.clip.global_before:.3g}",
+                       delta="clipped" if last.clip.fired else None, delta_color="inverse",
+                       help="‖∂L/∂θ‖ over all weights, before clipping")
+    elif len(hist):
+        cols[1].metric("Loss per token", f"{hist.cols['loss'][-1]:.3f}")
+        cols[2].metric("Smoothed loss", f"{hist.cols['smooth_loss'][-1]:.3f}")
+        cols[3].metric("Perplexity", f"{hist.cols['perplexity'][-1]:.1f}")
+    else:
+        cols[1].metric("Loss per token", "—", help="Press Step to train on the first window")
+        cols[2].metric("Smoothed loss", f"{tr.state.smooth_loss:.3f}")
+        cols[3].metric("Perplexity", f"{tr.vocab_size}", help="Untrained: as unsure as a uniform choice among V tokens")
+    cols[4].metric("Untrained baseline ln V", f"{tr.baseline_loss:.3f}", help=f"V = {tr.vocab_size} tokens: "
+                   "the loss per token of a model that guesses uniformly. Below this line, it has learned something.")
+
+
+def divergence_banner(sess: AppSession) -> None:
+    d = sess.trainer.divergence
+    if d is not None:
+        st.error(f"**Training diverged at step {d.step}.** {d.reason}. The last good weights are kept. {d.suggestion}",
+                 icon=":material/warning:")
+
+
+@guarded("the loss chart")
+def loss_chart(sess: AppSession) -> None:
+    h = sess.trainer.history
+    steps = h.column("step")
+    clipped = steps[h.column("clipped").astype(bool)] if len(h) else steps
+    changed = h.column("lr_changed").astype(bool) if len(h) else steps.astype(bool)
+    fig = loss_figure(steps, h.column("loss"), h.column("smooth_loss"), sess.trainer.baseline_loss,
+                      clipped, steps[changed], h.column("lr")[changed] * 0.5 if len(h) else [])
+    st.markdown("**Loss per token** over training steps")
+    st.plotly_chart(fig, config=CHART, key="chart_loss")
+    st.caption("Blue: each window's loss; orange: smoothed. The green line is a model that knows nothing. "
+               "Red ticks at the bottom: steps where clipping fired.")
+
+
+@guarded("the gradient-per-time-step chart")
+def dh_chart(sess: AppSession) -> None:
+    tr = sess.trainer
+    last = tr.last
+    head = st.columns([3, 1], vertical_alignment="bottom")
+    head[0].markdown("**Gradient reaching each time step**, ‖∂L/∂h_t‖, of the last window")
+    log = head[1].toggle("log scale", value=sess.extras.get("dh_log", True), key="dh_log_toggle")
+    sess.extras["dh_log"] = log
+    if last is None:
+        st.info("Press **Step**: this chart shows how much gradient flows back to each time step of the window.")
+        return
+    toks = [tr.tokenizer.token_text(i) for i in last.inputs]
+    st.plotly_chart(dh_figure(last.result.dh_norms, toks, log, tr.config.effective_truncate), config=CHART, key="chart_dh")
+    v = last.result.dh_norms
+    ratio = v[0] / v[-1] if v[-1] > 0 else math.inf
+    st.caption(
+        f"t = T is the newest step; it gets gradient only from its own output. Earlier steps also receive gradient "
+        f"from the future through W. Here ‖∂L/∂h_1‖ / ‖∂L/∂h_T‖ = {ratio:.2g}: "
+        + ("**vanishing**: early steps get almost no learning signal." if ratio < 0.05 else
+           "**growing** backwards: a sign of exploding gradients." if ratio > 20 else
+           "the signal survives the trip back through the window.")
+    )
+
+
+@guarded("the window view")
+def window_view(sess: AppSession) -> None:
+    tr = sess.trainer
+    last = tr.last
+    st.markdown("**The window just trained on**: what the model read, what it had to predict, and how sure it was")
+    if last is None:
+        xs, ys, _ = tr.next_window()
+        st.caption("Not trained yet. The first window will be:")
+        st.html(window_html([tr.tokenizer.token_text(i) for i in xs], [tr.tokenizer.token_text(i) for i in ys],
+                            [1.0 / tr.vocab_size] * len(xs), ["?"] * len(xs)))
+        return
+    tok = tr.tokenizer.token_text
+    st.html(window_html([tok(i) for i in last.inputs], [tok(i) for i in last.targets], last.p_target,
+                        [tok(i) for i in last.predicted]))
+
+
+@guarded("the gradient heatmap")
+def dh_history(sess: AppSession) -> None:
+    steps, M = sess.trainer.history.dh_matrix(max_rows=200)
+    st.markdown("**‖∂L/∂h_t‖ over training** (rows: steps, columns: t)")
+    if not len(steps):
+        st.info("Each step adds a row here.")
+        return
+    st.plotly_chart(dh_heatmap(steps, M), config=CHART, key="chart_dh_hist")
+    st.caption("Bright on the right, dark on the left: gradients fade as they travel back in time. "
+               "A bright band across all t at some step: an exploding step.")
+
+
+@guarded("the gradient norms chart")
+def norms_chart(sess: AppSession) -> None:
+    last = sess.trainer.last
+    c = sess.trainer.config
+    st.markdown("**Gradient norm of each weight**, before and after clipping")
+    if last is None:
+        st.info("Shows ‖∂L/∂U‖, ‖∂L/∂W‖, … after the first step.")
+        return
+    st.plotly_chart(grad_norms_figure(last.clip.norms_before, last.clip.norms_after, c.clip, c.clip_value),
+                    config=CHART, key="chart_norms")
+    if c.clip == "none":
+        st.caption("Clipping is off: the update uses the gradient as it is.")
+    elif last.clip.fired:
+        st.caption(f"Clipping **fired** on this step ({c.clip}, c = {c.clip_value:g}): the dark bars are what the update used.")
+    else:
+        st.caption(f"Clipping is on ({c.clip}, c = {c.clip_value:g}) but did not fire on this step.")
+
+
+@guarded("the text sample")
+def sample_view(sess: AppSession) -> None:
+    tr = sess.trainer
+    cols = st.columns([2, 1, 1], vertical_alignment="bottom")
+    cols[0].markdown("**What the model writes now** (a fresh sample every N steps)")
+    every = cols[1].select_slider("every N steps", [10, 25, 50, 100, 250, 500, 1000],
+                                  value=sess.extras.get("sample_every", 100), key="sample_every")
+    temp = cols[2].select_slider("temperature", [0.1, 0.3, 0.5, 0.8, 1.0, 1.5, 2.0],
+                                 value=sess.extras.get("sample_temp", 0.8), key="sample_temp")
+    sess.extras["sample_every"], sess.extras["sample_temp"] = every, temp
+    key = (sess.generation, tr.step_count // every, temp)
+    cached = sess.extras.get("train_sample")
+    if cached is None or cached[0] != key:
+        tok = tr.tokenizer
+        prime = tr.data[:1]
+        n = 200 if tok.level == "char" else 60
+        res = sample(tr.params, prime, n, temperature=temp, seed=tr.config.seed + tr.step_count)
+        body = sample_html(tok.decode(prime), [tok.token_text(i) for i in res.ids], res.probs,
+                           joiner="" if tok.level == "char" else " ")
+        cached = (key, body, tr.step_count)
+        sess.extras["train_sample"] = cached
+    st.html(cached[1])
+    st.caption(f"Sampled at step {cached[2]:,} with temperature {temp}, starting from the text's first token. "
+               "Colour: the probability the model gave each token (hover for it). Early on this is noise; "
+               "watch spelling, then words, then punctuation appear.")
+
+
+def vocab_view(sess: AppSession) -> None:
+    tr = sess.trainer
+    tok = tr.tokenizer
+    with st.expander(f"Vocabulary (V = {tr.vocab_size}) and how the text is cut into windows"):
+        st.markdown(
+            f"The text is **{tr.data.size:,} {'characters' if tok.level == 'char' else 'tokens'}**. Each step reads a "
+            f"window of T = {tr.config.seq_len} inputs and predicts the next token at every position; the next window "
+            f"starts where this one ended and carries the hidden state over. One pass over the text is "
+            f"**{tr.windows_per_pass():,} windows**; the next window starts at token {tr.state.pos:,}."
+        )
+        shown = [t for t in tok.vocab[:400]]
+        from rnnviz.figures.common import visible
+        st.code("  ".join(visible(t) for t in shown) + ("  …" if tr.vocab_size > 400 else ""), language=None, wrap_lines=True)
+
+
+# ---------------------------------------------------------------------------- page
+def live_panel() -> None:
+    sess = get_session()
+    if sess.playing != sess.extras.get("fragment_playing"):
+        # Play/Pause was pressed inside this fragment, but only a full run can change how
+        # often the fragment reruns (run_every is fixed when the fragment is created).
+        st.rerun()
+    if sess.playing:
+        play_frame(sess)
+    controls(sess)
+    divergence_banner(sess)
+    metrics(sess)
+    left, right = st.columns(2)
+    with left:
+        loss_chart(sess)
+    with right:
+        dh_chart(sess)
+    window_view(sess)
+    left, right = st.columns(2)
+    with left:
+        dh_history(sess)
+    with right:
+        norms_chart(sess)
+    sample_view(sess)
+
+
+def main() -> None:
+    sess = setup_page()
+    st.markdown(f"### Train a recurrent network on your text · {sess.text_label}")
+    st.caption("Each **Step** is one SGD update: the RNN reads a window of T tokens, predicts the next token at every "
+               "position, and backpropagation through time (BPTT) sends the error back through the window. "
+               "Everything below updates after every step.")
+    show_flashes(sess)
+    sess.extras["fragment_playing"] = sess.playing
+    st.fragment(live_panel, run_every=FRAME_S if sess.playing else None)()
+    vocab_view(sess)
+
+
+main()

@@ -1,0 +1,73 @@
+"""Token strips as HTML: the current window, and sampled text coloured by probability.
+
+Every user or model string goes through ``html.escape`` (with quotes, since some land in
+attributes) before it is placed in markup: a pasted ``<script>`` shows as text, never runs.
+"""
+
+from __future__ import annotations
+
+import html
+
+import numpy as np
+
+from rnnviz.figures.common import visible
+
+
+def prob_colour(p: float) -> str:
+    """Red (the model gave this ~0) → yellow → green (the model was sure of it), as CSS hsl."""
+    p = float(np.clip(p, 0.0, 1.0)) if np.isfinite(p) else 0.0
+    return f"hsl({int(120 * p)}, 70%, {88 - 18 * p:.0f}%)"
+
+
+def _esc(s: str) -> str:
+    return html.escape(s, quote=True)
+
+
+_STRIP_CSS = (
+    "<style>"
+    ".rv-strip{display:flex;flex-wrap:wrap;gap:3px;font-family:ui-monospace,Menlo,Consolas,monospace;font-size:14px}"
+    ".rv-tok{display:flex;flex-direction:column;align-items:center;border-radius:4px;padding:2px 4px;min-width:22px}"
+    ".rv-in{font-weight:600}.rv-t{font-size:11px;color:#555}.rv-arrow{font-size:10px;color:#888}"
+    ".rv-legend{font-size:12px;color:#555;margin-top:6px}"
+    ".rv-sample{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:14px;line-height:1.7;white-space:pre-wrap}"
+    ".rv-sample span{border-radius:3px;padding:0 1px}"
+    ".rv-prime{color:#555;background:#eee}"
+    "</style>"
+)
+
+
+def window_html(inputs: list[str], targets: list[str], p_target, predicted: list[str]) -> str:
+    """One box per time step t: input x_t on top, the target y_t under it, coloured by p_t[y_t].
+
+    Hover shows the probability and the model's best guess."""
+    boxes = []
+    for t, (x, y, p, g) in enumerate(zip(inputs, targets, np.asarray(p_target, dtype=float), predicted, strict=True), start=1):
+        tip = f"t = {t}: input {visible(x)!r}, target {visible(y)!r}, p(target) = {p:.3f}; model's best guess {visible(g)!r}"
+        boxes.append(
+            f'<div class="rv-tok" style="background:{prob_colour(p)}" title="{_esc(tip)}">'
+            f'<span class="rv-in">{_esc(visible(x))}</span><span class="rv-arrow">↓</span>'
+            f'<span class="rv-in">{_esc(visible(y))}</span><span class="rv-t">{p:.2f}</span></div>'
+        )
+    legend = ('<div class="rv-legend">Top: input x<sub>t</sub>. Below the arrow: the target y<sub>t</sub> (the next token) '
+              'and p<sub>t</sub>[y<sub>t</sub>], the probability the model gave it: '
+              f'<span style="background:{prob_colour(0.02)};padding:0 4px">low</span> → '
+              f'<span style="background:{prob_colour(0.5)};padding:0 4px">0.5</span> → '
+              f'<span style="background:{prob_colour(0.98)};padding:0 4px">sure</span>. Hover a box for the best guess.</div>')
+    return _STRIP_CSS + f'<div class="rv-strip">{"".join(boxes)}</div>' + legend
+
+
+def sample_html(prime: str, tokens: list[str], probs, top: list[list[tuple[str, float]]] | None = None,
+                joiner: str = "") -> str:
+    """The prime (grey) then each generated token coloured by the probability the model gave it.
+
+    top: for each token, its top-5 alternatives (token, probability), shown on hover."""
+    parts = [f'<span class="rv-prime" title="prime text">{_esc(prime)}</span>'] if prime else []
+    probs = np.asarray(probs, dtype=float)
+    for i, tok in enumerate(tokens):
+        tip = f"p = {probs[i]:.3f}"
+        if top is not None:
+            tip += " · top 5: " + ", ".join(f"{visible(a)!r} {q:.2f}" for a, q in top[i])
+        shown = tok if tok != "\n" else "⏎\n"
+        parts.append(f'{_esc(joiner) if i or prime else ""}<span style="background:{prob_colour(probs[i])}" '
+                     f'title="{_esc(tip)}">{_esc(shown)}</span>')
+    return _STRIP_CSS + f'<div class="rv-sample">{"".join(parts)}</div>'

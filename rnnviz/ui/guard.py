@@ -1,0 +1,36 @@
+"""Keep tracebacks away from users: a failing section shows a message; the model is untouched.
+
+Trainer updates are atomic (a new state object is swapped in only at the end of a step), so an
+exception anywhere leaves the session's model exactly as it was.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+
+import streamlit as st
+
+log = logging.getLogger("rnnviz")
+
+
+def guarded(what: str):
+    """Decorator: run the section; on an exception log it and show a short message instead."""
+
+    def wrap(fn):
+        @functools.wraps(fn)
+        def run(*args, **kwargs):
+            try:
+                return fn(*args, **kwargs)
+            except Exception as e:  # Streamlit's rerun/stop signals are BaseExceptions: not caught
+                log.exception("rnnviz: %s failed", what)
+                st.error(
+                    f"Sorry: {what} could not be shown ({type(e).__name__}: {str(e)[:200]}). "
+                    "Your model and its training history are untouched; try another setting, or "
+                    "press Reset if it keeps happening."
+                )
+                return None
+
+        return run
+
+    return wrap

@@ -1,0 +1,18 @@
+"""What every page does first: find this session's state and draw the shared sidebar.
+
+The sidebar is drawn from inside each page rather than in app.py around ``page.run()``: Streamlit's
+AppTest loses sidebar elements created outside the page script after the first rerun, and drawing
+it here keeps one code path for the browser and the tests.
+"""
+
+from __future__ import annotations
+
+from rnnviz.ui.controls import sidebar
+from rnnviz.ui.state import AppSession, get_session
+
+
+def setup_page() -> AppSession:
+    """This browser session's AppSession, with the sidebar drawn."""
+    sess = get_session()
+    sidebar(sess)
+    return sess

@@ -1,0 +1,163 @@
+"""The per-browser-session state: one ``AppSession`` in ``st.session_state`` under SESSION_KEY.
+
+Nothing mutable lives at module level or in ``st.cache_resource`` (shared by every user). Every
+change goes through a method here that either succeeds completely or leaves the old model in
+place and records a message for the page to show: a bad text or setting never loses the model.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import streamlit as st
+
+from rnnviz.config import TrainConfig, needs_reset
+from rnnviz.presets import DEFAULT_CONFIG, DEFAULT_SAMPLE, PRESETS_BY_KEY
+from rnnviz.samples import SAMPLES, read_sample
+from rnnviz.trainer import Trainer
+from rnnviz.ui.textsource import TextError, check_text
+
+SESSION_KEY = "_rnnviz_session"  # no widget uses this key
+log = logging.getLogger("rnnviz")
+
+
+@dataclass
+class Flash:
+    """A message to show once on the next render. kind: success | info | warning | error."""
+
+    kind: str
+    text: str
+
+
+@dataclass
+class AppSession:
+    """Everything one browser session owns. The Trainer owns the model and its history."""
+
+    trainer: Trainer
+    text_label: str                      # "Sample: English prose", "Your pasted text", …
+    source: str = "sample"               # sample | paste | upload | checkpoint
+    sample_name: str = DEFAULT_SAMPLE
+    preset: str | None = None            # key of the last preset applied, until settings change
+    flashes: list[Flash] = field(default_factory=list)
+    playing: bool = False
+    extras: dict = field(default_factory=dict)   # per-page state (explorer position, twin run, …)
+    generation: int = 0                  # bumped whenever the trainer is replaced (widget keys use it)
+
+    # ---------------------------------------------------------------- reading
+    @property
+    def config(self) -> TrainConfig:
+        return self.trainer.config
+
+    @property
+    def text(self) -> str:
+        return self.trainer.text
+
+    def flash(self, kind: str, text: str) -> None:
+        self.flashes.append(Flash(kind, text))
+
+    # ---------------------------------------------------------------- changes
+    def _replace(self, trainer: Trainer) -> None:
+        """Adopt a new trainer: stop playing, drop per-page state tied to the old model."""
+        self.trainer = trainer
+        self.generation += 1
+        self.playing = False
+        self.extras.clear()
+
+    def _rebuild(self, text: str, config: TrainConfig) -> Trainer | None:
+        """A new Trainer, or None with an error flash (the current one stays)."""
+        try:
+            check_text(text)
+            return Trainer(text, config)
+        except (TextError, ValueError) as e:
+            self.flash("error", f"{e} The current model is kept.")
+            return None
+        except MemoryError:
+            self.flash("error", "That model would not fit in memory: choose a smaller hidden size or vocabulary. "
+                                "The current model is kept.")
+            return None
+
+    def use_text(self, text: str, label: str, source: str, sample_name: str | None = None) -> bool:
+        """Train on a new text with the current settings (resets training)."""
+        tr = self._rebuild(text, self.config)
+        if tr is None:
+            return False
+        self._replace(tr)
+        self.text_label, self.source = label, source
+        if sample_name:
+            self.sample_name = sample_name
+        self.preset = None
+        self._note_vocab()
+        return True
+
+    def use_sample(self, name: str) -> bool:
+        return self.use_text(read_sample(name), f"Sample: {SAMPLES[name][0]}", "sample", name)
+
+    def apply_config(self, config: TrainConfig) -> bool:
+        """Apply settings: live ones keep the model, the others rebuild it (and say so)."""
+        try:
+            config.validate()
+        except ValueError as e:
+            self.flash("error", f"{e}. The current settings are kept.")
+            return False
+        changed = needs_reset(self.config, config)
+        if not changed:
+            self.trainer.reconfigure(config)
+            self.preset = None
+            return True
+        tr = self._rebuild(self.text, config)
+        if tr is None:
+            return False
+        self._replace(tr)
+        self.preset = None
+        self.flash("info", f"Model reset for the new {', '.join(_FIELD_NAMES.get(c, c) for c in changed)}.")
+        self._note_vocab()
+        return True
+
+    def apply_preset(self, key: str) -> bool:
+        p = PRESETS_BY_KEY[key]
+        tr = self._rebuild(read_sample(p.sample), p.config)
+        if tr is None:
+            return False
+        self._replace(tr)
+        self.text_label, self.source, self.sample_name = f"Sample: {SAMPLES[p.sample][0]}", "sample", p.sample
+        self.preset = key
+        self.flash("success", f"Preset “{p.title}” loaded. {p.notice}")
+        return True
+
+    def use_trainer(self, trainer: Trainer, label: str) -> None:
+        """Adopt a ready trainer (from a checkpoint)."""
+        self._replace(trainer)
+        self.text_label, self.source, self.preset = label, "checkpoint", None
+
+    def _note_vocab(self) -> None:
+        tok = self.trainer.tokenizer
+        if getattr(tok, "truncated", False):
+            self.flash("warning", f"The text has more distinct words than the cap of {self.config.max_vocab:,}; "
+                                  "the rarest are replaced by <unk>.")
+
+
+_FIELD_NAMES = {
+    "level": "tokenization", "hidden_size": "hidden size", "seq_len": "window length T",
+    "optimizer": "optimizer", "init": "initialisation", "spectral_radius": "spectral radius ρ",
+    "seed": "seed", "max_vocab": "vocabulary cap", "sentence_tokens": "sentence tokens", "cell": "cell",
+}
+
+
+def default_session() -> AppSession:
+    return AppSession(trainer=Trainer(read_sample(DEFAULT_SAMPLE), DEFAULT_CONFIG),
+                      text_label=f"Sample: {SAMPLES[DEFAULT_SAMPLE][0]}")
+
+
+def get_session() -> AppSession:
+    """This browser session's AppSession, created on first use."""
+    if SESSION_KEY not in st.session_state:
+        st.session_state[SESSION_KEY] = default_session()
+    return st.session_state[SESSION_KEY]
+
+
+def show_flashes(sess: AppSession) -> None:
+    """Show and clear pending messages."""
+    for f in sess.flashes:
+        getattr(st, f.kind if f.kind in ("success", "info", "warning", "error") else "info")(f.text)
+    sess.flashes.clear()
