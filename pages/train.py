@@ -15,7 +15,7 @@ from rnnviz.ui.page import setup_page
 from rnnviz.ui.state import AppSession, get_session, show_flashes
 
 FRAME_S = 0.1                      # play mode redraws at most 10 times a second
-FRAME_TRAIN_BUDGET_S = 0.05        # of each frame, at most this much time is spent training
+MIN_TRAIN_S = 0.01                 # every frame trains at least this long (or one step)
 SPEEDS = {"1 step/s": 1, "5 steps/s": 5, "20 steps/s": 20, "100 steps/s": 100, "Fastest": 10_000}
 CHART = {"displayModeBar": False}
 
@@ -37,17 +37,19 @@ def do_reset(sess: AppSession) -> None:
     sess.flash("info", "Reset: same seed, fresh weights, step 0.")
 
 
-def toggle_play(sess: AppSession) -> None:
-    sess.playing = not sess.playing
+def set_playing(sess: AppSession, on: bool) -> None:
+    sess.playing = on
 
 
 def play_frame(sess: AppSession) -> None:
-    """Train for one frame: as many steps as the speed asks, within the frame's time budget."""
+    """Train for one frame: as many steps as the speed asks, within what the frame has left
+    after redrawing (measured on the previous frame), so redraws keep their pace."""
     rate = SPEEDS[sess.extras.get("speed", "20 steps/s")]
     target = max(1, round(rate * FRAME_S))
+    budget = max(MIN_TRAIN_S, FRAME_S - sess.extras.get("render_s", 0.05) - 0.01)
     t0 = time.perf_counter()
     done = 0
-    while done < target and time.perf_counter() - t0 < FRAME_TRAIN_BUDGET_S:
+    while done < target and time.perf_counter() - t0 < budget:
         if sess.trainer.step() is None:  # diverged: stop playing, the banner explains
             sess.playing = False
             break
@@ -63,9 +65,14 @@ def controls(sess: AppSession) -> None:
                 help="One SGD update on the next window (keyboard: S)", key="btn_step")
     c[1].button("Step ×10", on_click=do_step, args=(sess, 10), width="stretch", key="btn_step10")
     c[2].button("Step ×100", on_click=do_step, args=(sess, 100), width="stretch", key="btn_step100")
-    c[3].button("Pause" if sess.playing else "Play", icon=":material/pause:" if sess.playing else ":material/play_arrow:",
-                on_click=toggle_play, args=(sess,), shortcut="P", width="stretch", key="btn_play",
-                help="Train continuously (keyboard: P)")
+    # Two buttons with their own keys, not one relabelled toggle: a click that reaches the server
+    # twice (racing a periodic play frame) then repeats the same intent instead of undoing it.
+    if sess.playing:
+        c[3].button("Pause", icon=":material/pause:", on_click=set_playing, args=(sess, False), shortcut="P",
+                    width="stretch", key="btn_pause", help="Stop training (keyboard: P)")
+    else:
+        c[3].button("Play", icon=":material/play_arrow:", on_click=set_playing, args=(sess, True), shortcut="P",
+                    width="stretch", key="btn_play", help="Train continuously (keyboard: P)")
     c[4].button("Undo", on_click=do_undo, args=(sess,), disabled=not tr.can_undo, width="stretch", key="btn_undo",
                 shortcut="U", help="Back one step, exactly (keyboard: U)")
     c[5].button("Reset", on_click=do_reset, args=(sess,), width="stretch", key="btn_reset",
@@ -195,7 +202,7 @@ def norms_chart(sess: AppSession) -> None:
 @guarded("the text sample")
 def sample_view(sess: AppSession) -> None:
     tr = sess.trainer
-    cols = st.columns([2, 1, 1], vertical_alignment="bottom")
+    cols = st.columns([2, 1, 1], vertical_alignment="center")
     cols[0].markdown("**What the model writes now** (a fresh sample every N steps)")
     every = cols[1].select_slider("every N steps", [10, 25, 50, 100, 250, 500, 1000],
                                   value=sess.extras.get("sample_every", 100), key="sample_every")
@@ -243,6 +250,7 @@ def live_panel() -> None:
         st.rerun()
     if sess.playing:
         play_frame(sess)
+    t0 = time.perf_counter()
     controls(sess)
     divergence_banner(sess)
     metrics(sess)
@@ -258,6 +266,8 @@ def live_panel() -> None:
     with right:
         norms_chart(sess)
     sample_view(sess)
+    # Smoothed time of a redraw: the next play frame trains for what is left of FRAME_S.
+    sess.extras["render_s"] = 0.7 * sess.extras.get("render_s", 0.05) + 0.3 * (time.perf_counter() - t0)
 
 
 def main() -> None:

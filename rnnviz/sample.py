@@ -11,7 +11,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from rnnviz.cells import get_cell
-from rnnviz.head import softmax_columns
 
 MAX_TEMPERATURE = 100.0
 
@@ -75,23 +74,30 @@ def sample(
     top_ids = np.empty((n, k5), dtype=np.intp)
     top_probs = np.empty((n, k5))
     hs = np.empty((H, n))
+    Vm, c = params["V"], params["c"]
+    # Inverse-CDF draws from uniforms taken up front: one RNG call instead of n.
+    u = rng.random(n)
     for i in range(n):
-        o = params["V"] @ h + params["c"]
-        p = softmax_columns(o[:, None])[:, 0]
-        order = np.argsort(-p, kind="stable")[:k5]
-        top_ids[i], top_probs[i] = order, p[order]
+        o = Vm @ h + c
+        p = np.exp(o - o.max())
+        p /= p.sum()
+        top = np.argpartition(-p, k5 - 1)[:k5] if k5 < Vsize else np.arange(Vsize)
+        top = top[np.argsort(-p[top], kind="stable")]
+        top_ids[i], top_probs[i] = top, p[top]
         if greedy:
-            x = int(order[0])
+            x = int(top[0])
         else:
-            q = softmax_columns((o / temperature)[:, None])[:, 0]
+            # Shift before dividing: o/τ overflows to ∞ (and q to NaN) for a tiny τ, whereas
+            # (o − max o)/τ ≤ 0 can only go to −∞, which tends to greedy, as it should.
+            with np.errstate(over="ignore"):
+                z = (o - o.max()) / temperature
+            q = np.exp(z - z.max())
             if top_k is not None and top_k < Vsize:
-                cut = np.argpartition(-q, top_k - 1)[:top_k]
-                mask = np.zeros(Vsize, dtype=bool)
-                mask[cut] = True
-                q = np.where(mask, q, 0.0)
-                q /= q.sum()
-            x = int(rng.choice(Vsize, p=q))
+                cut = np.argpartition(-q, top_k - 1)[top_k:]
+                q[cut] = 0.0
+            cdf = np.cumsum(q)
+            x = min(int(np.searchsorted(cdf, u[i] * cdf[-1], side="right")), Vsize - 1)
         ids[i], probs[i] = x, p[x]
-        h = the_cell.forward(params, np.array([x]), h).hs[:, 0]
+        h = the_cell.step(params, x, h)
         hs[:, i] = h
     return SampleResult(ids=ids, probs=probs, top_ids=top_ids, top_probs=top_probs, hs=hs, h_last=h)

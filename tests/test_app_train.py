@@ -149,6 +149,6 @@ def test_divergence_shows_a_banner_and_keeps_the_last_good_weights(at):
 def test_play_and_pause_toggle(at):
     at.button(key="btn_play").click().run()
     assert session(at).playing
-    at.button(key="btn_play").click().run()
+    at.button(key="btn_pause").click().run()
     assert not session(at).playing
     assert not at.exception

@@ -74,6 +74,10 @@ class VanillaRNNCell:
         h_prev = states[:-1].T
         return CellCache(inputs=xs, h0=h0, hs=hs, h_prev=h_prev, dtanh=1.0 - hs * hs)
 
+    def step(self, params, x: int, h: np.ndarray) -> np.ndarray:
+        """One time step (for sampling): h_new = tanh(U[:, x] + W h + b), shape (H,)."""
+        return np.tanh(params["U"][:, x] + params["W"] @ h + params["b"])
+
     def backward(self, params, cache: CellCache, dh_out: np.ndarray, truncate: int | None,
                  out: dict | None = None) -> CellBackward:
         """Exact (truncated) BPTT. dh_out: (H, T) with column t = ∂L_t/∂h_t through o_t only.

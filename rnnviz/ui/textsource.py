@@ -31,6 +31,11 @@ def decode_upload(data: bytes, name: str = "file") -> str:
         raise TextError(f"{name} is {len(data) / 2**20:.1f} MB; the limit is {MAX_UPLOAD_MB} MB.")
     if not data:
         raise TextError(f"{name} is empty.")
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):  # UTF-16 with a byte-order mark (Windows Notepad)
+        try:
+            return check_text(data.decode("utf-16").replace("\r\n", "\n"))
+        except UnicodeDecodeError:
+            raise TextError(f"{name} starts like UTF-16 text but cannot be decoded. Save it as UTF-8.") from None
     head = data[:8192]
     # Text files almost never contain NUL bytes; binaries (images, zips, executables) almost always do.
     if head.count(b"\x00") > len(head) // 100:

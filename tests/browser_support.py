@@ -1,0 +1,133 @@
+"""Real-browser testing: a `streamlit run app.py` server and Debian's Chromium driven by Playwright.
+
+Chromium comes from Debian (`apt-get install -y chromium`, at /usr/bin/chromium); Playwright never
+downloads a browser. Without Chromium (or Playwright) the browser tests are skipped on a developer
+machine and FAIL under CI=true: a missing browser must never turn into a silent pass in CI.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = os.environ.get("RNNVIZ_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage",
+                 "--disable-component-update", "--no-first-run"]
+METRIC = '[data-testid="stMetricValue"]'
+
+
+def require_browser() -> None:
+    """Skip locally, fail in CI, when the browser or Playwright is missing."""
+    problem = None
+    if not Path(CHROMIUM).exists():
+        problem = f"Chromium not found at {CHROMIUM} (apt-get install -y chromium)"
+    else:
+        try:
+            import playwright.sync_api  # noqa: F401
+        except ImportError:
+            problem = "the playwright package is not installed (pip install -r requirements-dev.txt)"
+    if problem:
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail(f"browser tests cannot run in CI: {problem}")
+        pytest.skip(problem)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class StreamlitServer:
+    """`streamlit run app.py` on a free localhost port, for the duration of a test session."""
+
+    def __init__(self):
+        self.port = free_port()
+        self.url = f"http://localhost:{self.port}"
+        self.log = (ARTIFACTS / f"server-{self.port}.log")
+        ARTIFACTS.mkdir(exist_ok=True)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(self.port),
+             "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+            cwd=ROOT, stdout=self.log.open("w"), stderr=subprocess.STDOUT,
+        )
+        deadline = time.time() + 90
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"streamlit exited: {self.log.read_text()[-2000:]}")
+            try:
+                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as r:
+                    if r.read().strip() == b"ok":
+                        return
+            except OSError:
+                time.sleep(0.3)
+        raise RuntimeError("streamlit did not become healthy within 90 s")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+    def log_text(self) -> str:
+        return self.log.read_text(errors="replace")
+
+
+def launch(playwright):
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+
+
+def open_app(browser, url: str, *, width: int = 1500, height: int = 2200):
+    """A fresh browser context (= a fresh Streamlit session) on the app, ready to use."""
+    ctx = browser.new_context(viewport={"width": width, "height": height})
+    page = ctx.new_page()
+    page.set_default_timeout(60_000)
+    page.goto(url)
+    page.wait_for_selector(METRIC)
+    return page
+
+
+def step_count(page) -> str:
+    return page.locator(METRIC).first.inner_text()
+
+
+def wait_step(page, value: int | str, timeout: int = 60_000) -> None:
+    """Wait until the Step metric shows ``value``."""
+    page.wait_for_function(f"() => {{ const m = document.querySelector('{METRIC}'); return m && m.innerText === '{value}'; }}",
+                           timeout=timeout)
+
+
+def wait_idle(page, timeout: int = 60_000) -> None:
+    """Wait until Streamlit is not running a script (its status widget disappears)."""
+    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=timeout)
+
+
+def chart_values(page) -> list[list[list[float]]]:
+    """The y values every plotly chart on the page currently draws: [chart][trace][point]."""
+    return page.evaluate("""() => [...document.querySelectorAll('.js-plotly-plot')].map(
+        d => (d._fullData || []).map(t => Array.from(t.y || [], Number)))""")
+
+
+def wait_chart(page, chart: int, points: int, timeout: int = 60_000) -> None:
+    """Wait until chart number ``chart`` on the page draws ``points`` points in its first trace."""
+    page.wait_for_function(
+        """([i, n]) => { const d = document.querySelectorAll('.js-plotly-plot')[i];
+                          return !!(d && d._fullData && d._fullData[0] && d._fullData[0].y && d._fullData[0].y.length === n); }""",
+        arg=[chart, points], timeout=timeout)
+
+
+def shot(page, name: str) -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path

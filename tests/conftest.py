@@ -1,0 +1,25 @@
+"""Shared fixtures. Browser fixtures start lazily, only when a browser test asks for them."""
+
+from __future__ import annotations
+
+import pytest
+
+from browser_support import StreamlitServer, launch, require_browser
+
+
+@pytest.fixture(scope="session")
+def app_url():
+    require_browser()
+    server = StreamlitServer()
+    yield server.url
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def browser(app_url):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = launch(p)
+        yield b
+        b.close()

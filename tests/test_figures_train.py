@@ -1,0 +1,103 @@
+"""The Train page's figure specs: valid plotly (with full validation), bounded, honest, escaped."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import plotly.graph_objects as go
+import plotly.io as pio
+import pytest
+
+from rnnviz.figures.common import MAX_POINTS, downsample, envelope, token_label, visible
+from rnnviz.figures.train import dh_heatmap_spec, dh_spec, grad_norms_spec, loss_spec
+
+RNG = np.random.default_rng(0)
+
+
+def validated(spec: dict) -> go.Figure:
+    """Plotly's full validation: raises on any invalid property the fast path skipped."""
+    return go.Figure(spec)
+
+
+def test_loss_spec_is_valid_and_bounded_for_a_long_history():
+    n = 20_000
+    steps = np.arange(1, n + 1)
+    loss = RNG.random(n) + 1
+    loss[12_345] = 50.0  # one exploding step must survive downsampling
+    fig = validated(loss_spec(steps, loss, loss, 3.9, clipped_steps=steps[::3], lr_change_steps=[100, 200],
+                              lr_values=[0.05, 0.025]))
+    raw = fig.data[0]
+    assert len(raw.x) <= MAX_POINTS + 2 and 50.0 in np.asarray(raw.y)
+    assert all(len(tr.x) <= MAX_POINTS + 2 for tr in fig.data)
+    assert fig.layout.yaxis.title.text == "loss (nats per token)"
+    texts = [a.text for a in fig.layout.annotations]
+    assert "untrained: ln V = 3.90" in texts and "η→0.05" in texts
+
+
+def test_loss_spec_with_no_history_still_shows_the_baseline():
+    fig = validated(loss_spec(np.array([]), [], [], 2.0))
+    assert len(fig.data) == 0 and any("ln V" in a.text for a in fig.layout.annotations)
+
+
+def test_dh_spec_log_and_linear_and_nonfinite_values():
+    v = np.array([1e-12, 1e-3, np.inf, 2.0])
+    log = validated(dh_spec(v, ["a", "<b>", "\n", " "], log_scale=True, truncate=1))
+    assert log.layout.yaxis.type == "log"
+    y = np.asarray(log.data[0].y, dtype=float)
+    assert np.isnan(y[2]) and y[3] == 2.0  # ∞ is a gap, never a broken chart
+    assert list(log.data[0].customdata) == ["a", "&lt;b&gt;", "⏎", "␣"]
+    assert "k = 1" in log.layout.annotations[0].text
+    lin = validated(dh_spec(v[:2], ["a", "b"], log_scale=False))
+    assert lin.layout.yaxis.type != "log" and len(lin.layout.annotations) == 0
+
+
+def test_heatmap_spec_logs_positive_values_and_blanks_zeros():
+    M = np.array([[1.0, 10.0, 0.0], [100.0, np.nan, 1e-3]])
+    fig = validated(dh_heatmap_spec([5, 10], M, log_scale=True))
+    Z = np.asarray(fig.data[0].z, dtype=float)
+    np.testing.assert_allclose(Z[0, :2], [0.0, 1.0])
+    assert np.isnan(Z[0, 2]) and np.isnan(Z[1, 1]) and Z[1, 2] == pytest.approx(-3.0)
+
+
+def test_grad_norms_spec_totals_and_threshold_line():
+    before = {"U": 3.0, "W": 4.0, "V": 0.0, "b": 0.0, "c": 0.0}
+    after = {k: v / 5 for k, v in before.items()}
+    fig = validated(grad_norms_spec(before, after, "norm", 1.0))
+    assert list(fig.data[0].x) == ["U", "W", "V", "b", "c", "all"]
+    assert fig.data[0].y[-1] == pytest.approx(5.0) and fig.data[1].y[-1] == pytest.approx(1.0)
+    assert fig.layout.shapes[0].y0 == 1.0
+    assert len(validated(grad_norms_spec(before, after, "elementwise", 1.0)).layout.shapes) == 0
+
+
+def test_specs_serialise_to_json():
+    spec = dh_spec(np.array([1.0, np.nan]), ["x", "y"], True)
+    json.loads(pio.to_json(validated(spec), validate=False))
+
+
+def test_downsample_keeps_last_and_is_bounded():
+    x = np.arange(10_001)
+    xs, ys = downsample(x, x * 2, max_points=100)
+    assert len(xs) <= 100 and xs[-1] == 10_000 and xs[0] == 0 and np.array_equal(ys, xs * 2)
+    small = downsample(np.arange(5), np.arange(5))
+    assert len(small[0]) == 5
+
+
+def test_envelope_keeps_extremes_of_each_bucket():
+    x = np.arange(1000)
+    y = np.sin(x / 7.0)
+    y[333], y[777] = 9.0, -9.0
+    ex, ey = envelope(x, y, max_points=50)
+    assert len(ex) <= 50 and 9.0 in ey and -9.0 in ey
+    assert np.all(np.diff(ex) > 0) and np.array_equal(y[ex], ey)
+
+
+@pytest.mark.parametrize("tok, shown", [(" ", "␣"), ("\n", "⏎"), ("\t", "⇥"), ("\x00", "\\x00"), ("\x7f", "\\x7f"),
+                                        ("a", "a"), ("averyveryverylongword", "averyveryve…")])
+def test_visible_tokens(tok, shown):
+    assert visible(tok) == shown
+
+
+def test_token_label_escapes_html():
+    assert token_label("<script>") == "&lt;script&gt;"
+    assert token_label('"&') == "&quot;&amp;"

@@ -1,0 +1,44 @@
+"""Uploaded and pasted text: clear refusals for what cannot be trained on."""
+
+from __future__ import annotations
+
+import pytest
+
+from rnnviz.ui.textsource import MAX_TEXT_CHARS, MAX_UPLOAD_MB, TextError, check_text, decode_upload
+
+
+def test_plain_utf8_with_bom_and_crlf():
+    assert decode_upload("\ufeffhello\r\nworld é ✓".encode()) == "hello\nworld é ✓"
+
+
+@pytest.mark.parametrize("data, says", [
+    (b"", "empty"),
+    (b"   \n ", "empty"),
+    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(200), "binary"),
+    ("caf\u00e9".encode("latin-1") + b" more text here", "not valid UTF-8"),
+    (b"\x00\x01\x02\x03binary\x00\x00" * 50, "binary"),
+    (b"\xff\xfe\x00\xd8", "UTF-16"),
+])
+def test_refusals_say_why(data, says):
+    with pytest.raises(TextError, match=says):
+        decode_upload(data, "notes.txt")
+
+
+def test_upload_size_limit():
+    with pytest.raises(TextError, match=f"limit is {MAX_UPLOAD_MB} MB"):
+        decode_upload(b"a" * (MAX_UPLOAD_MB * 2**20 + 1), "big.txt")
+
+
+def test_text_length_limit():
+    check_text("a" * MAX_TEXT_CHARS)
+    with pytest.raises(TextError, match="limit"):
+        check_text("a" * (MAX_TEXT_CHARS + 1))
+
+
+def test_control_characters_and_emoji_are_text():
+    text = "a\x00b\u202eמה🙂e\u0301\x07" + "plain words " * 20
+    assert decode_upload(text.encode()) == text
+
+
+def test_utf16_with_bom_is_decoded():
+    assert decode_upload("héllo wörld\r\n".encode("utf-16")) == "héllo wörld\n"
