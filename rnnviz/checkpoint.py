@@ -1,7 +1,9 @@
 """Save and load a trained model as ``.npz``, never with pickle, and validate what is loaded.
 
-A checkpoint holds the five parameters, the vocabulary, the config (as JSON), the step count
-and the training text, so a model can be taken home and trained on or sampled from later. The
+A checkpoint holds the five parameters, the vocabulary, the config, the step count and the
+training text, so a model can be taken home and trained on or sampled from later. Vocabulary,
+config and text are stored as JSON strings: NumPy's fixed-width strings drop trailing NUL
+characters, so a vocabulary entry that is the NUL character would come back as "". The
 optimizer state and history are not saved: training resumes with a fresh optimizer.
 
 Loading trusts nothing: names, shapes, dtypes, finiteness, sizes and the vocabulary are all
@@ -19,7 +21,7 @@ import numpy as np
 from rnnviz.config import MAX_HIDDEN, TrainConfig
 from rnnviz.params import PARAM_NAMES, param_shapes
 
-FORMAT = "rnnviz-checkpoint-1"
+FORMAT = "rnnviz-checkpoint-2"
 MAX_CHECKPOINT_BYTES = 200 * 2**20    # uncompressed, all members together
 MAX_TEXT_CHARS = 2_000_000            # the training text kept in a checkpoint
 MAX_ABS_WEIGHT = 1e8
@@ -34,8 +36,8 @@ def save_checkpoint(trainer) -> bytes:
         buf,
         format=np.array(FORMAT),
         config=np.array(json.dumps(trainer.config.to_dict())),
-        vocab=np.array(trainer.tokenizer.vocab, dtype=str),
-        text=np.array(trainer.text[:MAX_TEXT_CHARS]),
+        vocab=np.array(json.dumps(trainer.tokenizer.vocab, ensure_ascii=False)),
+        text=np.array(json.dumps(trainer.text[:MAX_TEXT_CHARS], ensure_ascii=False)),
         step=np.array(trainer.step_count, dtype=np.int64),
         **arrays,
     )
@@ -48,6 +50,16 @@ class CheckpointError(ValueError):
 
 def _fail(msg: str):
     raise CheckpointError(f"not a valid rnnviz checkpoint: {msg}")
+
+
+def _json_member(arr: np.ndarray, what: str):
+    """The value of a member that holds one JSON string."""
+    if arr.shape != () or arr.dtype.kind != "U":
+        _fail(f"{what} must be one JSON string")
+    try:
+        return json.loads(str(arr))
+    except (ValueError, RecursionError):
+        _fail(f"{what} is not valid JSON")
 
 
 def load_checkpoint(data: bytes) -> dict:
@@ -78,13 +90,14 @@ def load_checkpoint(data: bytes) -> dict:
         _fail(f"format tag is not {FORMAT}")
     try:
         config = TrainConfig.from_dict(json.loads(str(arrays["config"])))
-    except (ValueError, TypeError) as e:
+    except (ValueError, TypeError, RecursionError) as e:
         _fail(f"bad settings: {e}")
-    vocab = arrays["vocab"]
-    if vocab.ndim != 1 or vocab.dtype.kind != "U" or len(vocab) < 2 or len(set(vocab.tolist())) != len(vocab):
+    vocab = _json_member(arrays["vocab"], "the vocabulary")
+    if (not isinstance(vocab, list) or not all(isinstance(v, str) for v in vocab) or len(vocab) < 2
+            or len(set(vocab)) != len(vocab)):
         _fail("the vocabulary must be a list of at least 2 distinct strings")
-    text = arrays["text"]
-    if text.shape != () or text.dtype.kind != "U":
+    text = _json_member(arrays["text"], "the training text")
+    if not isinstance(text, str):
         _fail("the training text must be one string")
     step = arrays["step"]
     if step.shape != () or step.dtype.kind not in "iu" or int(step) < 0:
@@ -105,4 +118,4 @@ def load_checkpoint(data: bytes) -> dict:
         if a.size and np.abs(a).max() > MAX_ABS_WEIGHT:
             _fail(f"{k} has weights beyond ±{MAX_ABS_WEIGHT:g}")
         params[k] = np.array(a, dtype=np.float64)
-    return {"params": params, "config": config, "vocab": vocab.tolist(), "text": str(text), "step": int(step)}
+    return {"params": params, "config": config, "vocab": vocab, "text": text, "step": int(step)}

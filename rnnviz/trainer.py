@@ -294,9 +294,12 @@ class Trainer:
         instead we zero only the columns of U that the previous window touched: every other
         gradient is overwritten in full by the next backward pass.
         """
-        if getattr(self, "_grad", None) is None or self._grad.size != self.layout.size:
+        # Compare layouts, not sizes: after a reset, (V, H) and (V', H') can have the same number
+        # of weights (e.g. V=8, H=1 and V=4, H=2), and old views would have the wrong shapes.
+        if getattr(self, "_grad_layout", None) is not self.layout:
             self._grad = np.zeros(self.layout.size)
             self._grad_views = self.layout.views(self._grad)
+            self._grad_layout = self.layout
             self._dirty_columns = None
         elif self._dirty_columns is not None:
             self._grad_views["U"][:, self._dirty_columns] = 0.0

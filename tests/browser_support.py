@@ -122,7 +122,8 @@ def wait_chart(page, chart: int, points: int, timeout: int = 60_000) -> None:
     """Wait until chart number ``chart`` on the page draws ``points`` points in its first trace."""
     page.wait_for_function(
         """([i, n]) => { const d = document.querySelectorAll('.js-plotly-plot')[i];
-                          return !!(d && d._fullData && d._fullData[0] && d._fullData[0].y && d._fullData[0].y.length === n); }""",
+                          const y = d && d._fullData && d._fullData[0] && d._fullData[0].y;
+                          return !!(y && y.length === n); }""",
         arg=[chart, points], timeout=timeout)
 
 

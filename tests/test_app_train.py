@@ -5,10 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from apptest_helpers import by_label, errors, params_copy, same_params, session, start
 from rnnviz import Trainer
 from rnnviz.presets import DEFAULT_CONFIG, PRESETS
 from rnnviz.samples import read_sample
+
+from apptest_helpers import by_label, errors, params_copy, same_params, session, start
 
 
 @pytest.fixture

@@ -71,3 +71,45 @@ def sample_html(prime: str, tokens: list[str], probs, top: list[list[tuple[str, 
         parts.append(f'{_esc(joiner) if i or prime else ""}<span style="background:{prob_colour(probs[i])}" '
                      f'title="{_esc(tip)}">{_esc(shown)}</span>')
     return _STRIP_CSS + f'<div class="rv-sample">{"".join(parts)}</div>'
+
+
+# Diverging stops for a tanh unit's value h ∈ [−1, 1]: red (−1) → white (0) → blue (+1).
+# The hidden-unit heatmap (rnnviz.figures.generate) uses the same stops, so strip and chart agree.
+ACTIVATION_STOPS = ((-1.0, (178, 24, 43)), (-0.5, (239, 138, 98)), (0.0, (247, 247, 247)),
+                    (0.5, (103, 169, 207)), (1.0, (33, 102, 172)))
+
+
+def activation_colour(v: float) -> str:
+    """CSS rgb() for h = v on the red–white–blue scale (clipped to [−1, 1]; NaN/∞ is grey)."""
+    if not np.isfinite(v):
+        return "rgb(200, 200, 200)"
+    v = float(np.clip(v, -1.0, 1.0))
+    for (a, ca), (b, cb) in zip(ACTIVATION_STOPS, ACTIVATION_STOPS[1:], strict=False):
+        if v <= b:
+            f = (v - a) / (b - a)
+            r, g, bl = (round(x + f * (y - x)) for x, y in zip(ca, cb, strict=True))
+            return f"rgb({r}, {g}, {bl})"
+    return "rgb(33, 102, 172)"  # unreachable: v ≤ 1 is caught by the last stop
+
+
+def unit_strip_html(tokens: list[str], values, unit: int, joiner: str = "") -> str:
+    """The text with each token's background the value of hidden unit ``unit`` after reading it.
+
+    tokens: n strings; values: (n,) h values in [−1, 1]. Hover a token for its position and value.
+    A unit that is blue inside quotes and red outside is tracking whether a quote is open."""
+    values = np.asarray(values, dtype=float)
+    if values.shape != (len(tokens),):
+        raise ValueError(f"need one value per token (got {values.shape[0] if values.ndim else 0} for {len(tokens)})")
+    parts = []
+    for i, (tok, v) in enumerate(zip(tokens, values, strict=True)):
+        tip = f"unit {unit} · token {i} {visible(tok)!r} · h = {v:+.2f}"
+        shown = tok if tok != "\n" else "⏎\n"
+        ink = "color:white;" if np.isfinite(v) and abs(v) > 0.7 else ""  # keep dark cells readable
+        parts.append(f'{_esc(joiner) if i else ""}<span style="background:{activation_colour(v)};{ink}" '
+                     f'title="{_esc(tip)}">{_esc(shown)}</span>')
+    legend = ('<div class="rv-legend">Background: h of unit ' + _esc(str(unit)) + ' after reading each token: '
+              + "".join(f'<span style="background:{activation_colour(x)};padding:0 6px;'
+                        f'{"color:white;" if abs(x) > 0.7 else ""}">{t}</span>'
+                        for x, t in ((-1, "−1"), (-0.5, "−0.5"), (0, "0"), (0.5, "+0.5"), (1, "+1")))
+              + '. Hover a token for its value.</div>')
+    return _STRIP_CSS + f'<div class="rv-sample">{"".join(parts)}</div>' + legend
