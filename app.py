@@ -20,4 +20,8 @@ PAGES = [
     st.Page("pages/lab.py", title="Vanishing & exploding lab", icon=":material/science:"),
 ]
 
+from rnnviz.ui.state import get_session  # noqa: E402
+
 st.navigation(PAGES).run()
+# After every full run: save the session's training state so a browser reload restores it.
+get_session().autosave()

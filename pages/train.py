@@ -268,6 +268,7 @@ def live_panel() -> None:
     sample_view(sess)
     # Smoothed time of a redraw: the next play frame trains for what is left of FRAME_S.
     sess.extras["render_s"] = 0.7 * sess.extras.get("render_s", 0.05) + 0.3 * (time.perf_counter() - t0)
+    sess.autosave()  # play frames rerun only this fragment, so save here too (throttled while playing)
 
 
 def main() -> None:

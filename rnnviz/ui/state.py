@@ -8,6 +8,7 @@ place and records a message for the page to show: a bad text or setting never lo
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
 
 import streamlit as st
@@ -16,6 +17,7 @@ from rnnviz.config import TrainConfig, needs_reset
 from rnnviz.presets import DEFAULT_CONFIG, DEFAULT_SAMPLE, PRESETS_BY_KEY
 from rnnviz.samples import SAMPLES, read_sample
 from rnnviz.trainer import Trainer
+from rnnviz.ui import autosave as store
 from rnnviz.ui.textsource import TextError, check_text
 
 SESSION_KEY = "_rnnviz_session"  # no widget uses this key
@@ -43,6 +45,8 @@ class AppSession:
     playing: bool = False
     extras: dict = field(default_factory=dict)   # per-page state (explorer position, twin run, …)
     generation: int = 0                  # bumped whenever the trainer is replaced (widget keys use it)
+    token: str = field(default_factory=store.new_token)   # names this session's autosave (?s= in the URL)
+    saved: tuple = (None, 0.0)           # ((generation, step, config), time) of the last autosave
 
     # ---------------------------------------------------------------- reading
     @property
@@ -136,6 +140,22 @@ class AppSession:
             self.flash("warning", f"The text has more distinct words than the cap of {self.config.max_vocab:,}; "
                                   "the rarest are replaced by <unk>.")
 
+    # ---------------------------------------------------------------- autosave (survives a reload)
+    def autosave(self, force: bool = False) -> None:
+        """Save the training state if it changed, at most every SAVE_EVERY_S unless forced."""
+        key = (self.generation, self.trainer.step_count, self.trainer.config)
+        last_key, last_t = self.saved
+        if key == last_key:
+            return
+        if not force and self.playing and time.monotonic() - last_t < store.SAVE_EVERY_S:
+            return
+        try:
+            store.save(self.token, self.trainer, {"text_label": self.text_label, "source": self.source,
+                                                     "sample_name": self.sample_name, "preset": self.preset})
+        except (OSError, ValueError) as e:  # a full disk must not break the page
+            log.warning("rnnviz: autosave failed: %s", e)
+        self.saved = (key, time.monotonic())
+
 
 _FIELD_NAMES = {
     "level": "tokenization", "hidden_size": "hidden size", "seq_len": "window length T",
@@ -149,11 +169,38 @@ def default_session() -> AppSession:
                       text_label=f"Sample: {SAMPLES[DEFAULT_SAMPLE][0]}")
 
 
+def restored_session(token: str) -> AppSession | None:
+    """The session saved under token (after a reload), or None."""
+    found = store.load(token)
+    if found is None:
+        return None
+    trainer, extra = found
+    sess = AppSession(trainer=trainer, text_label=str(extra.get("text_label", "Restored text")), token=token,
+                      source=str(extra.get("source", "paste")), sample_name=str(extra.get("sample_name", DEFAULT_SAMPLE)),
+                      preset=extra.get("preset") if extra.get("preset") in PRESETS_BY_KEY else None)
+    if sess.sample_name not in SAMPLES:
+        sess.sample_name = DEFAULT_SAMPLE
+    sess.saved = ((sess.generation, trainer.step_count, trainer.config), time.monotonic())
+    if trainer.step_count:
+        sess.flash("info", f"Welcome back: your model was restored at step {trainer.step_count:,}.")
+    return sess
+
+
 def get_session() -> AppSession:
-    """This browser session's AppSession, created on first use."""
+    """This browser session's AppSession: created on first use, or restored after a reload."""
     if SESSION_KEY not in st.session_state:
-        st.session_state[SESSION_KEY] = default_session()
-    return st.session_state[SESSION_KEY]
+        token = st.query_params.get(store.TOKEN_PARAM)
+        sess = restored_session(token) if store.valid_token(token) else None
+        if sess is None:
+            sess = default_session()
+            if store.valid_token(token):
+                sess.token = token  # keep the URL stable; nothing was saved under it yet
+            store.expire_old()
+        st.session_state[SESSION_KEY] = sess
+    sess = st.session_state[SESSION_KEY]
+    if st.query_params.get(store.TOKEN_PARAM) != sess.token:
+        st.query_params[store.TOKEN_PARAM] = sess.token
+    return sess
 
 
 def show_flashes(sess: AppSession) -> None:
