@@ -9,7 +9,6 @@ import pytest
 
 from browser_support import StreamlitServer, launch, require_browser
 
-
 # Autosaved sessions of the test run go to a folder of their own (the server subprocess inherits it).
 os.environ.setdefault("RNNVIZ_SESSION_DIR", tempfile.mkdtemp(prefix="rnnviz-test-sessions-"))
 

@@ -8,7 +8,7 @@ import zipfile
 import numpy as np
 import pytest
 
-from rnnviz import Trainer, TrainConfig
+from rnnviz import TrainConfig, Trainer
 from rnnviz.checkpoint import CheckpointError
 from rnnviz.persist import dump_trainer, load_trainer
 from rnnviz.ui import autosave
