@@ -7,8 +7,14 @@ sidebar (presets, text, settings) and returns the session's state.
 """
 
 import logging
+import os
 
-import streamlit as st
+# One BLAS thread per computation: every browser session already runs in its own thread, the
+# matrices are small, and BLAS threads from many sessions would only fight over the cores.
+# (Must be set before NumPy is first imported; Streamlit itself does not import it.)
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import streamlit as st  # noqa: E402
 
 st.set_page_config(page_title="rnnviz · watch an RNN learn", page_icon="🔁", layout="wide")
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")

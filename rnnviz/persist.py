@@ -39,7 +39,9 @@ def dump_trainer(trainer: Trainer, extra: dict | None = None) -> bytes:
             "opt_t": s.opt.t}
     arrays = {
         "format": np.array(FORMAT), "config": np.array(json.dumps(trainer.config.to_dict())),
-        "text": np.array(trainer.text), "meta": np.array(json.dumps(meta)), "extra": np.array(json.dumps(extra or {})),
+        # JSON, not a raw NumPy string: NumPy's fixed-width strings drop trailing NUL characters.
+        "text": np.array(json.dumps(trainer.text)),
+        "meta": np.array(json.dumps(meta)), "extra": np.array(json.dumps(extra or {})),
         "theta": np.asarray(s.theta), "h": np.asarray(s.h),
         "hist_dh": dh, "hist_dh_len": np.array([v.size for v in h.dh_norms], dtype=np.int64),
     }
@@ -69,8 +71,11 @@ def load_trainer(data: bytes) -> tuple[Trainer, dict]:
         config = TrainConfig.from_dict(json.loads(str(a["config"])))
         meta = json.loads(str(a["meta"]))
         extra = json.loads(str(a["extra"]))
-        tr = Trainer(str(a["text"]), config)
-    except (KeyError, ValueError, TypeError) as e:
+        text = json.loads(str(a["text"]))
+        if not isinstance(text, str):
+            _fail("the text is not a string")
+        tr = Trainer(text, config)
+    except (KeyError, ValueError, TypeError, RecursionError) as e:
         _fail(str(e))
     theta, h = a.get("theta"), a.get("h")
     if theta is None or theta.dtype != np.float64 or theta.shape != (tr.layout.size,) or not np.isfinite(theta).all():

@@ -100,4 +100,4 @@ def test_visible_tokens(tok, shown):
 
 def test_token_label_escapes_html():
     assert token_label("<script>") == "&lt;script&gt;"
-    assert token_label('"&') == "&quot;&amp;"
+    assert token_label('"&\'') == "&#34;&amp;&#39;"

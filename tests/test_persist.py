@@ -34,6 +34,14 @@ def test_restored_trainer_continues_bit_for_bit(cfg):
     assert a.last.loss == b.last.loss and a.state.pos == b.state.pos
 
 
+def test_text_with_nul_characters_survives():
+    text = TEXT + "\x00 tail\x00\x00"
+    a = Trainer(text, TrainConfig(hidden_size=8, seq_len=10))
+    a.step(2)
+    b, _ = load_trainer(dump_trainer(a))
+    assert b.text == text and b.tokenizer.vocab == a.tokenizer.vocab
+
+
 def test_undo_after_restore_stops_at_the_restore_point():
     a = Trainer(TEXT, TrainConfig(hidden_size=8, seq_len=10))
     a.step(5)

@@ -95,5 +95,6 @@ def visible(tok: str) -> str:
 
 
 def token_label(tok: str) -> str:
-    """``visible(tok)`` escaped for plotly, whose labels interpret a subset of HTML tags."""
-    return html.escape(visible(tok))
+    """``visible(tok)`` escaped for plotly, whose labels interpret a subset of HTML tags.
+    Quotes become &#34;/&#39;: plotly decodes numeric entities but shows &quot; literally."""
+    return html.escape(visible(tok), quote=False).replace('"', "&#34;").replace("'", "&#39;")

@@ -23,6 +23,11 @@ def _esc(s: str) -> str:
     return html.escape(s, quote=True)
 
 
+def _printable(s: str) -> str:
+    """Control characters (other than newline and tab) as \\xNN, so generated text shows them."""
+    return "".join(ch if ch in "\n\t" or not (ord(ch) < 32 or ord(ch) == 127) else f"\\x{ord(ch):02x}" for ch in s)
+
+
 _STRIP_CSS = (
     "<style>"
     ".rv-strip{display:flex;flex-wrap:wrap;gap:3px;font-family:ui-monospace,Menlo,Consolas,monospace;font-size:14px}"
@@ -61,13 +66,13 @@ def sample_html(prime: str, tokens: list[str], probs, top: list[list[tuple[str, 
     """The prime (grey) then each generated token coloured by the probability the model gave it.
 
     top: for each token, its top-5 alternatives (token, probability), shown on hover."""
-    parts = [f'<span class="rv-prime" title="prime text">{_esc(prime)}</span>'] if prime else []
+    parts = [f'<span class="rv-prime" title="prime text">{_esc(_printable(prime))}</span>'] if prime else []
     probs = np.asarray(probs, dtype=float)
     for i, tok in enumerate(tokens):
         tip = f"p = {probs[i]:.3f}"
         if top is not None:
             tip += " · top 5: " + ", ".join(f"{visible(a)!r} {q:.2f}" for a, q in top[i])
-        shown = tok if tok != "\n" else "⏎\n"
+        shown = _printable(tok) if tok != "\n" else "⏎\n"
         parts.append(f'{_esc(joiner) if i or prime else ""}<span style="background:{prob_colour(probs[i])}" '
                      f'title="{_esc(tip)}">{_esc(shown)}</span>')
     return _STRIP_CSS + f'<div class="rv-sample">{"".join(parts)}</div>'
@@ -103,7 +108,7 @@ def unit_strip_html(tokens: list[str], values, unit: int, joiner: str = "") -> s
     parts = []
     for i, (tok, v) in enumerate(zip(tokens, values, strict=True)):
         tip = f"unit {unit} · token {i} {visible(tok)!r} · h = {v:+.2f}"
-        shown = tok if tok != "\n" else "⏎\n"
+        shown = _printable(tok) if tok != "\n" else "⏎\n"
         ink = "color:white;" if np.isfinite(v) and abs(v) > 0.7 else ""  # keep dark cells readable
         parts.append(f'{_esc(joiner) if i else ""}<span style="background:{activation_colour(v)};{ink}" '
                      f'title="{_esc(tip)}">{_esc(shown)}</span>')

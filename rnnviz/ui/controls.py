@@ -60,6 +60,8 @@ def _on_paste(sess: AppSession, key: str) -> None:
         check_text(text)
     except TextError as e:
         sess.flash("error", f"{e} The current model is kept.")
+        if len(text) > MAX_TEXT_CHARS:
+            st.session_state[key] = ""  # do not keep megabytes of refused text in this session
         return
     if sess.use_text(text, "Your pasted text", "paste"):
         sess.flash("success", f"Training on your text: {len(text):,} characters, vocabulary V = {sess.trainer.vocab_size}.")
@@ -88,7 +90,8 @@ def text_section(sess: AppSession) -> None:
             help="\n".join(f"- **{t}**: {d}" for t, d in SAMPLES.values()),
         )
         key = "paste_text"
-        st.text_area("…or paste your own text", key=key, height=110, max_chars=MAX_TEXT_CHARS,
+        # No max_chars: the browser would cut a long paste silently; we refuse it with the limit instead.
+        st.text_area("…or paste your own text", key=key, height=110,
                      placeholder="Paste any text: a poem, code, your notes… (at least T+1 characters)")
         st.button("Train on this text", on_click=_on_paste, args=(sess, key), width="stretch",
                   help="Replaces the model with a fresh one trained on the pasted text.")
