@@ -24,6 +24,7 @@ from rnnviz.sample import MAX_TEMPERATURE, hidden_states
 from rnnviz.ui.guard import guarded
 from rnnviz.ui.memo import page_state
 from rnnviz.ui.page import setup_page
+from rnnviz.ui.safe import md
 from rnnviz.ui.state import AppSession, show_flashes
 
 TEMPS = [0.0, 0.1, 0.2, 0.3, 0.5, 0.7, 0.8, 1.0, 1.2, 1.5, 2.0, 3.0, 5.0, 10.0, 100.0, "other"]
@@ -35,14 +36,6 @@ SOURCES = {"generated": "the generated text", "training": "the start of the trai
 MAX_PASTE_CHARS = 5000
 CHART = {"displayModeBar": False}
 KEEP = "session"  # widget values survive a visit to another page (keys carry the model's generation)
-_MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_{}[]()#+-!|<>$~="})
-
-
-def md(text: str) -> str:
-    """Plain text made safe for Streamlit markdown: no formatting, links, HTML or LaTeX from user text."""
-    return text.translate(_MD_SPECIAL)
-
-
 def joiner(sess: AppSession) -> str:
     return "" if sess.trainer.tokenizer.level == "char" else " "
 

@@ -12,6 +12,7 @@ from rnnviz.figures.train import dh_figure, dh_heatmap, grad_norms_figure, loss_
 from rnnviz.sample import sample
 from rnnviz.ui.guard import guarded
 from rnnviz.ui.page import setup_page
+from rnnviz.ui.safe import md
 from rnnviz.ui.state import AppSession, get_session, show_flashes
 
 FRAME_S = 0.1                      # play mode redraws at most 10 times a second
@@ -189,8 +190,8 @@ def norms_chart(sess: AppSession) -> None:
     if last is None:
         st.info("Shows ‖∂L/∂U‖, ‖∂L/∂W‖, … after the first step.")
         return
-    st.plotly_chart(grad_norms_figure(last.clip.norms_before, last.clip.norms_after, c.clip, c.clip_value),
-                    config=CHART, key="chart_norms")
+    st.plotly_chart(grad_norms_figure(last.clip.norms_before, last.clip.norms_after, c.clip, c.clip_value,
+                                      last.clip.max_abs_before), config=CHART, key="chart_norms")
     if c.clip == "none":
         st.caption("Clipping is off: the update uses the gradient as it is.")
     elif last.clip.fired:
@@ -273,7 +274,7 @@ def live_panel() -> None:
 
 def main() -> None:
     sess = setup_page()
-    st.markdown(f"### Train a recurrent network on your text · {sess.text_label}")
+    st.markdown(f"### Train a recurrent network on your text · {md(sess.text_label)}")
     st.caption("Each **Step** is one SGD update: the RNN reads a window of T tokens, predicts the next token at every "
                "position, and backpropagation through time (BPTT) sends the error back through the window. "
                "Everything below updates after every step.")

@@ -26,6 +26,7 @@ class ClipReport:
     global_before: float
     global_after: float
     fired: bool
+    max_abs_before: dict[str, float] | None = None  # largest |entry| per weight (elementwise mode only)
 
 
 def _global(norms: dict[str, float]) -> float:
@@ -44,14 +45,20 @@ def clip_flat(g: np.ndarray, layout: Layout, mode: str, threshold: float) -> tup
     if not c > 0:
         raise ValueError(f"the clipping threshold must be > 0 (got {threshold})")
     if mode == "elementwise":
-        # max and min rather than max(abs(g)): two passes without a temporary array.
-        fired = bool(g.size and (g.max() > c or g.min() < -c))
+        # Largest |entry| of each weight, from max and min (no temporary |g| array): what the
+        # chart compares with c, and whether clipping fires at all.
+        max_abs = {k: float(max(g[sl].max(), -g[sl].min())) if sl.stop > sl.start else 0.0
+                   for k, sl in layout.slices.items()}
+        fired = any(m > c for m in max_abs.values())
         clipped = np.clip(g, -c, c) if fired else g
     else:
         fired = g_before > c
         clipped = g * (c / g_before) if fired else g
     after = layout.norms(clipped) if fired else before
-    return clipped, ClipReport(before, after, g_before, _global(after), fired)
+    report = ClipReport(before, after, g_before, _global(after), fired)
+    if mode == "elementwise":
+        report.max_abs_before = max_abs
+    return clipped, report
 
 
 def clip_gradients(grads: Mapping[str, np.ndarray], mode: str, threshold: float) -> tuple[dict[str, np.ndarray], ClipReport]:

@@ -99,11 +99,12 @@ def _within(theta: np.ndarray, bound: float) -> bool:
 class Trainer:
     """Train a character- or word-level RNN language model on ``text``, one window per step.
 
-    Undo: ``undo()`` goes back exactly, at least UNDO_DEPTH (50) steps, using at most
+    Undo: ``undo()`` goes back exactly, at least UNDO_DEPTH (50) steps from the newest step, using at most
     UNDO_BUDGET_BYTES (8 MiB) of snapshots. Small models snapshot every step; for a model whose
     state is too big for 51 snapshots, every s-th step is kept and undo replays the steps after
     the nearest snapshot with the settings recorded for them (replay is exact because steps are
-    deterministic). Memory is therefore bounded by the budget plus one state.
+    deterministic). Memory is therefore bounded by the budget plus one state. Undoing spends that
+    reach: after undoing k steps, up to 50 − k more remain until new steps are taken.
     """
 
     def __init__(self, text: str, config: TrainConfig | None = None, *, undo_budget_bytes: int = UNDO_BUDGET_BYTES):
@@ -125,6 +126,11 @@ class Trainer:
     def baseline_loss(self) -> float:
         """ln V: the loss per token of a model that knows nothing (uniform p_t)."""
         return math.log(self.vocab_size)
+
+    @property
+    def expected_initial_loss(self) -> float:
+        """T·ln V: the window loss L of an untrained model (what the first steps should show)."""
+        return self.config.seq_len * self.baseline_loss
 
     def reset(self) -> None:
         """Back to step 0 with freshly initialised weights (same seed ⇒ same weights)."""

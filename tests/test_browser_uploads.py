@@ -59,3 +59,22 @@ def test_bad_uploads_are_refused_and_the_model_kept(browser, app_url, name, cont
     assert step_count(page) == "10"  # the model that was there is untouched
     page.get_by_role("button", name="Step", exact=False).first.click()
     wait_step(page, 11)
+
+
+def test_a_50_mb_upload_is_refused_before_it_is_sent(browser, app_url):
+    page = open_app(browser, app_url)
+    page.get_by_role("button", name="Step ×10", exact=True).click()
+    wait_step(page, 10)
+    ARTIFACTS.mkdir(exist_ok=True)
+    big = ARTIFACTS / "big.txt"
+    with big.open("wb") as f:
+        f.write(b"lorem ipsum " * (50 * 2**20 // 12))
+    try:
+        open_section(page, "Text ·")
+        uploader(page, "upload a .txt").set_input_files(str(big))
+        page.get_by_text("File must be 5.0MB or smaller").wait_for()
+        assert step_count(page) == "10"
+        page.get_by_role("button", name="Step", exact=False).first.click()
+        wait_step(page, 11)
+    finally:
+        big.unlink()

@@ -67,7 +67,9 @@ def test_grad_norms_spec_totals_and_threshold_line():
     assert list(fig.data[0].x) == ["U", "W", "V", "b", "c", "all"]
     assert fig.data[0].y[-1] == pytest.approx(5.0) and fig.data[1].y[-1] == pytest.approx(1.0)
     assert fig.layout.shapes[0].y0 == 1.0
-    assert len(validated(grad_norms_spec(before, after, "elementwise", 1.0)).layout.shapes) == 0
+    assert len(validated(grad_norms_spec(before, after, "none", 1.0)).layout.shapes) == 0
+    elem = validated(grad_norms_spec(before, after, "elementwise", 2.0, max_abs={"U": 3.0, "W": 1.0, "V": 0, "b": 0, "c": 0}))
+    assert list(elem.data[2].y[:2]) == [3.0, 1.0] and elem.layout.shapes[0].y0 == 2.0
 
 
 def test_specs_serialise_to_json():

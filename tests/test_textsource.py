@@ -42,3 +42,14 @@ def test_control_characters_and_emoji_are_text():
 
 def test_utf16_with_bom_is_decoded():
     assert decode_upload("héllo wörld\r\n".encode("utf-16")) == "héllo wörld\n"
+
+
+def test_markdown_escaping_neutralises_user_text():
+    from rnnviz.ui.safe import md
+
+    evil = "[click](javascript:alert(1)) **bold** $x^2$ <img src=x> # heading `code`"
+    out = md(evil)
+    import re
+    assert re.search(r"(?<!\\)[\[\]()*$<>#`]", out) is None, out  # every special character is escaped
+    # Escaping only adds backslashes: removing them gives the text back.
+    assert out.replace("\\", "") == evil.replace("\\", "")

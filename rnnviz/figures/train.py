@@ -97,8 +97,11 @@ def dh_heatmap_spec(steps, M, log_scale: bool = True) -> dict:
     ))
 
 
-def grad_norms_spec(before: dict, after: dict, mode: str, threshold: float) -> dict:
-    """‖∂L/∂θ‖ for each weight before and after clipping, and the whole gradient ("all")."""
+def grad_norms_spec(before: dict, after: dict, mode: str, threshold: float, max_abs: dict | None = None) -> dict:
+    """‖∂L/∂θ‖ for each weight before and after clipping, and the whole gradient ("all").
+
+    In elementwise mode the threshold c bounds single entries, not norms: max_abs (the largest
+    |entry| of each weight's gradient) is drawn as markers against the line c."""
     names = list(PARAMS) + ["all"]
     b = [float(before[k]) for k in PARAMS]
     a = [float(after[k]) for k in PARAMS]
@@ -111,12 +114,22 @@ def grad_norms_spec(before: dict, after: dict, mode: str, threshold: float) -> d
         notes.append(dict(x=0.01, xref="paper", y=float(np.log10(threshold)), text=f"c = {threshold:g}: the whole gradient "
                           "is scaled down to this norm", showarrow=False, xanchor="left", yanchor="bottom",
                           font=dict(color=CLIP_RED)))
-    return dict(data=[
+    data = [
         dict(type="bar", x=names, y=_arr(b), name="before clipping", marker=dict(color="#9ecae1"),
              hovertemplate="‖d%{x}‖ before = %{y:.3g}<extra></extra>"),
         dict(type="bar", x=names, y=_arr(a), name="after clipping (used)", marker=dict(color=ACCENT),
              hovertemplate="‖d%{x}‖ after = %{y:.3g}<extra></extra>"),
-    ], layout=layout(
+    ]
+    if mode == "elementwise" and max_abs:
+        m = [float(max_abs[k]) for k in PARAMS]
+        data.append(dict(type="scatter", x=list(PARAMS), y=_arr(m), mode="markers", name="largest |entry|",
+                         marker=dict(symbol="diamond", size=11, color=CLIP_RED),
+                         hovertemplate="largest |entry| of d%{x} = %{y:.3g}<extra></extra>"))
+        shapes.append(dict(type="line", x0=0, x1=1, xref="paper", y0=threshold, y1=threshold,
+                           line=dict(color=CLIP_RED, dash="dot")))
+        notes.append(dict(x=0.01, xref="paper", y=float(np.log10(threshold)), text=f"c = {threshold:g}: entries beyond ±c "
+                          "are cut to ±c", showarrow=False, xanchor="left", yanchor="bottom", font=dict(color=CLIP_RED)))
+    return dict(data=data, layout=layout(
         height=300, barmode="group", shapes=shapes, annotations=notes,
         yaxis=dict(type="log", title=dict(text="gradient norm (log scale)"), exponentformat="power"),
         xaxis=dict(title=dict(text="weights (all = the whole gradient)")),

@@ -18,6 +18,7 @@ from rnnviz.optim import OPTIMIZERS
 from rnnviz.presets import PRESETS
 from rnnviz.samples import SAMPLES
 from rnnviz.trainer import Trainer
+from rnnviz.ui.safe import md
 from rnnviz.ui.state import AppSession
 from rnnviz.ui.textsource import MAX_TEXT_CHARS, MAX_UPLOAD_MB, TextError, check_text, decode_upload
 
@@ -74,14 +75,14 @@ def _on_upload(sess: AppSession, key: str) -> None:
     try:
         text = decode_upload(f.getvalue(), f.name)
     except TextError as e:
-        sess.flash("error", f"{e} The current model is kept.")
+        sess.flash("error", f"{md(e)} The current model is kept.")
         return
     if sess.use_text(text, f"Uploaded: {f.name}", "upload"):
-        sess.flash("success", f"Training on {f.name}: {len(text):,} characters, vocabulary V = {sess.trainer.vocab_size}.")
+        sess.flash("success", f"Training on {md(f.name)}: {len(text):,} characters, vocabulary V = {sess.trainer.vocab_size}.")
 
 
 def text_section(sess: AppSession) -> None:
-    with st.expander(f"**Text** · {sess.text_label}", expanded=False):
+    with st.expander(f"**Text** · {md(sess.text_label)}", expanded=False):
         names = list(SAMPLES)
         st.selectbox(
             "Sample text", names, index=names.index(sess.sample_name) if sess.source == "sample" else None,
@@ -194,15 +195,15 @@ def _on_checkpoint(sess: AppSession, key: str) -> None:
         return
     data = f.getvalue()
     if len(data) > MAX_UPLOAD_MB * 2**20:
-        sess.flash("error", f"{f.name} is larger than {MAX_UPLOAD_MB} MB. The current model is kept.")
+        sess.flash("error", f"{md(f.name)} is larger than {MAX_UPLOAD_MB} MB. The current model is kept.")
         return
     try:
         tr = Trainer.from_checkpoint(data)
     except ValueError as e:  # CheckpointError and any validation error
-        sess.flash("error", f"Could not load {f.name}: {e}. The current model is kept.")
+        sess.flash("error", f"Could not load {md(f.name)}: {md(e)}. The current model is kept.")
         return
     sess.use_trainer(tr, f"Saved model {f.name} (step {tr.step_count:,})")
-    sess.flash("success", f"Loaded {f.name}: step {tr.step_count:,}, V = {tr.vocab_size}, H = {tr.config.hidden_size}. "
+    sess.flash("success", f"Loaded {md(f.name)}: step {tr.step_count:,}, V = {tr.vocab_size}, H = {tr.config.hidden_size}. "
                           "Training continues from these weights with a fresh optimizer.")
 
 
