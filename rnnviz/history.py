@@ -26,12 +26,15 @@ class History:
     """Append-only per-step records with truncation (for undo).
 
     dh_norms[i] is the (T,) array ‖∂L/∂h_t‖ of step i + 1; configs[i] the config in force then.
+    spectrum: a sparse log of (step, ρ(W), σ_max(W)) taken at some steps only (an eigendecomposition
+    costs more than a training step; see Trainer.SPECTRUM_STEPS).
     """
 
     def __init__(self):
         self.cols: dict[str, list] = {c: [] for c in COLUMNS + PARAM_NORM_COLUMNS}
         self.dh_norms: list[np.ndarray] = []
         self.configs: list = []
+        self.spectrum: list[tuple[int, float, float]] = []
 
     def __len__(self) -> int:
         return len(self.configs)
@@ -43,7 +46,9 @@ class History:
         self.configs.append(config)
 
     def truncate(self, n: int) -> None:
-        """Keep only the first n rows."""
+        """Keep only the first n rows (and the spectrum entries up to the last kept step)."""
+        last_step = self.cols["step"][n - 1] if n > 0 else 0
+        self.spectrum = [e for e in self.spectrum if e[0] <= last_step]
         for values in self.cols.values():
             del values[n:]
         del self.dh_norms[n:]

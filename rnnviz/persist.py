@@ -49,6 +49,7 @@ def dump_trainer(trainer: Trainer, extra: dict | None = None) -> bytes:
         arrays[f"opt_{slot}"] = np.asarray(a)
     for col in COLUMNS + PARAM_NORM_COLUMNS:
         arrays[f"hist_{col}"] = np.asarray(h.cols[col], dtype=np.float64)
+    arrays["hist_spectrum"] = np.asarray(h.spectrum, dtype=np.float64).reshape(-1, 3)
     buf = io.BytesIO()
     np.savez(buf, **arrays)
     return buf.getvalue()
@@ -110,4 +111,8 @@ def load_trainer(data: bytes) -> tuple[Trainer, dict]:
             [bool(x) for x in values] if col in ("clipped", "lr_changed") else values.tolist())
     tr.history.dh_norms = [a["hist_dh"][i, : lens[i]].copy() for i in range(n)]
     tr.history.configs = [config] * n
+    spec = a.get("hist_spectrum", np.zeros((0, 3)))
+    if spec.ndim != 2 or spec.shape[1] != 3 or not np.isfinite(spec).all():
+        _fail("spectrum log is malformed")
+    tr.history.spectrum = [(int(s), float(r), float(g)) for s, r, g in spec]
     return tr, extra

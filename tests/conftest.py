@@ -5,9 +5,12 @@ from __future__ import annotations
 import os
 import tempfile
 
-import pytest
+# As in app.py: one BLAS thread (set before NumPy is imported; the server subprocess inherits it).
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-from browser_support import StreamlitServer, launch, require_browser
+import pytest  # noqa: E402
+
+from browser_support import StreamlitServer, launch, require_browser  # noqa: E402
 
 # Autosaved sessions of the test run go to a folder of their own (the server subprocess inherits it).
 os.environ.setdefault("RNNVIZ_SESSION_DIR", tempfile.mkdtemp(prefix="rnnviz-test-sessions-"))

@@ -1,0 +1,331 @@
+"""BPTT explorer: the backward pass over the next window, one time step at a time."""
+
+from __future__ import annotations
+
+import time
+
+import pandas as pd
+import streamlit as st
+
+from rnnviz.explain import TERM_NAMES, BackwardTrace, backward_trace, gradient_check_plan
+from rnnviz.figures.explorer import MAX_UNITS, dh_compare_figure, gradcheck_figure, matrix_heatmap, unrolled_graph
+from rnnviz.gradcheck import gradient_check
+from rnnviz.truncation import truncation_gap
+from rnnviz.ui.fmt import md_token, num
+from rnnviz.ui.guard import guarded
+from rnnviz.ui.memo import memo, page_state, peek, store
+from rnnviz.ui.page import setup_page
+from rnnviz.ui.state import AppSession, show_flashes
+
+P = "explorer_"                      # every sess.extras key of this page starts with this
+CHART = {"displayModeBar": False}
+
+
+# ---------------------------------------------------------------------------- state and engine calls
+def position(sess: AppSession) -> tuple[int, int | None]:
+    """(t, k): the backward pass's current step (0-based; starts at T − 1) and the truncation."""
+    ps = page_state(sess, P)
+    T = sess.config.seq_len
+    k = ps.setdefault("k", sess.config.effective_truncate)
+    t = min(max(ps.setdefault("t", T - 1), 0), T - 1)
+    return t, (None if k is None or k >= T - 1 else k)
+
+
+def trace(sess: AppSession, k: int | None) -> BackwardTrace:
+    """The step-by-step backward pass of the window the next Step will train on (memoised)."""
+    tr = sess.trainer
+
+    def compute():
+        xs, ys, h0 = tr.next_window()
+        return backward_trace(tr.params, xs, ys, h0, k, cell=tr.config.cell)
+
+    return memo(sess, P + ("trace_full" if k is None else "trace_k"), (k,), compute)
+
+
+def _slider_key(sess: AppSession) -> str:
+    return f"{P}t_{sess.generation}"
+
+
+def _k_key(sess: AppSession) -> str:
+    return f"{P}k_{sess.generation}"
+
+
+def follow_trainer_k(sess: AppSession) -> None:
+    """Show the trainer's k: at first, and again whenever it is changed in the sidebar (the k
+    slider here explores other values without touching the trainer)."""
+    ps = page_state(sess, P)
+    k = sess.config.effective_truncate
+    if ps.get("trainer_k", "unset") != k:
+        ps["trainer_k"] = ps["k"] = k
+        st.session_state[_k_key(sess)] = sess.config.seq_len - 1 if k is None else k
+
+
+def set_t(sess: AppSession, t: int) -> None:
+    """Move the backward pass to step t (0-based, clamped); the slider follows."""
+    ps = page_state(sess, P)
+    ps["t"] = min(max(int(t), 0), sess.config.seq_len - 1)
+    st.session_state[_slider_key(sess)] = ps["t"] + 1
+
+
+def move_t(sess: AppSession, delta: int) -> None:
+    """Back (delta = −1) or Forward (+1) from wherever the backward pass is when clicked."""
+    set_t(sess, position(sess)[0] + delta)
+
+
+def _on_slider(sess: AppSession) -> None:
+    page_state(sess, P)["t"] = int(st.session_state[_slider_key(sess)]) - 1
+
+
+def _on_k(sess: AppSession, key: str) -> None:
+    T = sess.config.seq_len
+    k = st.session_state[key]
+    page_state(sess, P)["k"] = None if k >= T - 1 else int(k)
+
+
+def check_plan(sess: AppSession, k: int | None) -> tuple[int, float]:
+    """(entries per parameter, estimated seconds) of the gradient check for this model and k."""
+    tr = sess.trainer
+    return gradient_check_plan(tr.config.seq_len, k, tr.config.hidden_size, tr.vocab_size)
+
+
+def run_gradient_check(sess: AppSession, k: int | None) -> None:
+    """Finite differences on sampled entries of every parameter; the result is kept for this state."""
+    tr = sess.trainer
+    xs, ys, h0 = tr.next_window()
+    entries, _ = check_plan(sess, k)
+    t0 = time.perf_counter()
+    errors = gradient_check(tr.params, xs, ys, h0, k, max_entries=entries)
+    store(sess, P + "gradcheck", (k,), {"errors": errors, "entries": entries, "seconds": time.perf_counter() - t0})
+
+
+# ---------------------------------------------------------------------------- sections
+def intro(sess: AppSession) -> None:
+    tr = sess.trainer
+    st.markdown(f"### BPTT explorer · backpropagation through time, one step at a time · {sess.text_label}")
+    st.caption(
+        f"The window below is exactly what the next **Step** on the Train page will learn from (model at step "
+        f"{tr.step_count:,}, T = {tr.config.seq_len}). The forward pass runs left to right; the backward pass "
+        "starts at the last step t = T and walks back to t = 1. Step through it with **Back** and **Forward**."
+    )
+    show_flashes(sess)
+
+
+@guarded("the backward-pass controls")
+def controls(sess: AppSession) -> None:
+    T = sess.config.seq_len
+    t, k = position(sess)
+    trainer_k = sess.config.effective_truncate
+    c = st.columns([1.9, 0.85, 1.05, 0.85, 2.8], vertical_alignment="bottom")
+    if T >= 2:
+        key = _k_key(sess)
+        if key not in st.session_state:
+            st.session_state[key] = T - 1 if k is None else k
+        c[0].select_slider(
+            "Truncation k (T − 1 = full BPTT)", list(range(T)), key=key, on_change=_on_k, args=(sess, key),
+            format_func=lambda v: f"{v} (full)" if v == T - 1 else str(v),
+            help="Each loss term L_s may send its gradient back at most k steps. Trying a k here does not change "
+                 "the trainer, which uses " + ("full BPTT." if trainer_k is None else f"k = {trainer_k}."))
+    else:
+        c[0].caption("T = 1: there is nothing to truncate.")
+    c[1].button("Back", icon=":material/arrow_back:", key=f"{P}back", on_click=move_t, args=(sess, -1),
+                disabled=t == 0, width="stretch", help="t → t − 1: the backward pass goes one step further back")
+    c[2].button("Forward", icon=":material/arrow_forward:", key=f"{P}forward", on_click=move_t, args=(sess, 1),
+                disabled=t == T - 1, width="stretch", help="t → t + 1: undo one step of the backward pass")
+    c[3].button("t = T", icon=":material/replay:", key=f"{P}restart", on_click=set_t, args=(sess, T - 1),
+                disabled=t == T - 1, width="stretch", help="Start the backward pass again at the last step")
+    if T >= 2:
+        skey = _slider_key(sess)
+        if skey not in st.session_state:
+            st.session_state[skey] = t + 1
+        c[4].slider("Time step t of the backward pass", 1, T, key=skey, on_change=_on_slider, args=(sess,))
+
+
+@guarded("the unrolled network")
+def graph(sess: AppSession) -> None:
+    tr = sess.trainer
+    t, k = position(sess)
+    tc = trace(sess, k)
+    tok = tr.tokenizer.token_text
+    T = tc.T
+    st.markdown(f"**The unrolled network** of this window · backward pass at **t = {t + 1}** of T = {T}"
+                + ("" if k is None else f" · truncated at k = {k}"))
+    fig = memo(sess, P + "fig_graph", (t, k), lambda: unrolled_graph(
+        [tok(i) for i in tc.inputs], [tok(i) for i in tc.targets], t, k, tc.norms()["dh"], tc.losses))
+    st.plotly_chart(fig, config=CHART, key=f"{P}chart_graph")
+    shown = "" if T <= 12 else " Only 12 steps around t are drawn; “…” stands for the rest."
+    cut = ("" if k is None else
+           f" Grey losses and the ✂ on W: terms more than k = {k} steps after t whose gradient is cut before h_t.")
+    st.caption("Same colour, same weights: one U (green), one W (purple) and one V (orange) are used at every step. "
+               "Red glow: where the gradient flows now (strong) and the path by which later losses reach h_t (faint); "
+               "h nodes already visited are shaded by ‖∂L/∂h_t‖." + cut + shown)
+
+
+def _eq_row(latex: str, numbers: str) -> None:
+    left, right = st.columns([1.15, 1], vertical_alignment="center")
+    left.latex(latex)
+    right.markdown(numbers)
+
+
+@guarded("the equations at this step")
+def equations(sess: AppSession) -> None:
+    tr = sess.trainer
+    t, k = position(sess)
+    tc = trace(sess, k)
+    T, s = tc.T, t + 1
+    tok = tr.tokenizer.token_text
+    out = tc.output_summary(t)
+    n = {name: v[t] for name, v in tc.norms().items()}
+    st.markdown(f"**At t = {s}: the equations, with this window's numbers**")
+
+    pushes = ", ".join(f"{md_token(tok(i))} {num(v)}" for i, v in out["others"])
+    _eq_row(
+        rf"\frac{{\partial L_{{{s}}}}}{{\partial o_{{{s}}}}} = p_{{{s}}} - \mathrm{{onehot}}(y_{{{s}}})",
+        f"Target y = {md_token(tok(out['target']))} had p = {num(out['p_target'])}, so its entry is "
+        f"{num(out['p_target'])} − 1 = **{num(out['target_entry'])}**; the largest others: {pushes}. "
+        f"‖·‖ = {num(out['norm'])}, L_{s} = −log p = {num(out['loss'])} nats.")
+
+    if t == T - 1:
+        future_tex, future_txt = r"\underbrace{W^\top \delta_{T+1}}_{=\,0}", "nothing comes after the last step"
+    elif k is None:
+        future_tex, future_txt = rf"W^\top \delta_{{{s + 1}}}", f"‖Wᵀδ_{s + 1}‖ = {num(n['dh_future'])} from the future"
+    elif k == 0:
+        future_tex = rf"\underbrace{{W^\top \tilde\delta_{{{s + 1}}}}}_{{=\,0 \text{{ for }} k = 0}}"
+        future_txt = f"with k = 0 nothing from later steps is kept (truncation cut ‖·‖ = {num(n['cut'])})"
+    else:
+        future_tex = rf"W^\top \tilde\delta_{{{s + 1}}}"
+        future_txt = (f"‖Wᵀδ̃_{s + 1}‖ = {num(n['dh_future'])} from L_{s + 1}…L_{min(s + k, T)} only"
+                      + (f"; truncation cut ‖·‖ = {num(n['cut'])} from L_{s + k + 1}" if s + k + 1 <= T else ""))
+    _eq_row(
+        rf"\frac{{\partial L}}{{\partial h_{{{s}}}}} = "
+        rf"V^\top \frac{{\partial L_{{{s}}}}}{{\partial o_{{{s}}}}} + {future_tex}",
+        f"‖Vᵀ ∂L_{s}/∂o_{s}‖ = {num(n['dh_own'])} from its own output, {future_txt}: "
+        f"‖∂L/∂h_{s}‖ = **{num(n['dh'])}**.")
+
+    gate = tc.gate_stats(t)
+    _eq_row(
+        rf"\delta_{{{s}}} = (1 - h_{{{s}}}^2) \odot \frac{{\partial L}}{{\partial h_{{{s}}}}}",
+        f"tanh′ = 1 − h² averages {num(gate['mean_gate'])} here (1 lets everything through, 0 blocks); "
+        f"{gate['saturated']:.0%} of units are saturated (|h| > 0.95). ‖δ_{s}‖ = **{num(n['delta'])}**.")
+
+    x_tok = md_token(tok(int(tc.inputs[t])))
+    d, dl_do, pe = rf"\delta_{{{s}}}", rf"\frac{{\partial L_{{{s}}}}}{{\partial o_{{{s}}}}}", r"&\mathrel{+}="
+    _eq_row(
+        rf"\begin{{aligned}} dW {pe} {d}\, h_{{{s - 1}}}^\top & dU_{{:,\,x_{{{s}}}}} {pe} {d} & db {pe} {d} \\ "
+        rf"dV {pe} {dl_do}\, h_{{{s}}}^\top & dc {pe} {dl_do} \end{{aligned}}",
+        f"x_{s} = {x_tok}: only column {x_tok} of U gets a gradient at this step. The table shows each term, the sum "
+        f"of the terms of steps {s}…{T} so far, and the window's whole gradient.")
+    term = tc.term_norms(t)
+    run = memo(sess, P + "running_norms", (t, k), lambda: tc.running_norms(t))
+    full = memo(sess, P + "whole_norms", (k,), lambda: tc.running_norms(0))
+    table = pd.DataFrame({
+        "parameter": [f"d{p}" for p in TERM_NAMES],
+        f"‖term added at t = {s}‖": [term[p] for p in TERM_NAMES],
+        f"‖sum of steps {s}…{T}‖": [run[p] for p in TERM_NAMES],
+        "‖whole gradient (t = 1…T)‖": [full[p] for p in TERM_NAMES],
+    })
+    st.dataframe(table, hide_index=True, width="stretch", key=f"{P}terms_table",
+                 column_config={c: st.column_config.NumberColumn(format="%.4g") for c in table.columns[1:]})
+    with st.expander(f"The vectors at t = {s} (first 8 of H = {tc.hs.shape[0]} entries)"):
+        vec = tc.vectors(t)
+        frame = pd.DataFrame({name: v[:8] for name, v in vec.items()}).T
+        st.dataframe(frame.rename(columns=lambda j: f"unit {j + 1}"), width="stretch", key=f"{P}vectors_table",
+                     column_config={f"unit {j + 1}": st.column_config.NumberColumn(format="%.4f") for j in range(8)})
+        st.caption(f"Here t = {s}. Row ∂L/∂h_t is the sum of the two rows above it; δ_t is it times 1 − h_t², "
+                   "entry by entry.")
+
+
+@guarded("the running dW heatmap")
+def dw_heatmaps(sess: AppSession) -> None:
+    t, k = position(sess)
+    tc = trace(sess, k)
+    s, T, H = t + 1, tc.T, tc.hs.shape[0]
+    st.markdown(f"**dW fills in as the backward pass goes**: the term of step t = {s} and the sum of steps {s}…{T}")
+    left, right = st.columns(2)
+    with left:
+        title = f"δ<sub>{s}</sub> h<sub>{s - 1}</sub><sup>T</sup>"
+        fig = memo(sess, P + "fig_dw_term", (t, k), lambda: matrix_heatmap(tc.term("W", t), colorbar_title=title))
+        st.plotly_chart(fig, config=CHART, key=f"{P}chart_dw_term")
+        st.caption(f"One step's term δ_{s} h_{s - 1}ᵀ is an outer product: every row is a multiple of h_{s - 1} "
+                   "(the stripes), scaled by that unit's δ.")
+    with right:
+        fig = memo(sess, P + "fig_dw_running", (t, k), lambda: matrix_heatmap(
+            tc.running("W", t), scale_of=tc.running("W", 0), colorbar_title="dW so far"))
+        st.plotly_chart(fig, config=CHART, key=f"{P}chart_dw_running")
+        st.caption("The colour scale is fixed to the whole window's dW, so you see it build up step by step; "
+                   "at t = 1 it is exactly the gradient the next Step uses (before clipping)."
+                   + (f" Showing the first {MAX_UNITS} of H = {H} units." if H > MAX_UNITS else ""))
+
+
+@guarded("the full vs truncated comparison")
+def truncation(sess: AppSession) -> None:
+    tr = sess.trainer
+    t, k = position(sess)
+    st.markdown("**Full vs truncated BPTT on this window**")
+    if k is None:
+        st.info("The explorer is showing full BPTT. Pick a k below T − 1 with the slider at the top to see which "
+                "terms truncation drops and how far the truncated gradient is from the full one.")
+        return
+    gap = memo(sess, P + "gap", (k,), lambda: truncation_gap(tr.params, *tr.next_window(), k, cell=tr.config.cell))
+    rows = ["U", "W", "b", "V", "c", "all"]
+    table = pd.DataFrame({
+        "parameter": [f"d{p}" if p != "all" else "all weights" for p in rows],
+        "‖g‖ full": [gap[p].full_norm for p in rows],
+        f"‖g_k‖, k = {k}": [gap[p].truncated_norm for p in rows],
+        "‖g_k − g‖": [gap[p].diff_norm for p in rows],
+        "‖g_k − g‖ / ‖g‖": [gap[p].rel_error for p in rows],
+    })
+    left, right = st.columns([1.1, 1.2])
+    with left:
+        st.dataframe(table, hide_index=True, width="stretch", key=f"{P}gap_table",
+                     column_config={c: st.column_config.NumberColumn(format="%.3g") for c in table.columns[1:]})
+        st.caption(f"Relative error ‖g_k − g‖ / ‖g‖ = {gap['all'].rel_error:.2%} over all weights. dV and dc do "
+                   "not change: they depend only on the forward pass.")
+    with right:
+        fig = memo(sess, P + "fig_dh_compare", (t, k), lambda: dh_compare_figure(
+            trace(sess, None).norms()["dh"], trace(sess, k).norms()["dh"], k, t))
+        st.plotly_chart(fig, config=CHART, key=f"{P}chart_dh_compare")
+        st.caption("Where the dashed line falls below the solid one, gradient from losses more than k steps later "
+                   "was dropped; the newest k + 1 steps lose nothing.")
+
+
+@guarded("the gradient check")
+def gradcheck(sess: AppSession) -> None:
+    _, k = position(sess)
+    st.markdown("**Gradient check**: are these gradients right? Compare them with finite differences "
+                "(L(θ + ε) − L(θ − ε)) / 2ε on sampled weights.")
+    entries, est = check_plan(sess, k)
+    c = st.columns([1, 3], vertical_alignment="center")
+    if c[0].button("Run the gradient check", key=f"{P}gradcheck_btn", type="primary", width="stretch"):
+        with st.spinner(f"Finite differences on {entries} entries of each parameter (about {est:.1f} s)…"):
+            run_gradient_check(sess, k)
+    res = peek(sess, P + "gradcheck", (k,))
+    if res is None:
+        c[1].caption(f"Checks the weights and window shown above on {entries} random entries of each parameter "
+                     f"(about {est:.1f} s)"
+                     + ("" if k is None else f", with truncation k = {k}: against the loss in which the state k + 1 "
+                                             "steps before each L_t is held fixed, whose exact gradient truncated "
+                                             "BPTT is") + ".")
+        return
+    worst = max(res["errors"].values())
+    verdict = ("all below 1e-7: the backward pass is right" if worst < 1e-7 else
+               "some above 1e-3: a gradient is wrong" if worst > 1e-3 else
+               "between 1e-7 and 1e-3: probably right, limited by the finite-difference step")
+    c[1].caption(f"Checked {res['entries']} random entries of each parameter in {res['seconds']:.2f} s: {verdict}.")
+    st.plotly_chart(gradcheck_figure(res["errors"]), config=CHART, key=f"{P}chart_gradcheck")
+    st.caption("Relative error ‖analytic − numeric‖ / (‖analytic‖ + ‖numeric‖) per parameter. Around 1e-8 is what "
+               "central differences with ε = 1e-5 can resolve; a bug in BPTT shows up as 1e-2 or worse.")
+
+
+def main() -> None:
+    sess = setup_page()
+    intro(sess)
+    follow_trainer_k(sess)
+    controls(sess)
+    graph(sess)
+    equations(sess)
+    dw_heatmaps(sess)
+    truncation(sess)
+    gradcheck(sess)
+
+
+main()

@@ -1,0 +1,251 @@
+"""Vanishing & exploding lab: how far back the gradient reaches, and why, measured on this model."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from rnnviz.bptt import gradient_reach
+from rnnviz.figures.lab import (
+    eigen_figure,
+    reach_decay_figure,
+    reach_heatmap,
+    saturation_figure,
+    spectrum_history_figure,
+    sweep_figure,
+    twin_metric_figure,
+    twin_spectrum_figure,
+)
+from rnnviz.sample import hidden_states
+from rnnviz.spectrum import SATURATED, reach_decay, saturation, w_spectrum
+from rnnviz.truncation import truncation_sweep
+from rnnviz.twin import TWIN_SETTINGS, TwinRun
+from rnnviz.ui.guard import guarded
+from rnnviz.ui.memo import memo, page_state
+from rnnviz.ui.page import setup_page
+from rnnviz.ui.state import AppSession, show_flashes
+
+P = "lab_"                           # every sess.extras key of this page starts with this
+CHART = {"displayModeBar": False}
+SETTING_LABELS = {"clip": "Clipping on / off", "lr": "Learning rate η vs 10η", "truncate": "Full vs truncated BPTT"}
+TWIN_STEPS = (1, 10, 50)
+
+
+# ---------------------------------------------------------------------------- engine calls (memoised per model state)
+def reach(sess: AppSession):
+    tr = sess.trainer
+    return memo(sess, P + "reach", (), lambda: gradient_reach(tr.params, *tr.next_window(), cell=tr.config.cell))
+
+
+def spectrum(sess: AppSession):
+    return memo(sess, P + "spectrum", (), lambda: w_spectrum(sess.trainer.params["W"]))
+
+
+def states(sess: AppSession):
+    tr = sess.trainer
+
+    def compute():
+        xs, _, h0 = tr.next_window()
+        return hidden_states(tr.params, xs, h0, cell=tr.config.cell)
+
+    return memo(sess, P + "hs", (), compute)
+
+
+def figure(sess: AppSession, name: str, args: tuple, build):
+    """A figure built once per model state (and args): reruns for the twin run reuse the others."""
+    return memo(sess, f"{P}fig_{name}", args, build)
+
+
+# ---------------------------------------------------------------------------- twin run
+def twin(sess: AppSession) -> TwinRun:
+    """The session's twin run, started on first use with the page's choices."""
+    ps = page_state(sess, P)
+    if ps.get("twin") is None:
+        ps["twin"] = TwinRun.start(sess.trainer, ps.get("setting", "clip"), ps.get("from_current", False))
+    return ps["twin"]
+
+
+def restart_twin(sess: AppSession) -> None:
+    page_state(sess, P)["twin"] = None
+
+
+def _on_twin_choice(sess: AppSession, field: str, key: str, transform=lambda v: v) -> None:
+    value = st.session_state.get(key)
+    if value is None:  # nothing chosen: keep the current choice
+        return
+    ps = page_state(sess, P)
+    ps[field] = transform(value)
+    ps["twin"] = None
+
+
+def step_twin(sess: AppSession, n: int) -> None:
+    twin(sess).step(n)
+
+
+# ---------------------------------------------------------------------------- sections
+def intro(sess: AppSession) -> None:
+    tr = sess.trainer
+    st.markdown(f"### Vanishing & exploding gradients lab · {sess.text_label}")
+    st.caption(
+        f"Measured on the model at step {tr.step_count:,} and on the window its next Step will train on "
+        f"(T = {tr.config.seq_len}). Going back one time step multiplies the gradient by diag(1 − h_t²) W: "
+        "over many steps it shrinks or grows roughly like ρ(W)^(t−k). Try the lecture presets "
+        "*Vanishing gradients* and *Exploding gradients* in the sidebar."
+    )
+    show_flashes(sess)
+
+
+@guarded("the gradient reach")
+def reach_section(sess: AppSession) -> None:
+    spec = spectrum(sess)
+    left, right = st.columns(2)
+    with left:
+        st.markdown("**Gradient reach** R[t, k] = ‖∂L_t/∂h_k‖: how much of loss term L_t arrives at step k")
+        st.plotly_chart(figure(sess, "reach", (), lambda: reach_heatmap(reach(sess))), config=CHART,
+                        key=f"{P}chart_reach")
+        st.caption("Each row is one loss term; read it from the diagonal leftwards: the colour fading (or brightening) "
+                   "towards the left is the gradient vanishing (or exploding) as it travels back.")
+    with right:
+        st.markdown("**Decay with distance**, against ρ(W)^(t−k)")
+        def build():
+            dec = reach_decay(reach(sess))
+            return reach_decay_figure(dec.d, dec.typical, dec.low, dec.high, spec.rho, spec.sigma_max)
+
+        st.plotly_chart(figure(sess, "decay", (), build), config=CHART, key=f"{P}chart_decay")
+        st.caption(f"The measured gradient follows the red line ρ(W)^(t−k) with ρ(W) = {spec.rho:.3g} when tanh is "
+                   "unsaturated, falls below it when saturated units (1 − h² ≈ 0) block it, and can never rise above "
+                   f"the dotted σ_max(W)^(t−k) bound (σ_max = {spec.sigma_max:.3g}).")
+
+
+@guarded("the spectrum of W")
+def spectrum_section(sess: AppSession) -> None:
+    spec = spectrum(sess)
+    hs = states(sess)
+    sat = saturation(hs)
+    c = st.columns(3)
+    c[0].metric("Spectral radius ρ(W)", f"{spec.rho:.3f}",
+                help="max |λ| over the eigenvalues λ of W: below 1 gradients tend to vanish, above 1 they can explode")
+    c[1].metric("Largest singular value σ_max(W)", f"{spec.sigma_max:.3f}",
+                help="‖W‖₂: the most one step back through W can stretch a gradient (tanh′ ≤ 1 only shrinks it)")
+    c[2].metric(f"Saturated units (|h| > {SATURATED:g})", f"{sat:.1%}",
+                help="Share of hidden values in this window where tanh′ = 1 − h² < 0.1")
+    left, right = st.columns(2)
+    with left:
+        st.markdown("**Eigenvalues of W** in the complex plane")
+        st.plotly_chart(figure(sess, "eig", (), lambda: eigen_figure(spec.eigenvalues, spec.rho)), config=CHART,
+                        key=f"{P}chart_eig")
+        st.caption("Eigenvalues outside the green unit circle are directions in which W stretches a gradient "
+                   "at every step back; inside, it shrinks. ρ(W), the red circle, is the largest |λ|.")
+    with right:
+        st.markdown("**How saturated is tanh?** |h| over every unit and step of the window")
+        st.plotly_chart(figure(sess, "sat", (), lambda: saturation_figure(hs, SATURATED)), config=CHART,
+                        key=f"{P}chart_sat")
+        st.caption("Values piled up near 1 (red) are saturated units: their tanh′ is nearly 0, so gradients "
+                   "through them vanish whatever ρ(W) is.")
+    log = list(sess.trainer.history.spectrum)
+    if not log or log[-1][0] != sess.trainer.step_count:
+        log.append((sess.trainer.step_count, spec.rho, spec.sigma_max))  # always include the model as it is now
+    steps, rho, sigma = (list(col) for col in zip(*log, strict=True))
+    st.markdown("**ρ(W) and σ_max(W) over training**")
+    st.plotly_chart(spectrum_history_figure(steps, rho, sigma), config=CHART, key=f"{P}chart_spec_hist")
+    st.caption("Training reshapes W: watch whether ρ(W) drifts above 1 (gradients can explode) or below it (they "
+               "vanish). Logged at steps 1, 2, 4, …, 64, then every 100 steps, plus the current step.")
+
+
+@guarded("the truncation sweep")
+def sweep_section(sess: AppSession) -> None:
+    tr = sess.trainer
+    if tr.config.seq_len < 2:
+        st.info("With T = 1 there is nothing to truncate.")
+        return
+    sw = memo(sess, P + "sweep", (), lambda: truncation_sweep(tr.params, *tr.next_window(), cell=tr.config.cell))
+    st.markdown("**Truncation sweep**: this window's gradient for every k = 0 … T − 1, against full BPTT")
+    k = tr.config.effective_truncate
+    st.plotly_chart(figure(sess, "sweep", (k,), lambda: sweep_figure(sw.ks, sw.rel_error, k)), config=CHART,
+                    key=f"{P}chart_sweep")
+    st.caption("The error falls as k grows; when gradients vanish it becomes tiny after a few steps, so a short k "
+               "loses almost nothing. A slow fall means long-range gradients matter and truncation throws them away.")
+
+
+@guarded("the twin run")
+def twin_section(sess: AppSession) -> None:
+    tr = sess.trainer
+    ps = page_state(sess, P)
+    st.markdown("**Twin run**: two copies of the model, identical weights and data, one setting apart, "
+                "stepped together")
+    gen = sess.generation
+    skey, fkey = f"{P}twin_setting_{gen}", f"{P}twin_from_{gen}"
+    setting = ps.setdefault("setting", "clip")
+    c = st.columns([1.1, 1])
+    c[0].radio("What differs between twin A and twin B", TWIN_SETTINGS, index=TWIN_SETTINGS.index(setting),
+               format_func=SETTING_LABELS.get, horizontal=True, key=skey, on_change=_on_twin_choice,
+               args=(sess, "setting", skey))
+    fresh_label = f"fresh weights (seed {tr.config.seed}, step 0)"
+    now_label = f"the main model now (step {tr.step_count:,})"
+    c[1].radio("Both start from", ["fresh", "current"], index=1 if ps.get("from_current") else 0, horizontal=True,
+               format_func={"fresh": fresh_label, "current": now_label}.get,
+               key=fkey, on_change=_on_twin_choice, args=(sess, "from_current", fkey, lambda v: v == "current"))
+    c = st.columns([1, 1, 1, 1, 2.5], vertical_alignment="bottom")
+    for col, n in zip(c[:3], TWIN_STEPS, strict=True):
+        col.button(f"Step both ×{n}" if n > 1 else "Step both", key=f"{P}twin_step_{n}", on_click=step_twin,
+                   args=(sess, n), type="primary" if n == 1 else "secondary", width="stretch")
+    c[3].button("Restart twins", key=f"{P}twin_restart", on_click=restart_twin, args=(sess,), width="stretch",
+                help="Start both twins again (also picks up changed sidebar settings)")
+    run = twin(sess)
+    a, b = run.a, run.b
+    origin = (f"the main model's weights at step {run.start_step:,}" if run.start_step else
+              f"fresh weights from seed {a.trainer.config.seed}")
+    st.caption(f"**A: {a.label}** · **B: {b.label}** · both from {origin}, reading the same windows from the start "
+               f"of the text with a fresh optimizer · twin step {run.steps:,}.")
+    for side, name in ((a, "A"), (b, "B")):
+        if side.diverged_at is not None:
+            st.warning(f"Twin {name} ({side.label}) diverged at twin step {side.diverged_at}: {side.divergence}. "
+                       "It stops there; the other twin goes on.")
+    if run.steps == 0:
+        st.info("Press **Step both** to train both twins on the same windows.")
+    loss_fig, norm_fig, spec_fig = twin_figures(sess, run)
+    if run.steps:
+        left, right = st.columns(2)
+        with left:
+            st.plotly_chart(loss_fig, config=CHART, key=f"{P}chart_twin_loss")
+            st.caption("Same start, same data: any gap between the two curves is caused by the one setting that "
+                       "differs.")
+        with right:
+            st.plotly_chart(norm_fig, config=CHART, key=f"{P}chart_twin_norm")
+            st.caption("Both twins start with the same gradient norm; after that, a jump of several decades is an "
+                       "exploding gradient (clipping limits the step taken, not this measured norm).")
+    st.plotly_chart(spec_fig, config=CHART, key=f"{P}chart_twin_spectrum")
+    st.caption("ρ(W) (solid) and σ_max(W) (dotted) of each twin as it trains: watch whether training pushes W "
+               "across 1, where gradients stop vanishing and start exploding.")
+
+
+def twin_figures(sess: AppSession, run: TwinRun) -> tuple:
+    """(loss, gradient norm, spectrum) figures of the twin run, rebuilt only when it has stepped."""
+    ps = page_state(sess, P)
+    hit = ps.get("twin_figs")
+    if hit is not None and hit[0] is run and hit[1] == run.steps:
+        return hit[2]
+    a, b = run.a, run.b
+    la, lb = f"A: {a.label}", f"B: {b.label}"
+    sa, sb = run.series(a), run.series(b)
+    base = a.trainer.baseline_loss
+    figs = (
+        twin_metric_figure(sa["step"], sa["loss"], sb["loss"], la, lb, "loss per token (nats)", hline=base,
+                           hline_text=f"untrained: ln V = {base:.2f}"),
+        twin_metric_figure(sa["step"], sa["grad_norm"], sb["grad_norm"], la, lb, "‖∂L/∂θ‖ before clipping (log)",
+                           log=True),
+        twin_spectrum_figure(sa, sb, la, lb),
+    )
+    ps["twin_figs"] = (run, run.steps, figs)
+    return figs
+
+
+def main() -> None:
+    sess = setup_page()
+    intro(sess)
+    reach_section(sess)
+    spectrum_section(sess)
+    sweep_section(sess)
+    twin_section(sess)
+
+
+main()

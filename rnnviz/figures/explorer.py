@@ -1,0 +1,272 @@
+"""Figures of the BPTT explorer: the unrolled network with the gradient on it, weight-gradient
+heatmaps, full vs truncated gradients per time step, and the gradient check.
+
+Back and Forward rebuild several of these per click, so they are plain dict specs turned into
+figures by ``fast_figure`` (as on the Train page); tests validate every spec with plotly's checks.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.colors import get_colorscale
+
+from rnnviz.figures.common import ACCENT, CLIP_RED, SMOOTH, fast_figure, layout, token_label
+
+MAX_SHOWN = 12              # time steps drawn in the unrolled graph; the rest become "…"
+MAX_UNITS = 100             # rows/columns of a weight matrix drawn in a heatmap
+WEIGHT_COLOURS = {"U": "#2ca02c", "W": "#9467bd", "V": "#ff7f0e"}   # same colour = same shared matrix
+NEUTRAL = "#b8b8b8"
+CUT = "#d0d0d0"
+GLOW_NOW = "rgba(214, 39, 40, 0.55)"     # the gradient at the current step
+GLOW_PATH = "rgba(214, 39, 40, 0.22)"    # the gradient arriving at h_t from later steps
+ROWS = {"x": 0.0, "h": 1.0, "o": 2.0, "L": 3.0}
+GOOD, BAD = 1e-7, 1e-3      # gradient check reading: below GOOD right, above BAD wrong
+FLOOR = 1e-16               # relative errors drawn at least this high on the log axis (0 is exact)
+# Colour scales as explicit lists: fast_figure skips the validation that would expand a name, and
+# plotly.js itself knows only a few names (not OrRd or the reversed RdBu_r).
+NODE_SCALE = tuple(map(tuple, get_colorscale("OrRd")))
+DIVERGING = tuple(map(tuple, get_colorscale("RdBu_r")))
+
+
+def _arr(a) -> np.ndarray:
+    """float64 array with ±∞ turned into NaN (a gap)."""
+    a = np.asarray(a, dtype=float)
+    return np.where(np.isfinite(a), a, np.nan)
+
+
+def visible_steps(T: int, t: int, max_steps: int = MAX_SHOWN) -> tuple[int, int]:
+    """(lo, hi), 0-based and inclusive: at most max_steps steps around t, more of them after t
+    (where the gradient comes from) than before."""
+    if T <= max_steps:
+        return 0, T - 1
+    lo = min(max(0, t - max_steps // 3), T - max_steps)
+    return lo, lo + max_steps - 1
+
+
+def _sub(name: str, s: int) -> str:
+    return f"{name}<sub>{s}</sub>"
+
+
+def _colourbar_ticks(lo: float, hi: float) -> dict:
+    """Up to 4 ticks between log10 values lo and hi, labelled with the norm itself, all distinct."""
+    for n in (4, 3, 2):
+        vals = np.linspace(lo, hi, n)
+        text = [f"{10 ** v:.3g}" for v in vals]
+        if len(set(text)) == n:
+            return {"tickvals": vals, "ticktext": text}
+    return {"tickvals": [hi], "ticktext": [f"{10 ** hi:.3g}"]}
+
+
+def unrolled_graph_spec(input_tokens, target_tokens, t: int, truncate: int | None, dh_norms, losses,
+                        max_steps: int = MAX_SHOWN) -> dict:
+    """The window unrolled: x_s → h_s → o_s → L_s and h_{s−1} → h_s, with the backward pass at t.
+
+    input_tokens, target_tokens: T strings (x_s, y_s).  t: current step, 0-based (shown as t+1).
+    truncate: k or None.  dh_norms: (T,) ‖∂L/∂h_s‖ (nodes already visited, s ≥ t, are coloured
+    by it).  losses: (T,) L_s.  Loss terms that cannot reach h_t under truncation are greyed and
+    the W edge where their gradient is cut carries a ✂.
+    """
+    T = len(input_tokens)
+    lo, hi = visible_steps(T, t, max_steps)
+    xpos = {s: s - lo + 1 for s in range(lo, hi + 1)}          # column 0 is h_0 or "…"
+    right = hi - lo + 2                                          # column of the right "…"
+    k = truncate
+    data, shapes, notes = [], [], []
+
+    def reaches(s: int) -> bool:  # does L_s send gradient to h_t?
+        return s >= t and (k is None or s - t <= k)
+
+    def edge(x0, y0, x1, y1, colour, width=1.6, label=None, label_colour=None, glow=None, dx=0.0, dy=0.0):
+        if glow:
+            shapes.append(dict(type="line", x0=x0, y0=y0, x1=x1, y1=y1, layer="below",
+                               line=dict(color=glow, width=14 if glow == GLOW_NOW else 10)))
+        notes.append(dict(x=x1, y=y1, ax=x0, ay=y0, xref="x", yref="y", axref="x", ayref="y", text="",
+                          showarrow=True, arrowhead=2, arrowsize=1.1, arrowwidth=width, arrowcolor=colour,
+                          standoff=17, startstandoff=17))
+        if label:
+            notes.append(dict(x=(x0 + x1) / 2 + dx, y=(y0 + y1) / 2 + dy, text=f"<b>{label}</b>", showarrow=False,
+                              font=dict(size=12, color=label_colour or colour)))
+
+    # --- edges -----------------------------------------------------------------------------
+    for s in range(lo, hi + 1):
+        x = xpos[s]
+        now = s == t
+        edge(x, ROWS["x"], x, ROWS["h"], WEIGHT_COLOURS["U"], label="U", dx=-0.17, glow=GLOW_NOW if now else None)
+        glow_out = GLOW_NOW if now else (GLOW_PATH if reaches(s) else None)
+        cut_out = s > t and not reaches(s)
+        edge(x, ROWS["h"], x, ROWS["o"], CUT if cut_out else WEIGHT_COLOURS["V"], label="V", dx=-0.17, glow=glow_out)
+        edge(x, ROWS["o"], x, ROWS["L"], CUT if cut_out else NEUTRAL, glow=glow_out)
+    for s in range(lo, hi + 2):   # W edge into h_s (from h_{s−1}); s = hi + 1 leads to the right "…"
+        if s == hi + 1 and hi == T - 1:
+            break
+        x0, x1 = (xpos[s] - 1, xpos[s]) if s <= hi else (xpos[hi], right)
+        carries = t < s and reaches(s)             # some L_{s..t+k} crosses this edge towards h_t
+        is_cut = k is not None and s == t + k + 1  # L_{t+k+1}'s gradient stops here
+        edge(x0, ROWS["h"], x1, ROWS["h"], CUT if is_cut else WEIGHT_COLOURS["W"], label="✂ W" if is_cut else "W",
+             dy=0.13, label_colour=CLIP_RED if is_cut else None,
+             glow=GLOW_NOW if s == t + 1 and carries else (GLOW_PATH if carries else None))
+
+    # --- nodes -----------------------------------------------------------------------------
+    steps = np.arange(lo, hi + 1)
+    cols = np.array([xpos[s] for s in steps], dtype=float)
+    visited = steps >= t
+    dh = np.asarray(dh_norms, dtype=float)[steps]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        logdh = np.log10(np.where(dh > 0, dh, np.nan))
+    fin = logdh[visited & np.isfinite(logdh)]
+    cmin, cmax = (float(fin.min()), float(fin.max())) if fin.size else (0.0, 1.0)
+    if cmax - cmin < 1e-9:
+        cmin, cmax = cmin - 0.5, cmax + 0.5
+    ring = dict(width=1.5, color="#555")
+    todo = ~visited
+    data.append(dict(   # h nodes the backward pass has not reached yet
+        type="scatter", x=cols[todo], y=np.full(int(todo.sum()), ROWS["h"]), mode="markers+text",
+        text=[_sub("h", s + 1) for s in steps[todo]], textfont=dict(size=13, color="#666"),
+        marker=dict(size=36, color="white", line=ring), showlegend=False,
+        hovertemplate="%{text}: the backward pass has not reached it yet<extra></extra>"))
+    dark = cmin + 0.55 * (cmax - cmin)             # above this the fill is dark: white text
+    data.append(dict(   # h nodes visited: coloured by how much gradient reached them
+        type="scatter", x=cols[visited], y=np.full(int(visited.sum()), ROWS["h"]), mode="markers+text",
+        text=[_sub("h", s + 1) for s in steps[visited]],
+        textfont=dict(size=13, color=["white" if v > dark else "black" for v in logdh[visited]]),
+        customdata=np.stack([dh[visited], steps[visited] + 1], axis=1) if visited.any() else None,
+        marker=dict(size=36, color=_arr(logdh[visited]), colorscale=NODE_SCALE, cmin=cmin - 0.3 * (cmax - cmin),
+                    cmax=cmax, line=dict(width=[4 if s == t else 1.5 for s in steps[visited]],
+                                         color=["black" if s == t else "#555" for s in steps[visited]]),
+                    colorbar=dict(title=dict(text="‖∂L/∂h<sub>t</sub>‖", side="right"), thickness=12, len=0.75,
+                                  **_colourbar_ticks(cmin, cmax))),
+        hovertemplate="h<sub>%{customdata[1]}</sub>: ‖∂L/∂h‖ = %{customdata[0]:.3g}<extra></extra>",
+        showlegend=False))
+    for row in ("x", "o", "L"):
+        fill, font = [], []
+        for s in steps:
+            if row == "x":
+                fill.append("#e8f5e9" if s == t else "white")
+                font.append("black")
+            elif s == t or reaches(s):
+                fill.append("#f8c9c9" if s == t else "#fde6e6")
+                font.append("black")
+            elif s > t:  # cut by truncation
+                fill.append("#f2f2f2")
+                font.append("#aaa")
+            else:
+                fill.append("white")
+                font.append("#666")
+        hover = ([f"x<sub>{s + 1}</sub> = {token_label(input_tokens[s])}" for s in steps] if row == "x" else
+                 [f"{row}<sub>{s + 1}</sub>: L<sub>{s + 1}</sub> = {losses[s]:.3f} nats "
+                  f"(target {token_label(target_tokens[s])})"
+                  + ("" if s < t or reaches(s) else f"<br>cut: more than k = {k} steps after t") for s in steps])
+        data.append(dict(
+            type="scatter", x=cols, y=np.full(cols.size, ROWS[row]), mode="markers+text",
+            text=[_sub(row, s + 1) for s in steps], textfont=dict(size=13, color=font), hovertext=hover,
+            hoverinfo="text", showlegend=False,
+            marker=dict(size=36, symbol="square" if row == "x" else "circle", color=fill, line=ring)))
+    # left end: the carried state h_0 (a constant here) or "…"; right end: "…"
+    if lo == 0:
+        data.append(dict(type="scatter", x=[0], y=[ROWS["h"]], mode="markers+text", text=[_sub("h", 0)],
+                         textfont=dict(size=13, color="#666"), showlegend=False,
+                         marker=dict(size=36, color="#eeeeee", line=dict(width=1.5, color="#999")),
+                         hovertext=["h<sub>0</sub>: carried from the previous window, held constant"],
+                         hoverinfo="text"))
+    else:
+        edge(0, ROWS["h"], 1, ROWS["h"], WEIGHT_COLOURS["W"], label="W", dy=0.13)
+    for xcol, show in ((0, lo > 0), (right, hi < T - 1)):
+        if show:
+            for r in ROWS.values():
+                notes.append(dict(x=xcol, y=r, text="…", showarrow=False, font=dict(size=22, color="#888")))
+    for s in steps:   # tokens under the inputs and over the losses
+        notes.append(dict(x=xpos[s], y=ROWS["x"] - 0.5, text=token_label(input_tokens[s]), showarrow=False,
+                          font=dict(size=13, family="monospace")))
+        notes.append(dict(x=xpos[s], y=ROWS["L"] + 0.5, text="→" + token_label(target_tokens[s]), showarrow=False,
+                          font=dict(size=12, family="monospace", color="#555")))
+    lay = layout(height=440, shapes=shapes, annotations=notes,
+                 xaxis=dict(visible=False, range=[-0.6, right + 0.6]),
+                 yaxis=dict(visible=False, range=[ROWS["x"] - 0.85, ROWS["L"] + 0.8]))
+    lay["margin"] = dict(l=10, r=10, t=10, b=10)
+    return dict(data=data, layout=lay)
+
+
+def matrix_heatmap_spec(M, scale_of=None, max_units: int = MAX_UNITS, colorbar_title: str = "value") -> dict:
+    """An H×H matrix (rows i, columns j) on a diverging scale ±max|scale_of| (scale_of = M if None),
+    so that partial sums drawn against the whole keep one colour meaning.
+
+    Only the top-left max_units × max_units block is drawn (a bigger heatmap shows nothing more)."""
+    M = np.asarray(M, dtype=float)
+    sub = M[:max_units, :max_units]
+    ref = np.abs(np.asarray(M if scale_of is None else scale_of, dtype=float))
+    z = float(ref.max()) if ref.size and np.isfinite(ref.max()) and ref.max() > 0 else 1.0
+    return dict(data=[dict(
+        type="heatmap", z=_arr(sub), x=np.arange(1, sub.shape[1] + 1), y=np.arange(1, sub.shape[0] + 1),
+        zmin=-z, zmax=z, zmid=0, colorscale=DIVERGING,
+        colorbar=dict(title=dict(text=colorbar_title, side="right"), thickness=12),
+        hovertemplate="row i = %{y}, column j = %{x}<br>%{z:.3g}<extra></extra>",
+    )], layout=layout(
+        height=360,
+        xaxis=dict(title=dict(text="column j (unit of h<sub>t−1</sub>)"), showgrid=False, ticks=""),
+        yaxis=dict(title=dict(text="row i (unit of h<sub>t</sub> and δ<sub>t</sub>)"), showgrid=False,
+                   autorange="reversed", ticks=""),
+    ))
+
+
+def dh_compare_spec(full_norms, truncated_norms, truncate: int, t: int) -> dict:
+    """‖∂L/∂h_s‖ for every step s with full BPTT and with truncation k; t (0-based) marked."""
+    f, g = _arr(full_norms), _arr(truncated_norms)
+    s = np.arange(1, f.size + 1)
+    lay = layout(
+        height=300,
+        shapes=[dict(type="line", x0=t + 1, x1=t + 1, y0=0, y1=1, yref="paper",
+                     line=dict(color="#555", dash="dot", width=1))],
+        annotations=[dict(x=t + 1, y=0, yref="paper", text=f"t = {t + 1}", showarrow=False, xanchor="left",
+                          yanchor="bottom")],
+        xaxis=dict(title=dict(text="time step t in the window (1 = oldest, T = newest)")),
+        yaxis=dict(type="log", title=dict(text="‖∂L/∂h_t‖ (log scale)"), exponentformat="power"),
+    )
+    lay["legend"] = dict(orientation="h", yanchor="bottom", y=1.0, xanchor="left", x=0)
+    return dict(data=[
+        dict(type="scatter", x=s, y=np.where(f > 0, f, np.nan), mode="lines+markers", name="full BPTT",
+             line=dict(color=ACCENT, width=2), hovertemplate="t = %{x}: %{y:.3g}<extra>full</extra>"),
+        dict(type="scatter", x=s, y=np.where(g > 0, g, np.nan), mode="lines+markers", name=f"truncated, k = {truncate}",
+             line=dict(color=SMOOTH, width=2, dash="dash"), hovertemplate="t = %{x}: %{y:.3g}<extra>truncated</extra>"),
+    ], layout=lay)
+
+
+def gradcheck_spec(errors: dict[str, float]) -> dict:
+    """Relative error per parameter between BPTT and finite differences, on a log axis with the
+    usual reading: green below 1e-7 (right), red above 1e-3 (wrong). An exact 0 is drawn at FLOOR."""
+    names = list(errors)
+    vals = np.array([errors[n] for n in names], dtype=float)
+    shown = np.maximum(np.where(np.isfinite(vals), vals, 1.0), FLOOR)
+    top = max(1.0, float(shown.max()) * 100)
+    colours = ["#2ca02c" if v < GOOD else (CLIP_RED if v > BAD or not np.isfinite(v) else "#ffbf00") for v in vals]
+    shapes = [dict(type="rect", xref="paper", x0=0, x1=1, y0=FLOOR / 10, y1=GOOD, fillcolor="#2ca02c", opacity=0.08,
+                   line=dict(width=0), layer="below"),
+              dict(type="rect", xref="paper", x0=0, x1=1, y0=BAD, y1=top, fillcolor=CLIP_RED, opacity=0.08,
+                   line=dict(width=0), layer="below")]
+    notes = [dict(x=1, xref="paper", xanchor="right", y=float(np.log10(y)), yanchor=anchor, text=text, showarrow=False,
+                  font=dict(color=colour, size=12))
+             for y, text, colour, anchor in ((GOOD, "below 1e-7: right", "#2ca02c", "top"),
+                                             (BAD, "above 1e-3: wrong", CLIP_RED, "bottom"))]
+    return dict(data=[dict(type="bar", x=names, y=shown, marker=dict(color=colours), text=[f"{v:.1e}" for v in vals],
+                           textposition="outside", hovertemplate="d%{x}: relative error %{text}<extra></extra>")],
+                layout=layout(height=300, shapes=shapes, annotations=notes,
+                              xaxis=dict(title=dict(text="parameter")),
+                              yaxis=dict(type="log", title=dict(text="relative error (log scale)"),
+                                         exponentformat="power",
+                                         range=[float(np.log10(FLOOR / 10)), float(np.log10(top))])))
+
+
+def unrolled_graph(*a, **k) -> go.Figure:
+    return fast_figure(unrolled_graph_spec(*a, **k))
+
+
+def matrix_heatmap(*a, **k) -> go.Figure:
+    return fast_figure(matrix_heatmap_spec(*a, **k))
+
+
+def dh_compare_figure(*a, **k) -> go.Figure:
+    return fast_figure(dh_compare_spec(*a, **k))
+
+
+def gradcheck_figure(*a, **k) -> go.Figure:
+    return fast_figure(gradcheck_spec(*a, **k))

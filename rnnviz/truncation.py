@@ -1,0 +1,113 @@
+"""How far truncated BPTT is from the full gradient, on one window.
+
+Truncation with length k drops, from every loss term L_s, the gradient it would send to steps
+more than k back. Only dW, dU and db change: dV and dc depend on the forward pass alone.
+
+``truncation_gap`` compares one k with full BPTT. ``truncation_sweep`` does every k = 0..T−1 at
+once: grouping the per-term contributions by their distance d = s − t, the truncated gradient is
+the sum over d ≤ k, so one pass over d (one H×H by H×(T−d) product each) gives all T gradients,
+instead of T separate truncated backward passes (O(T²H²) instead of O(T³H²)).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from rnnviz.bptt import loss_and_grads
+from rnnviz.cells import get_cell
+from rnnviz.head import head_forward_backward
+from rnnviz.params import PARAM_NAMES
+
+SWEPT = ("W", "U", "b")   # the parameters whose gradient truncation changes
+
+
+@dataclass
+class Gap:
+    """One parameter's gradient, full vs truncated: norms, ‖g_k − g‖ and ‖g_k − g‖ / ‖g‖."""
+
+    full_norm: float
+    truncated_norm: float
+    diff_norm: float
+    rel_error: float
+
+
+def _rel(diff: float, ref: float) -> float:
+    return 0.0 if diff == 0 else (diff / ref if ref > 0 else float("inf"))
+
+
+def truncation_gap(params, inputs, targets, h0=None, truncate: int | None = None, *,
+                   cell: str = "rnn") -> dict[str, Gap]:
+    """{name: Gap} for U, W, V, b, c and "all" (every parameter as one vector), truncation k vs full."""
+    full = loss_and_grads(params, inputs, targets, h0, None, cell=cell, diagnostics=False).grads
+    trunc = loss_and_grads(params, inputs, targets, h0, truncate, cell=cell, diagnostics=False).grads
+    out, sq = {}, np.zeros(3)
+    for name in PARAM_NAMES:
+        g, gk = full[name], trunc[name]
+        n = np.array([np.vdot(g, g), np.vdot(gk, gk), np.vdot(gk - g, gk - g)])
+        sq += n
+        f, t, d = np.sqrt(n)
+        out[name] = Gap(float(f), float(t), float(d), _rel(float(d), float(f)))
+    f, t, d = np.sqrt(sq)
+    out["all"] = Gap(float(f), float(t), float(d), _rel(float(d), float(f)))
+    return out
+
+
+@dataclass
+class Sweep:
+    """ks: (T,) 0..T−1 (k = T−1 is full BPTT).  rel_error: {"W", "U", "b", "all": (T,)} with
+    ‖g_k − g‖ / ‖g‖ ("all": every parameter as one vector).  norms: {same keys: (T,)} ‖g_k‖.
+    full_norms: {same keys: float} ‖g‖ of the full gradient."""
+
+    ks: np.ndarray
+    rel_error: dict[str, np.ndarray]
+    norms: dict[str, np.ndarray]
+    full_norms: dict[str, float]
+
+
+def truncation_sweep(params, inputs, targets, h0=None, *, cell: str = "rnn") -> Sweep:
+    """The window's truncated gradient for every k = 0..T−1, against the full one (vanilla RNN)."""
+    if cell != "rnn":
+        raise ValueError("the truncation sweep is written for the vanilla RNN cell")
+    xs = np.asarray(inputs, dtype=np.intp).reshape(-1)
+    full = loss_and_grads(params, xs, targets, h0, None, cell=cell, diagnostics=False).grads
+    H, T = params["W"].shape[0], xs.size
+    h0 = np.zeros(H) if h0 is None else np.asarray(h0, dtype=np.float64).reshape(H)
+    cache = get_cell(cell).forward(params, xs, h0)
+    head = head_forward_backward(params, cache.hs, np.asarray(targets, dtype=np.intp).reshape(-1))
+    WT, dtanh, h_prev = params["W"].T, cache.dtanh, cache.h_prev
+    # dU differs from the full one only in the columns of tokens in the window: compare those.
+    cols, col_of_t = np.unique(xs, return_inverse=True)
+    onehot = np.zeros((T, cols.size))      # onehot[s, j] = 1 if x_s is the j-th distinct token
+    onehot[np.arange(T), col_of_t] = 1.0
+    ref = {"W": full["W"], "U": full["U"][:, cols], "b": full["b"]}
+    acc = {"W": np.zeros((H, H)), "U": np.zeros((H, cols.size)), "b": np.zeros(H)}
+    unchanged_sq = sum(float(np.vdot(full[n], full[n])) for n in ("V", "c"))  # same for every k
+    full_sq = {n: float(np.vdot(full[n], full[n])) for n in SWEPT}
+    full_all = np.sqrt(sum(full_sq.values()) + unchanged_sq)
+    err = {n: np.zeros(T) for n in (*SWEPT, "all")}
+    nrm = {n: np.zeros(T) for n in (*SWEPT, "all")}
+    G = head.dh_out.copy()  # at distance d, column s holds ∂L_s/∂h_{s−d} (valid for s ≥ d)
+    for d in range(T):
+        n = T - d
+        delta = dtanh[:, :n] * G[:, d:]           # δ of L_s at step s − d, for s = d..T−1
+        acc["W"] += delta @ h_prev[:, :n].T
+        acc["U"] += delta @ onehot[:n]           # column x_s gets δ_s (repeats add up)
+        acc["b"] += delta.sum(axis=1)
+        e_all, n_all = 0.0, unchanged_sq
+        for name in SWEPT:
+            diff = acc[name] - ref[name]
+            e2, a2 = float(np.vdot(diff, diff)), float(np.vdot(acc[name], acc[name]))
+            err[name][d] = _rel(np.sqrt(e2), np.sqrt(full_sq[name]))
+            nrm[name][d] = np.sqrt(a2)
+            e_all += e2
+            n_all += a2
+        err["all"][d] = _rel(np.sqrt(e_all), full_all)
+        nrm["all"][d] = np.sqrt(n_all)
+        if n > 1:
+            G[:, d + 1:] = WT @ delta[:, 1:]       # one step further back: ∂L_s/∂h_{s−d−1}
+    for name in err:                              # k = T − 1 is full BPTT by definition
+        err[name][-1] = 0.0
+    full_norms = {n: float(np.sqrt(v)) for n, v in full_sq.items()} | {"all": float(full_all)}
+    return Sweep(ks=np.arange(T), rel_error=err, norms=nrm, full_norms=full_norms)

@@ -1,0 +1,113 @@
+"""rnnviz.twin: two trainers from identical weights and data, one live setting apart."""
+
+from __future__ import annotations
+
+from dataclasses import fields
+
+import numpy as np
+import pytest
+
+from rnnviz.config import TrainConfig
+from rnnviz.presets import PRESETS_BY_KEY
+from rnnviz.samples import read_sample
+from rnnviz.trainer import Trainer
+from rnnviz.twin import SPECTRUM_SAMPLES, TWIN_SETTINGS, TwinRun, describe, spectrum_samples, twin_configs
+
+TEXT = "the quick brown fox jumps over the lazy dog. " * 20
+SMALL = TrainConfig(hidden_size=16, seq_len=10, optimizer="sgd", lr=0.05, clip="elementwise", clip_value=1.0)
+
+
+def _diff_fields(a: TrainConfig, b: TrainConfig) -> set[str]:
+    return {f.name for f in fields(TrainConfig) if getattr(a, f.name) != getattr(b, f.name)}
+
+
+@pytest.mark.parametrize("setting", TWIN_SETTINGS)
+def test_twin_configs_differ_in_exactly_one_live_setting(setting):
+    a, b = twin_configs(SMALL, setting)
+    changed = _diff_fields(a, b)
+    assert changed and changed <= {"clip", "clip_value", "lr", "truncate"}
+    assert describe(a, setting) != describe(b, setting)
+
+
+def test_clip_twins_when_the_model_does_not_clip():
+    a, b = twin_configs(SMALL.with_changes(clip="none"), "clip")
+    assert a.clip == "none" and b.clip == "norm"
+
+
+@pytest.mark.parametrize("setting", TWIN_SETTINGS)
+def test_twins_start_from_identical_weights_and_data(setting):
+    run = TwinRun.start(Trainer(TEXT, SMALL), setting)
+    ta, tb = run.a.trainer, run.b.trainer
+    for name in ("U", "W", "V", "b", "c"):
+        assert np.array_equal(ta.params[name], tb.params[name])
+    for x, y in zip(ta.next_window(), tb.next_window(), strict=True):
+        assert np.array_equal(x, y)
+    run.step(1)
+    # the first loss is computed before any update: it must be bit-identical
+    assert run.a.loss[0] == run.b.loss[0]
+
+
+def test_twins_from_the_main_models_current_weights():
+    main = Trainer(TEXT, SMALL)
+    main.step(7)
+    run = TwinRun.start(main, "lr", from_current=True)
+    assert run.start_step == 7
+    for side in run.sides:
+        for name in ("U", "W", "V", "b", "c"):
+            assert np.array_equal(side.trainer.params[name], main.params[name])
+    assert run.a.trainer.config.lr * 10 == pytest.approx(run.b.trainer.config.lr)
+    main_before = main.params["W"].copy()
+    run.step(3)
+    assert np.array_equal(main.params["W"], main_before)   # the main model is not touched
+
+
+def test_step_advances_both_and_samples_the_spectrum_boundedly():
+    run = TwinRun.start(Trainer(TEXT, SMALL), "clip")
+    run.step(1)
+    run.step(37)
+    assert run.steps == 38
+    for side in run.sides:
+        s = run.series(side)
+        assert s["step"].tolist() == list(range(1, 39))
+        assert s["loss"].shape == s["grad_norm"].shape == s["clipped"].shape == (38,)
+        assert np.isfinite(s["loss"]).all()
+        # step 0, the single step, then at most SPECTRUM_SAMPLES for the 37 steps, ending at the last step
+        assert s["spec_steps"][:2].tolist() == [0, 1] and s["spec_steps"][-1] == 38
+        assert len(s["spec_steps"]) <= 2 + SPECTRUM_SAMPLES
+        assert (s["rho"] > 0).all() and (s["sigma_max"] >= s["rho"] - 1e-12).all()
+
+
+def test_clipping_is_seen_in_the_exploding_preset():
+    """The lecture's claim, measured: with ρ(W) = 2 and SGD, the twin without clipping ends far
+    above the untrained loss, the clipped twin near it; gradients are equal before they differ."""
+    p = PRESETS_BY_KEY["exploding"]
+    main = Trainer(read_sample(p.sample), p.config)
+    run = TwinRun.start(main, "clip")
+    run.step(30)
+    a, b = run.series(run.a), run.series(run.b)
+    assert run.a.label == "no clipping" and b["clipped"].any() and not a["clipped"].any()
+    assert a["grad_norm"][0] == b["grad_norm"][0]
+    assert np.mean(a["loss"][-10:]) > 2 * np.mean(b["loss"][-10:])
+    assert np.mean(b["loss"][-10:]) < main.baseline_loss + 1
+
+
+def test_a_diverged_twin_stops_and_the_other_goes_on():
+    run = TwinRun.start(Trainer(TEXT, SMALL), "lr")
+    run.step(2)
+    run.b.trainer.step = lambda n=1: None   # as if B's next update were refused
+    run.step(3)
+    a, b = run.series(run.a), run.series(run.b)
+    assert run.b.diverged_at == 3 and run.a.diverged_at is None
+    assert np.isfinite(a["loss"]).all() and np.isnan(b["loss"][2:]).all() and np.isfinite(b["loss"][:2]).all()
+    assert run.steps == 5
+
+
+def test_spectrum_sampling_shrinks_for_a_big_W():
+    assert spectrum_samples(100, 50) == SPECTRUM_SAMPLES
+    assert spectrum_samples(100, 3) == 3
+    assert spectrum_samples(512, 50) == 1
+
+
+def test_unknown_setting_is_refused():
+    with pytest.raises(ValueError):
+        twin_configs(SMALL, "seed")
