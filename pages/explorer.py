@@ -14,8 +14,8 @@ from rnnviz.truncation import truncation_gap
 from rnnviz.ui.fmt import md_token, num
 from rnnviz.ui.guard import guarded
 from rnnviz.ui.memo import memo, page_state, peek, store
-from rnnviz.ui.page import setup_page
-from rnnviz.ui.state import AppSession, show_flashes
+from rnnviz.ui.page import page_header, setup_page
+from rnnviz.ui.state import AppSession
 
 P = "explorer_"                      # every sess.extras key of this page starts with this
 CHART = {"displayModeBar": False}
@@ -101,13 +101,12 @@ def run_gradient_check(sess: AppSession, k: int | None) -> None:
 # ---------------------------------------------------------------------------- sections
 def intro(sess: AppSession) -> None:
     tr = sess.trainer
-    st.markdown(f"### BPTT explorer · backpropagation through time, one step at a time · {sess.text_label}")
-    st.caption(
+    page_header(
+        sess, "BPTT explorer · backpropagation through time, one step at a time",
         f"The window below is exactly what the next **Step** on the Train page will learn from (model at step "
         f"{tr.step_count:,}, T = {tr.config.seq_len}). The forward pass runs left to right; the backward pass "
-        "starts at the last step t = T and walks back to t = 1. Step through it with **Back** and **Forward**."
+        "starts at the last step t = T and walks back to t = 1. Step through it with **Back** and **Forward**.",
     )
-    show_flashes(sess)
 
 
 @guarded("the backward-pass controls")

@@ -23,9 +23,9 @@ from rnnviz.generation import (
 from rnnviz.sample import MAX_TEMPERATURE, hidden_states
 from rnnviz.ui.guard import guarded
 from rnnviz.ui.memo import page_state
-from rnnviz.ui.page import setup_page
+from rnnviz.ui.page import page_header, setup_page
 from rnnviz.ui.safe import md
-from rnnviz.ui.state import AppSession, show_flashes
+from rnnviz.ui.state import AppSession
 
 TEMPS = [0.0, 0.1, 0.2, 0.3, 0.5, 0.7, 0.8, 1.0, 1.2, 1.5, 2.0, 3.0, 5.0, 10.0, 100.0, "other"]
 MODE_LABELS = {"sample": "Sample", "greedy": "Greedy (argmax)", "top-k": "Top-k"}
@@ -254,11 +254,12 @@ def hidden_units(sess: AppSession, current: GenSettings | None) -> None:
 # ---------------------------------------------------------------------------- page
 def main() -> None:
     sess = setup_page()
-    st.markdown(f"### Generate text · {md(sess.text_label)}")
-    st.caption("The model writes one token at a time: it reads the prime, turns its hidden state into a probability "
+    page_header(
+        sess, "Generate text",
+        "The model writes one token at a time: it reads the prime, turns its hidden state into a probability "
                "for every token in the vocabulary, draws one, reads it, and repeats. Sampling only reads the "
-               "weights: nothing here changes the model.")
-    show_flashes(sess)
+               "weights: nothing here changes the model.",
+    )
     model_summary(sess)
     settings = controls(sess)
     st.divider()

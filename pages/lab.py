@@ -21,8 +21,8 @@ from rnnviz.truncation import truncation_sweep
 from rnnviz.twin import TWIN_SETTINGS, TwinRun
 from rnnviz.ui.guard import guarded
 from rnnviz.ui.memo import memo, page_state
-from rnnviz.ui.page import setup_page
-from rnnviz.ui.state import AppSession, show_flashes
+from rnnviz.ui.page import page_header, setup_page
+from rnnviz.ui.state import AppSession
 
 P = "lab_"                           # every sess.extras key of this page starts with this
 CHART = {"displayModeBar": False}
@@ -84,14 +84,13 @@ def step_twin(sess: AppSession, n: int) -> None:
 # ---------------------------------------------------------------------------- sections
 def intro(sess: AppSession) -> None:
     tr = sess.trainer
-    st.markdown(f"### Vanishing & exploding gradients lab · {sess.text_label}")
-    st.caption(
+    page_header(
+        sess, "Vanishing & exploding gradients lab",
         f"Measured on the model at step {tr.step_count:,} and on the window its next Step will train on "
         f"(T = {tr.config.seq_len}). Going back one time step multiplies the gradient by diag(1 − h_t²) W: "
         "over many steps it shrinks or grows roughly like ρ(W)^(t−k). Try the lecture presets "
-        "*Vanishing gradients* and *Exploding gradients* in the sidebar."
+        "*Vanishing gradients* and *Exploding gradients* in the sidebar.",
     )
-    show_flashes(sess)
 
 
 @guarded("the gradient reach")

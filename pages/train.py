@@ -11,9 +11,8 @@ from rnnviz.figures.tokens import sample_html, window_html
 from rnnviz.figures.train import dh_figure, dh_heatmap, grad_norms_figure, loss_figure
 from rnnviz.sample import sample
 from rnnviz.ui.guard import guarded
-from rnnviz.ui.page import setup_page
-from rnnviz.ui.safe import md
-from rnnviz.ui.state import AppSession, get_session, show_flashes
+from rnnviz.ui.page import page_header, setup_page
+from rnnviz.ui.state import AppSession, get_session
 
 FRAME_S = 0.1                      # play mode redraws at most 10 times a second
 MIN_TRAIN_S = 0.01                 # every frame trains at least this long (or one step)
@@ -274,11 +273,12 @@ def live_panel() -> None:
 
 def main() -> None:
     sess = setup_page()
-    st.markdown(f"### Train a recurrent network on your text · {md(sess.text_label)}")
-    st.caption("Each **Step** is one SGD update: the RNN reads a window of T tokens, predicts the next token at every "
+    page_header(
+        sess, "Train a recurrent network on your text",
+        "Each **Step** is one SGD update: the RNN reads a window of T tokens, predicts the next token at every "
                "position, and backpropagation through time (BPTT) sends the error back through the window. "
-               "Everything below updates after every step.")
-    show_flashes(sess)
+               "Everything below updates after every step.",
+    )
     sess.extras["fragment_playing"] = sess.playing
     st.fragment(live_panel, run_every=FRAME_S if sess.playing else None)()
     vocab_view(sess)

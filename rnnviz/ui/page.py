@@ -7,8 +7,11 @@ it here keeps one code path for the browser and the tests.
 
 from __future__ import annotations
 
+import streamlit as st
+
 from rnnviz.ui.controls import sidebar
-from rnnviz.ui.state import AppSession, get_session
+from rnnviz.ui.safe import md
+from rnnviz.ui.state import AppSession, get_session, show_flashes
 
 
 def setup_page() -> AppSession:
@@ -16,3 +19,11 @@ def setup_page() -> AppSession:
     sess = get_session()
     sidebar(sess)
     return sess
+
+
+def page_header(sess: AppSession, title: str, caption: str) -> None:
+    """The page title with the text it trains on (escaped: a file name is user text), a caption
+    for students, then any pending messages."""
+    st.markdown(f"### {title} · {md(sess.text_label)}")
+    st.caption(caption)
+    show_flashes(sess)
