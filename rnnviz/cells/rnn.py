@@ -170,3 +170,6 @@ class VanillaRNNCell:
             # |h| > 0.95 ⇔ 1 − h² < 0.0975; counting is cheaper than a boolean mean.
             "saturation": np.count_nonzero(dtanh < 1 - 0.95**2, axis=0) / H,
         }
+
+
+CELL = VanillaRNNCell()  # discovered by rnnviz.cells
