@@ -15,7 +15,7 @@ from rnnviz.ui.page import page_header, setup_page
 from rnnviz.ui.state import AppSession, get_session
 
 FRAME_S = 0.1                      # play mode redraws at most 10 times a second
-MIN_TRAIN_S = 0.01                 # every frame trains at least this long (or one step)
+MIN_TRAIN_S = 0.005                # every frame trains at least this long (or one step)
 SPEEDS = {"1 step/s": 1, "5 steps/s": 5, "20 steps/s": 20, "100 steps/s": 100, "Fastest": 10_000}
 CHART = {"displayModeBar": False}
 
@@ -42,19 +42,39 @@ def set_playing(sess: AppSession, on: bool) -> None:
 
 
 def play_frame(sess: AppSession) -> None:
-    """Train for one frame: as many steps as the speed asks, within what the frame has left
-    after redrawing (measured on the previous frame), so redraws keep their pace."""
+    """Train for one frame of play mode.
+
+    The frame period the user sees is training + the server's redraw + the browser's redraw and the
+    round trip, and only the first is ours to choose. So we measure the real period between frames
+    and train only for what it leaves of FRAME_S (or a quarter of a slow redraw), taking as many steps as
+    the chosen speed asks for over that real period: "20 steps/s" stays 20 steps/s even when the
+    browser can redraw only a few times a second.
+    """
+    now = time.perf_counter()
+    prev = sess.extras.get("frame_start")
+    period = min(1.0, now - prev) if prev is not None else FRAME_S
+    sess.extras["frame_start"] = now
+    last_train = sess.extras.get("frame_train_s", 0.0)
+    other = max(0.0, period - last_train)            # redraws and round trip, as measured
+    # When the browser is the bottleneck (other > FRAME_S), spending a quarter of its redraw time
+    # on training costs little frame rate and gives many more steps.
+    budget = min(FRAME_S, max(MIN_TRAIN_S, FRAME_S - other, 0.25 * other))
     rate = SPEEDS[sess.extras.get("speed", "20 steps/s")]
-    target = max(1, round(rate * FRAME_S))
-    budget = max(MIN_TRAIN_S, FRAME_S - sess.extras.get("render_s", 0.05) - 0.01)
-    t0 = time.perf_counter()
+    target = max(1, round(rate * max(period, FRAME_S)))
     done = 0
-    while done < target and time.perf_counter() - t0 < budget:
+    while done < target and time.perf_counter() - now < budget:
         if sess.trainer.step() is None:  # diverged: stop playing, the banner explains
             sess.playing = False
             break
         done += 1
+    sess.extras["frame_train_s"] = time.perf_counter() - now
     sess.extras["frame_steps"] = done
+
+
+def chart_config(sess: AppSession) -> dict:
+    """While playing, charts are static images of themselves: no hover machinery to rebuild every
+    frame (it costs the browser more than drawing). Paused, they are fully interactive."""
+    return {"displayModeBar": False, "staticPlot": True} if sess.playing else CHART
 
 
 # ---------------------------------------------------------------------------- sections
@@ -124,7 +144,7 @@ def loss_chart(sess: AppSession) -> None:
     fig = loss_figure(steps, h.column("loss"), h.column("smooth_loss"), sess.trainer.baseline_loss,
                       clipped, steps[changed], h.column("lr")[changed] * 0.5 if len(h) else [])
     st.markdown("**Loss per token** over training steps")
-    st.plotly_chart(fig, config=CHART, key="chart_loss")
+    st.plotly_chart(fig, config=chart_config(sess), key="chart_loss")
     st.caption("Blue: each window's loss; orange: smoothed. The green line is a model that knows nothing. "
                "Red ticks at the bottom: steps where clipping fired.")
 
@@ -141,7 +161,8 @@ def dh_chart(sess: AppSession) -> None:
         st.info("Press **Step**: this chart shows how much gradient flows back to each time step of the window.")
         return
     toks = [tr.tokenizer.token_text(i) for i in last.inputs]
-    st.plotly_chart(dh_figure(last.result.dh_norms, toks, log, tr.config.effective_truncate), config=CHART, key="chart_dh")
+    st.plotly_chart(dh_figure(last.result.dh_norms, toks, log, tr.config.effective_truncate), config=chart_config(sess),
+                    key="chart_dh")
     v = last.result.dh_norms
     ratio = v[0] / v[-1] if v[-1] > 0 else math.inf
     st.caption(
@@ -176,7 +197,7 @@ def dh_history(sess: AppSession) -> None:
     if not len(steps):
         st.info("Each step adds a row here.")
         return
-    st.plotly_chart(dh_heatmap(steps, M), config=CHART, key="chart_dh_hist")
+    st.plotly_chart(dh_heatmap(steps, M), config=chart_config(sess), key="chart_dh_hist")
     st.caption("Bright on the right, dark on the left: gradients fade as they travel back in time. "
                "A bright band across all t at some step: an exploding step.")
 
@@ -190,7 +211,7 @@ def norms_chart(sess: AppSession) -> None:
         st.info("Shows ‖∂L/∂U‖, ‖∂L/∂W‖, … after the first step.")
         return
     st.plotly_chart(grad_norms_figure(last.clip.norms_before, last.clip.norms_after, c.clip, c.clip_value,
-                                      last.clip.max_abs_before), config=CHART, key="chart_norms")
+                                      last.clip.max_abs_before), config=chart_config(sess), key="chart_norms")
     if c.clip == "none":
         st.caption("Clipping is off: the update uses the gradient as it is.")
     elif last.clip.fired:
@@ -244,13 +265,14 @@ def vocab_view(sess: AppSession) -> None:
 # ---------------------------------------------------------------------------- page
 def live_panel() -> None:
     sess = get_session()
+    if not sess.playing:
+        sess.extras.pop("frame_start", None)  # the next Play starts a fresh period measurement
     if sess.playing != sess.extras.get("fragment_playing"):
         # Play/Pause was pressed inside this fragment, but only a full run can change how
         # often the fragment reruns (run_every is fixed when the fragment is created).
         st.rerun()
     if sess.playing:
         play_frame(sess)
-    t0 = time.perf_counter()
     controls(sess)
     divergence_banner(sess)
     metrics(sess)
@@ -266,8 +288,6 @@ def live_panel() -> None:
     with right:
         norms_chart(sess)
     sample_view(sess)
-    # Smoothed time of a redraw: the next play frame trains for what is left of FRAME_S.
-    sess.extras["render_s"] = 0.7 * sess.extras.get("render_s", 0.05) + 0.3 * (time.perf_counter() - t0)
     sess.autosave()  # play frames rerun only this fragment, so save here too (throttled while playing)
 
 

@@ -28,16 +28,16 @@ def loss_spec(steps, loss, smooth, baseline: float, clipped_steps=(), lr_change_
     data, shapes, notes = [], [], []
     if steps.size:
         x, y = envelope(steps, np.asarray(loss))
-        data.append(dict(type="scattergl", x=x, y=_arr(y), mode="lines", name="loss (this window)",
+        data.append(dict(type="scatter", x=x, y=_arr(y), mode="lines", name="loss (this window)",
                          line=dict(color=ACCENT, width=1), opacity=0.45,
                          hovertemplate="step %{x}<br>loss %{y:.3f} nats/token<extra></extra>"))
         xs, ys = downsample(steps, np.asarray(smooth))
-        data.append(dict(type="scattergl", x=xs, y=_arr(ys), mode="lines", name="smoothed",
+        data.append(dict(type="scatter", x=xs, y=_arr(ys), mode="lines", name="smoothed",
                          line=dict(color=SMOOTH, width=2.5), hovertemplate="step %{x}<br>smoothed %{y:.3f}<extra></extra>"))
         clipped = np.asarray(clipped_steps)
         if clipped.size:
             cx = downsample(clipped)[0]
-            data.append(dict(type="scattergl", x=cx, y=np.zeros(cx.size), mode="markers", name="clipping fired",
+            data.append(dict(type="scatter", x=cx, y=np.zeros(cx.size), mode="markers", name="clipping fired",
                              marker=dict(symbol="line-ns-open", size=10, color=CLIP_RED),
                              hovertemplate="clipped at step %{x}<extra></extra>"))
         for s, lr in zip(lr_change_steps, lr_values, strict=True):
