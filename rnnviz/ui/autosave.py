@@ -6,8 +6,9 @@ gets an unguessable token (128 random bits) kept in the page URL as ``?s=…``, 
 that token, at most every few seconds. A new session whose URL carries a known token restores it.
 
 Nothing per-user lives in Python memory shared between sessions: the folder holds one file per
-token, only a browser holding that URL can name it, and files expire after a day. Sharing the URL
-shares a copy of the model (as a downloaded checkpoint would), never the live session.
+token, only a browser holding that URL can name it, and files expire after a day. A restored
+session continues under a new token, so opening a shared URL gives a copy of the model (as a
+downloaded checkpoint would) and never writes to the original; an unknown token is never adopted.
 """
 
 from __future__ import annotations

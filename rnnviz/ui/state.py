@@ -170,12 +170,15 @@ def default_session() -> AppSession:
 
 
 def restored_session(token: str) -> AppSession | None:
-    """The session saved under token (after a reload), or None."""
+    """A copy of the session saved under token (after a reload), or None.
+
+    The copy gets a new token of its own: the saved file is read, never written again. So a shared
+    link gives the opener a copy and can never overwrite the owner's saved session."""
     found = store.load(token)
     if found is None:
         return None
     trainer, extra = found
-    sess = AppSession(trainer=trainer, text_label=str(extra.get("text_label", "Restored text")), token=token,
+    sess = AppSession(trainer=trainer, text_label=str(extra.get("text_label", "Restored text")),
                       source=str(extra.get("source", "paste")), sample_name=str(extra.get("sample_name", DEFAULT_SAMPLE)),
                       preset=extra.get("preset") if extra.get("preset") in PRESETS_BY_KEY else None)
     if sess.sample_name not in SAMPLES:
@@ -192,9 +195,9 @@ def get_session() -> AppSession:
         token = st.query_params.get(store.TOKEN_PARAM)
         sess = restored_session(token) if store.valid_token(token) else None
         if sess is None:
+            # A fresh random token, never the one in the URL: adopting an unknown token would let
+            # whoever chose it open this session's saved text and model later.
             sess = default_session()
-            if store.valid_token(token):
-                sess.token = token  # keep the URL stable; nothing was saved under it yet
             store.expire_old()
         st.session_state[SESSION_KEY] = sess
     sess = st.session_state[SESSION_KEY]
