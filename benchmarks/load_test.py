@@ -325,8 +325,8 @@ class WsClient:
         await self._until(lambda: self.auto is not None, timeout_s)
 
     async def keep_playing(self, until: float, timeout_s: float) -> None:
-        interval, fragment = self.auto
         while time.monotonic() < until and not self.s.errors:
+            interval, fragment = self.auto  # re-read: the app may slow its timer down under load
             await self._rerun(fragment_id=fragment, is_auto_rerun=True)
             await asyncio.sleep(interval)
             if time.monotonic() - self.last_finished > timeout_s:
@@ -514,8 +514,8 @@ async def run(args, server: StreamlitServer, report: dict) -> None:
                     if s.kind == "browser":
                         await s.page.evaluate(COUNT_FRAMES)
                         s.steps_start = await step_value(s.page)
-                        await s.page.locator(".st-key-btn_play button:visible").click()
-                        await s.page.locator(".st-key-btn_pause button:visible").wait_for()
+                        await s.page.locator(".st-key-btn_play button:visible").click(timeout=args.timeout * 2000)
+                        await s.page.locator(".st-key-btn_pause button:visible").wait_for(timeout=args.timeout * 2000)
                     else:
                         await s.ws.play(args.timeout)
                         s.steps_start, s.frames = s.ws.step_value(), s.ws.frames
@@ -551,8 +551,8 @@ async def run(args, server: StreamlitServer, report: dict) -> None:
                     if s.kind == "browser":
                         s.frames = await s.page.evaluate("() => window.__frames || 0")
                         s.steps_end = await step_value(s.page)
-                        await s.page.locator(".st-key-btn_pause button:visible").click()
-                        await s.page.locator(".st-key-btn_play button:visible").wait_for()
+                        await s.page.locator(".st-key-btn_pause button:visible").click(timeout=args.timeout * 2000)
+                        await s.page.locator(".st-key-btn_play button:visible").wait_for(timeout=args.timeout * 2000)
                     else:
                         s.steps_end, s.frames = s.ws.step_value(), s.ws.frames - s.frames
                 except Exception as e:

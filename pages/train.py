@@ -15,6 +15,7 @@ from rnnviz.ui.page import page_header, setup_page
 from rnnviz.ui.state import AppSession, get_session
 
 FRAME_S = 0.1                      # play mode redraws at most 10 times a second
+MAX_FRAME_S = 2.0                  # under heavy load, players back off to at most this interval
 MIN_TRAIN_S = 0.005                # every frame trains at least this long (or one step)
 SPEEDS = {"1 step/s": 1, "5 steps/s": 5, "20 steps/s": 20, "100 steps/s": 100, "Fastest": 10_000}
 CHART = {"displayModeBar": False}
@@ -51,16 +52,17 @@ def play_frame(sess: AppSession) -> None:
     browser can redraw only a few times a second.
     """
     now = time.perf_counter()
+    interval = sess.extras.get("frame_interval", FRAME_S)
     prev = sess.extras.get("frame_start")
-    period = min(1.0, now - prev) if prev is not None else FRAME_S
+    period = min(MAX_FRAME_S, now - prev) if prev is not None else interval
     sess.extras["frame_start"] = now
     last_train = sess.extras.get("frame_train_s", 0.0)
     other = max(0.0, period - last_train)            # redraws and round trip, as measured
-    # When the browser is the bottleneck (other > FRAME_S), spending a quarter of its redraw time
+    # When the browser is the bottleneck (other > interval), spending a quarter of its redraw time
     # on training costs little frame rate and gives many more steps.
-    budget = min(FRAME_S, max(MIN_TRAIN_S, FRAME_S - other, 0.25 * other))
+    budget = min(interval, max(MIN_TRAIN_S, interval - other, 0.25 * other))
     rate = SPEEDS[sess.extras.get("speed", "20 steps/s")]
-    target = max(1, round(rate * max(period, FRAME_S)))
+    target = max(1, round(rate * max(period, interval)))
     done = 0
     while done < target and time.perf_counter() - now < budget:
         if sess.trainer.step() is None:  # diverged: stop playing, the banner explains
@@ -69,6 +71,21 @@ def play_frame(sess: AppSession) -> None:
         done += 1
     sess.extras["frame_train_s"] = time.perf_counter() - now
     sess.extras["frame_steps"] = done
+
+
+def adapt_interval(sess: AppSession, busy_s: float) -> None:
+    """Back off under load. busy_s: this frame's wall time on the server (training + redraw).
+
+    One Streamlit process runs every session's Python on one core: with many players, each frame
+    takes longer in wall time, and a timer that keeps asking for a frame every 0.1 s would interrupt
+    runs before they finish and starve everyone. So the interval follows 2.5 × the frame's own time
+    (clamped to [FRAME_S, MAX_FRAME_S]); a change of more than 1.5× recreates the fragment with it.
+    """
+    current = sess.extras.get("frame_interval", FRAME_S)
+    wanted = min(MAX_FRAME_S, max(FRAME_S, 2.5 * busy_s))
+    if wanted > 1.5 * current or wanted < current / 1.5:
+        sess.extras["frame_interval"] = wanted
+        st.rerun()  # run_every is fixed when a fragment is created: a full run applies the new one
 
 
 def chart_config(sess: AppSession) -> dict:
@@ -267,10 +284,12 @@ def live_panel() -> None:
     sess = get_session()
     if not sess.playing:
         sess.extras.pop("frame_start", None)  # the next Play starts a fresh period measurement
+        sess.extras.pop("frame_interval", None)
     if sess.playing != sess.extras.get("fragment_playing"):
         # Play/Pause was pressed inside this fragment, but only a full run can change how
         # often the fragment reruns (run_every is fixed when the fragment is created).
         st.rerun()
+    frame_t0 = time.perf_counter()
     if sess.playing:
         play_frame(sess)
     controls(sess)
@@ -289,6 +308,8 @@ def live_panel() -> None:
         norms_chart(sess)
     sample_view(sess)
     sess.autosave()  # play frames rerun only this fragment, so save here too (throttled while playing)
+    if sess.playing:
+        adapt_interval(sess, time.perf_counter() - frame_t0)
 
 
 def main() -> None:
@@ -300,7 +321,7 @@ def main() -> None:
                "Everything below updates after every step.",
     )
     sess.extras["fragment_playing"] = sess.playing
-    st.fragment(live_panel, run_every=FRAME_S if sess.playing else None)()
+    st.fragment(live_panel, run_every=sess.extras.get("frame_interval", FRAME_S) if sess.playing else None)()
     vocab_view(sess)
 
 
