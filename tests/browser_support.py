@@ -127,6 +127,21 @@ def wait_chart(page, chart: int, points: int, timeout: int = 60_000) -> None:
         arg=[chart, points], timeout=timeout)
 
 
+def paste_text(page, text: str) -> None:
+    """Sidebar: paste ``text`` and train on it (waits for the page title naming the pasted text)."""
+    page.get_by_text("Text ·").first.click()
+    area = page.get_by_label("…or paste your own text")
+    area.fill(text)
+    area.press("Control+Enter")  # commit the text area's value before pressing the button
+    wait_idle(page)
+    page.get_by_role("button", name="Train on this text").click()
+    try:
+        page.get_by_role("heading", name="Your pasted text").wait_for()
+    except Exception:
+        shot(page, "fail-paste")   # what the page showed instead, for whoever reads the failure
+        raise
+
+
 def shot(page, name: str) -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"{name}.png"

@@ -11,23 +11,12 @@ import time
 
 import pytest
 
-from browser_support import chart_values, open_app, shot, step_count, wait_chart, wait_idle, wait_step
+from browser_support import chart_values, open_app, paste_text, shot, step_count, wait_chart, wait_idle, wait_step
 
 pytestmark = pytest.mark.browser
 
 CUSTOM = ("The quick brown fox studies recurrent networks every evening. "
           "Gradients flow backwards through time, and sometimes they fade away. ") * 6
-
-
-def paste_text(page, text: str) -> None:
-    page.get_by_text("Text ·").first.click()
-    area = page.get_by_label("…or paste your own text")
-    area.fill(text)
-    area.press("Control+Enter")  # commit the text area's value before pressing the button
-    wait_idle(page)
-    page.get_by_role("button", name="Train on this text").click()
-    # The page title names the text source: durable, unlike the one-shot success message.
-    page.get_by_role("heading", name="Your pasted text").wait_for()
 
 
 def test_newcomer_journey(browser, app_url):

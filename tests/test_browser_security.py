@@ -17,7 +17,7 @@ import re
 
 import pytest
 
-from browser_support import METRIC, open_app, shot, step_count, wait_chart, wait_idle, wait_step
+from browser_support import METRIC, open_app, paste_text, shot, step_count, wait_chart, wait_idle, wait_step
 
 pytestmark = pytest.mark.browser
 
@@ -36,21 +36,6 @@ ALERT_TRAP = """(() => {
 })();"""
 
 VISIBLE = {"␣": " ", "⏎": "\n", "⇥": "\t"}   # rnnviz.figures.common.visible, reversed
-
-
-def paste_text(page, text: str) -> None:
-    """Sidebar: paste ``text`` and train on it (waits for the page title naming the pasted text)."""
-    page.get_by_text("Text ·").first.click()
-    area = page.get_by_label("…or paste your own text")
-    area.fill(text)
-    area.press("Control+Enter")  # commit the text area's value before pressing the button
-    wait_idle(page)
-    page.get_by_role("button", name="Train on this text").click()
-    try:
-        page.get_by_role("heading", name="Your pasted text").wait_for()
-    except Exception:
-        shot(page, "security-fail-paste")   # what the page showed instead, for whoever reads the failure
-        raise
 
 
 def click_step(page, n: int) -> None:

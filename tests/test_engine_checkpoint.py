@@ -53,7 +53,7 @@ def changed(good: bytes, **updates) -> bytes:
     return pack(d)
 
 
-def rejected(data, *words):
+def check_rejected(data, *words):
     with pytest.raises(CheckpointError) as e:
         load_checkpoint(data)
     msg = str(e.value)
@@ -139,11 +139,11 @@ def test_round_trip_odd_texts(text, level):
 
 # ----------------------------------------------------------------------------- rejections
 def test_random_bytes_empty_and_truncated(good):
-    rejected(np.random.default_rng(0).bytes(4000), "zip")
-    rejected(b"", "empty")
-    rejected(good[: len(good) // 2], "truncated")
-    rejected(good[:-30], "truncated")
-    rejected(b"PK\x03\x04" + b"\x00" * 100)
+    check_rejected(np.random.default_rng(0).bytes(4000), "zip")
+    check_rejected(b"", "empty")
+    check_rejected(good[: len(good) // 2], "truncated")
+    check_rejected(good[:-30], "truncated")
+    check_rejected(b"PK\x03\x04" + b"\x00" * 100)
 
 
 def test_corrupted_member_is_rejected(good):
@@ -154,7 +154,7 @@ def test_corrupted_member_is_rejected(good):
     start = info.header_offset + 30 + len(info.filename) + len(info.extra)
     for i in range(start + 5, start + 40):
         data[i] ^= 0xFF
-    rejected(bytes(data), "could not be read")
+    check_rejected(bytes(data), "could not be read")
 
 
 def test_pickled_object_array_is_rejected_without_unpickling(good, monkeypatch):
@@ -165,8 +165,8 @@ def test_pickled_object_array_is_rejected_without_unpickling(good, monkeypatch):
         monkeypatch.setattr(pickle, name, boom)
     obj = np.empty((6, 6), dtype=object)
     obj[:] = 0.5
-    rejected(changed(good, W=obj), "pickle")
-    rejected(changed(good, vocab=np.array([["a"], 1], dtype=object)), "pickle")
+    check_rejected(changed(good, W=obj), "pickle")
+    check_rejected(changed(good, vocab=np.array([["a"], 1], dtype=object)), "pickle")
     # And a good file loads with pickle unavailable.
     assert load_checkpoint(good)["step"] == 7
 
@@ -174,40 +174,40 @@ def test_pickled_object_array_is_rejected_without_unpickling(good, monkeypatch):
 def test_wrong_shapes_dtypes_values(good):
     d = members(good)
     H, V = d["W"].shape[0], d["V"].shape[0]
-    rejected(changed(good, V=np.zeros((V + 1, H))), "V has shape", f"({V + 1}, {H})")
-    rejected(changed(good, W=np.zeros((H, H + 1))), "W has shape")
-    rejected(changed(good, b=np.zeros((H, 1))), "b has shape")
-    rejected(changed(good, W=np.zeros((H + 1, H + 1))), "hidden size")
-    rejected(changed(good, W=np.zeros(H)), "hidden size")
-    rejected(changed(good, W=d["W"].astype(np.float32)), "W has dtype float32")
-    rejected(changed(good, c=d["c"].astype(np.int64)), "c has dtype")
+    check_rejected(changed(good, V=np.zeros((V + 1, H))), "V has shape", f"({V + 1}, {H})")
+    check_rejected(changed(good, W=np.zeros((H, H + 1))), "W has shape")
+    check_rejected(changed(good, b=np.zeros((H, 1))), "b has shape")
+    check_rejected(changed(good, W=np.zeros((H + 1, H + 1))), "hidden size")
+    check_rejected(changed(good, W=np.zeros(H)), "hidden size")
+    check_rejected(changed(good, W=d["W"].astype(np.float32)), "W has dtype float32")
+    check_rejected(changed(good, c=d["c"].astype(np.int64)), "c has dtype")
     w = d["W"].copy()
     w[1, 2] = np.nan
-    rejected(changed(good, W=w), "W contains NaN")
+    check_rejected(changed(good, W=w), "W contains NaN")
     u = d["U"].copy()
     u[0, 0] = np.inf
-    rejected(changed(good, U=u), "U contains NaN or infinity")
-    rejected(changed(good, V=d["V"] * 1e10), "beyond")
+    check_rejected(changed(good, U=u), "U contains NaN or infinity")
+    check_rejected(changed(good, V=d["V"] * 1e10), "beyond")
 
 
 def test_extra_or_missing_keys(good):
-    rejected(changed(good, extra=np.zeros(1)), "unexpected extra")
-    rejected(changed(good, c=None), "missing c")
-    rejected(changed(good, W=None, hack=np.zeros(1)), "missing W", "unexpected hack")
+    check_rejected(changed(good, extra=np.zeros(1)), "unexpected extra")
+    check_rejected(changed(good, c=None), "missing c")
+    check_rejected(changed(good, W=None, hack=np.zeros(1)), "missing W", "unexpected hack")
 
 
 def test_bad_metadata(good):
-    rejected(changed(good, format=np.array("rnnviz-checkpoint-0")), "format")
-    rejected(changed(good, step=np.array(-1)), "step")
-    rejected(changed(good, step=np.array(2.5)), "step")
-    rejected(changed(good, vocab=np.array(json.dumps(["a"]))), "vocabulary")
-    rejected(changed(good, vocab=np.array(json.dumps(["a", "a", "b"]))), "vocabulary")
-    rejected(changed(good, vocab=np.array(json.dumps(["a", 3]))), "vocabulary")
-    rejected(changed(good, vocab=np.array(json.dumps({"a": 1}))), "vocabulary")
-    rejected(changed(good, vocab=np.array(["a", "b"])), "vocabulary")  # not one JSON string
-    rejected(changed(good, vocab=np.array("[not json")), "vocabulary")
-    rejected(changed(good, text=np.array(json.dumps(["x"]))), "text")
-    rejected(changed(good, text=np.array("raw, not JSON")), "text")
+    check_rejected(changed(good, format=np.array("rnnviz-checkpoint-0")), "format")
+    check_rejected(changed(good, step=np.array(-1)), "step")
+    check_rejected(changed(good, step=np.array(2.5)), "step")
+    check_rejected(changed(good, vocab=np.array(json.dumps(["a"]))), "vocabulary")
+    check_rejected(changed(good, vocab=np.array(json.dumps(["a", "a", "b"]))), "vocabulary")
+    check_rejected(changed(good, vocab=np.array(json.dumps(["a", 3]))), "vocabulary")
+    check_rejected(changed(good, vocab=np.array(json.dumps({"a": 1}))), "vocabulary")
+    check_rejected(changed(good, vocab=np.array(["a", "b"])), "vocabulary")  # not one JSON string
+    check_rejected(changed(good, vocab=np.array("[not json")), "vocabulary")
+    check_rejected(changed(good, text=np.array(json.dumps(["x"]))), "text")
+    check_rejected(changed(good, text=np.array("raw, not JSON")), "text")
 
 
 @pytest.mark.parametrize(
@@ -216,13 +216,13 @@ def test_bad_metadata(good):
      '{"cell": ["rnn"]}', "[" * 100_000, '{"seq_len": 1e999}'],
 )
 def test_invalid_config_json(good, config):
-    rejected(changed(good, config=np.array(config)), "settings")
+    check_rejected(changed(good, config=np.array(config)), "settings")
 
 
 def test_config_with_unknown_key_names_it(good):
     d = json.loads(str(members(good)["config"]))
     d["momentum_beta"] = 0.5
-    rejected(changed(good, config=np.array(json.dumps(d))), "momentum_beta")
+    check_rejected(changed(good, config=np.array(json.dumps(d))), "momentum_beta")
 
 
 def test_vocabulary_must_match_the_text(good):

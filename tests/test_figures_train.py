@@ -74,7 +74,8 @@ def test_grad_norms_spec_totals_and_threshold_line():
 
 def test_specs_serialise_to_json():
     spec = dh_spec(np.array([1.0, np.nan]), ["x", "y"], True)
-    json.loads(pio.to_json(validated(spec), validate=False))
+    parsed = json.loads(pio.to_json(validated(spec), validate=False))
+    assert parsed["data"][0]["type"] == "bar" and parsed["layout"]["yaxis"]["type"] == "log"
 
 
 def test_downsample_keeps_last_and_is_bounded():

@@ -49,6 +49,5 @@ def test_no_mutable_module_level_containers_in_the_ui(path, tree):
             mutable = isinstance(value, (ast.List, ast.Dict, ast.Set, ast.ListComp, ast.DictComp, ast.SetComp)) or (
                 isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id in ("list", "dict", "set"))
             names = [t.id for t in getattr(node, "targets", [getattr(node, "target", None)]) if isinstance(t, ast.Name)]
-            if mutable and not all(n.isupper() for n in names):
-                raise AssertionError(f"{path}:{node.lineno} module-level mutable {names}: "
-                                     "per-user state must live in the session")
+            assert not mutable or all(n.isupper() for n in names), (
+                f"{path}:{node.lineno} module-level mutable {names}: per-user state must live in the session")
