@@ -188,6 +188,8 @@ def dh_chart(sess: AppSession) -> None:
         + ("**vanishing**: early steps get almost no learning signal." if ratio < 0.05 else
            "**growing** backwards: a sign of exploding gradients." if ratio > 20 else
            "the signal survives the trip back through the window.")
+        + (f" With truncated BPTT (k = {tr.config.effective_truncate}) each loss term stops after k steps back, so part "
+           "of any fall is the cut, not vanishing." if tr.config.effective_truncate is not None else "")
     )
 
 

@@ -14,13 +14,6 @@ from dataclasses import dataclass
 import numpy as np
 
 
-def softmax_columns(logits: np.ndarray) -> np.ndarray:
-    """Column-wise softmax, numerically stable (subtract each column's max before exp)."""
-    z = logits - logits.max(axis=0, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=0, keepdims=True)
-
-
 @dataclass
 class HeadResult:
     """loss: Σ_t L_t in nats; losses: (T,) each L_t; p_target: (T,) p_t[y_t];

@@ -42,19 +42,6 @@ def layout(*, height: int = 300, title: str | None = None, xaxis: dict | None = 
     )
 
 
-def base_layout(fig: go.Figure, *, title: str | None = None, height: int = 300, **kw) -> go.Figure:
-    """Margins, font and hover defaults shared by every chart."""
-    fig.update_layout(
-        title=dict(text=title, x=0, xanchor="left", font=dict(size=15)) if title else None,
-        height=height, margin=dict(l=60, r=20, t=40 if title else 10, b=50), font=FONT,
-        hovermode="closest", legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1),
-        plot_bgcolor="white", **kw,
-    )
-    fig.update_xaxes(showgrid=True, gridcolor="#eee", zeroline=False, linecolor="#999", ticks="outside")
-    fig.update_yaxes(showgrid=True, gridcolor="#eee", zeroline=False, linecolor="#999", ticks="outside")
-    return fig
-
-
 def downsample(x: np.ndarray, *ys: np.ndarray, max_points: int = MAX_POINTS) -> tuple[np.ndarray, ...]:
     """At most max_points evenly spaced samples (always keeping the last) of x and each y."""
     n = len(x)
