@@ -6,18 +6,24 @@ C: char level, V=65, H=100, T=25, Adagrad, full BPTT.   Target ≤ 0.6 ms.
 W: word level, V=8000, H=100, T=20, SGD, full BPTT.     Target ≤ 8 ms.
 "bare" is one forward+backward without the per-time-step diagnostics, plus the same update, so
 the last column is what the diagnostics cost. Texts are generated here (seeded), so the
-vocabulary sizes are exact and nothing is downloaded.
+vocabulary sizes are exact and nothing is downloaded. One BLAS thread, as app.py sets it (an
+OPENBLAS_NUM_THREADS already in the environment wins). The machine is shared: pin to a core
+(taskset -c 1) and repeat.
 """
 
 from __future__ import annotations
 
-import argparse
-import statistics
-import sys
-import time
-from pathlib import Path
+import os
 
-import numpy as np
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # before NumPy loads OpenBLAS, as in app.py
+
+import argparse  # noqa: E402
+import statistics  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 

@@ -107,11 +107,14 @@ def loss_and_grads(
     out = {k: np.zeros_like(params[k]) for k in params} if grads_out is None else grads_out
     head = head_forward_backward(params, cache.hs, ys, out)
     back = the_cell.backward(params, cache, head.dh_out, truncate, out)
-    grads = {k: out[k] for k in ("U", "W", "V", "b", "c")}
-    result = LossResult(
+    diag = {}
+    if diagnostics:
+        diag = the_cell.diagnostics(params, cache, back.delta)
+        diag["dlogit_norms"] = np.sqrt(np.einsum("tv,tv->t", head.dlogits, head.dlogits))
+    return LossResult(
         loss=head.loss,
         losses=head.losses,
-        grads=grads,
+        grads={k: out[k] for k in ("U", "W", "V", "b", "c")},
         h_last=cache.hs[:, -1].copy(),
         hs=cache.hs,
         dlogits=head.dlogits,
@@ -119,12 +122,8 @@ def loss_and_grads(
         p_target=head.p_target,
         predicted=head.predicted,
         dh_norms=_col_norms(back.dh),
+        **diag,
     )
-    if diagnostics:
-        result.dlogit_norms = np.sqrt(np.einsum("tv,tv->t", head.dlogits, head.dlogits))
-        for name, values in the_cell.diagnostics(params, cache, back.delta).items():
-            setattr(result, name, values)
-    return result
 
 
 def gradient_reach(

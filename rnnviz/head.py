@@ -34,24 +34,30 @@ def head_forward_backward(params, hs: np.ndarray, targets, out: dict | None = No
     out: {"V": (V, H), "c": (V,)} arrays to write dV and dc into (new arrays if None)."""
     Vmat, c = params["V"], params["c"]
     ys = np.asarray(targets, dtype=np.intp)
-    rows = np.arange(ys.shape[0])
+    T, nV = ys.shape[0], Vmat.shape[0]
     z = hs.T @ Vmat.T                      # (T, V) logits without c
     z += c
-    z -= z.max(axis=1, keepdims=True)      # stable: the largest logit of each row becomes 0
-    z_target = z[rows, ys]
+    # Entry (t, v) of z is flat[t·V + v]: 1-D indexing is NumPy's fast path for picking one
+    # entry per row. argmax p_t = argmax o_t (softmax is monotone), and the largest logit found
+    # there is the shift that keeps exp from overflowing: one pass over z serves both.
+    flat = z.reshape(-1)
+    row_start = np.arange(0, T * nV, nV)
+    predicted = z.argmax(axis=1)
+    z -= flat[row_start + predicted][:, None]   # the largest logit of each row becomes 0
+    at_y = row_start + ys
+    z_target = flat[at_y]
     np.exp(z, out=z)
-    Z = z.sum(axis=1)
+    Z = np.add.reduce(z, axis=1)           # the ufunc itself: np.sum adds a Python layer
     z /= Z[:, None]
     # log p_t[y_t] from the shifted logits: exact even when p_t[y_t] underflows to 0.
     losses = np.log(Z) - z_target
-    p_target = z[rows, ys]
-    predicted = z.argmax(axis=1)
+    p_target = flat[at_y]
     dlogits = z  # p_t becomes p_t − onehot(y_t) in place: no copy of a T×V array
-    dlogits[rows, ys] -= 1.0
+    flat[at_y] = p_target - 1.0
     if out is None:
         out = {"V": np.empty_like(Vmat), "c": np.empty_like(c)}
     np.matmul(dlogits.T, hs.T, out=out["V"])
-    np.sum(dlogits, axis=0, out=out["c"])
+    np.add.reduce(dlogits, axis=0, out=out["c"])
     return HeadResult(
         loss=float(losses.sum()),
         losses=losses,

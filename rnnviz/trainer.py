@@ -29,8 +29,10 @@ UNDO_BUDGET_BYTES = 8 * 2**20          # memory for undo snapshots (see Trainer 
 MAX_WEIGHT_NORM = 1e8                  # weights whose norm ‖θ‖ exceeds this count as blown up
 EMA = 0.999                            # smoothing of the displayed loss (min-char-rnn)
 DIAGNOSTICS = True                     # per-time-step diagnostics; off only to benchmark their cost
-SPECTRUM_EVERY = 100                   # log ρ(W), σ_max(W) at steps 1, 2, 4, …, 64, then every 100 steps:
-                                       # an eigendecomposition costs ~5 steps at H = 100, so ≤ 5% amortised
+SPECTRUM_EVERY = 100                   # log ρ(W), σ_max(W) at steps 1, 2, 4, …, 64, every 100 steps up to
+SPECTRUM_LATE_FROM = 1_000             # step 1,000, then every 500 (see spectrum_due): an eigendecomposition
+SPECTRUM_LATE_EVERY = 500              # costs ~7 steps at H = 100, so past step 1,000 the log costs ≤ 2%
+SPECTRUM_SCHEDULE = "at steps 1, 2, 4, …, 64, every 100 steps up to 1,000, then every 500"  # for captions
 
 
 @dataclass(frozen=True)
@@ -97,6 +99,14 @@ def w_spectrum_numbers(W: np.ndarray) -> tuple[float, float]:
     if W.size == 0:
         return 0.0, 0.0
     return float(np.max(np.abs(np.linalg.eigvals(W)))), float(np.linalg.norm(W, 2))
+
+
+def spectrum_due(step: int) -> bool:
+    """Whether the history logs ρ(W), σ_max(W) after this step (SPECTRUM_SCHEDULE): densely while
+    W changes fast early on, sparsely later, when each entry costs the time of several steps."""
+    if step > SPECTRUM_LATE_FROM:
+        return step % SPECTRUM_LATE_EVERY == 0
+    return step % SPECTRUM_EVERY == 0 or (0 < step < SPECTRUM_EVERY and step & (step - 1) == 0)
 
 
 def _within(theta: np.ndarray, bound: float) -> bool:
@@ -299,7 +309,7 @@ class Trainer:
                 row[f"{k}_before"] = clip.norms_before[k]
                 row[f"{k}_after"] = clip.norms_after[k]
             self.history.append(row, res.dh_norms, cfg)
-            if step_no % SPECTRUM_EVERY == 0 or (step_no < SPECTRUM_EVERY and step_no & (step_no - 1) == 0):
+            if spectrum_due(step_no):
                 self.history.spectrum.append((step_no, *w_spectrum_numbers(self.params["W"])))
         self.last = rec
         return rec
@@ -319,7 +329,11 @@ class Trainer:
             self._grad_layout = self.layout
             self._dirty_columns = None
         elif self._dirty_columns is not None:
-            self._grad_views["U"][:, self._dirty_columns] = 0.0
+            dU = self._grad_views["U"]
+            if dU.shape[1] <= 8 * self._dirty_columns.size:
+                dU.fill(0.0)  # few columns in all (a char model): one contiguous fill is cheaper
+            else:
+                dU[:, self._dirty_columns] = 0.0
         return self._grad
 
     def _spare_theta(self) -> np.ndarray | None:

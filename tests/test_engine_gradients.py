@@ -84,6 +84,23 @@ def test_repeated_tokens_accumulate_in_dU_and_unseen_columns_are_zero():
     assert np.linalg.norm(res.grads["U"][:, 1]) > 0
 
 
+@pytest.mark.parametrize("k", [None, 1])
+def test_grads_out_of_any_memory_layout_give_the_same_gradients(k):
+    """dU is accumulated on flat indices when grads_out["U"] is contiguous (the Trainer's views),
+    and through a 2-D view otherwise: both paths, with repeated tokens, give the same bits."""
+    V, H = 5, 3
+    params = random_params(V, H, seed=4)
+    xs, ys, h0 = [1, 1, 4, 3, 1, 0], [2, 0, 4, 1, 1, 3], np.full(H, -0.3)
+    fresh = rnnviz.loss_and_grads(params, xs, ys, h0, k)
+    strided = {n: np.zeros(params[n].shape, order="F") for n in NAMES}  # dU (H×V) not C-contiguous
+    assert not strided["U"].flags.c_contiguous
+    res = rnnviz.loss_and_grads(params, xs, ys, h0, k, grads_out=strided)
+    for n in NAMES:
+        assert np.array_equal(res.grads[n], fresh.grads[n]), n
+    _, ref = seed_bptt(params, xs, ys, h0, k)
+    np.testing.assert_allclose(res.grads["U"], ref["U"], rtol=1e-10, atol=1e-12)
+
+
 def test_h0_none_means_zeros_and_h0_is_a_constant():
     params, xs, ys, _ = make_case(3, 2, 4)
     a = rnnviz.loss_and_grads(params, xs, ys, None)

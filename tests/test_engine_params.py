@@ -78,3 +78,18 @@ def test_layout_flatten_views_norms():
         assert layout.norms(flat)[k] == pytest.approx(np.linalg.norm(p[k]))
     flat[layout.slices["W"]] = 0.0
     assert np.all(views["W"] == 0) and np.all(p["W"] != 0)
+
+
+def test_layout_max_abs_per_part_including_empty_parts():
+    shapes = {"e0": (0,), "A": (2, 3), "e1": (0, 4), "b": (4,), "s": (1,), "e2": (0,)}
+    layout = Layout(shapes)
+    rng = np.random.default_rng(3)
+    flat = rng.normal(size=layout.size)
+    flat[layout.slices["b"]][2] = -9.0   # the largest |entry| of b is a negative one
+    got = layout.max_abs(flat)
+    assert list(got) == list(shapes)
+    for k, sl in layout.slices.items():
+        part = flat[sl]
+        assert got[k] == (np.abs(part).max() if part.size else 0.0), k
+    assert got["b"] == 9.0
+    assert Layout({"e": (0,)}).max_abs(np.zeros(0)) == {"e": 0.0}

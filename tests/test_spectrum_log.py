@@ -7,6 +7,7 @@ import plotly.graph_objects as go
 
 from rnnviz import TrainConfig, Trainer
 from rnnviz.figures.lab import spectrum_history_spec
+from rnnviz.trainer import SPECTRUM_SCHEDULE, spectrum_due
 
 TEXT = "a quick brown fox jumps over the lazy dog; " * 30
 
@@ -25,6 +26,24 @@ def test_logged_at_powers_of_two_then_every_hundred_with_exact_values():
     for s, rho, sigma in tr.history.spectrum:
         assert rho == np.float64(expected[s][0]) or abs(rho - expected[s][0]) < 1e-12
         assert abs(sigma - expected[s][1]) < 1e-10
+
+
+def test_sparser_after_step_1000_and_the_schedule_matches_its_description():
+    expected = [1, 2, 4, 8, 16, 32, 64, *range(100, 1001, 100), 1500, 2000, 2500]
+    assert [s for s in range(1, 2600) if spectrum_due(s)] == expected
+    # SPECTRUM_SCHEDULE is what captions show: it must name these numbers.
+    assert all(part in SPECTRUM_SCHEDULE for part in ("1, 2, 4, …, 64", "every 100 steps up to 1,000", "every 500"))
+    # The trainer follows it, and a late entry holds W's numbers at that very step.
+    tr = Trainer(TEXT, TrainConfig(hidden_size=4, seq_len=4))
+    tr.step(1499)
+    W = tr.params["W"].copy()
+    tr.step(1)
+    assert [s for s, _, _ in tr.history.spectrum] == expected[:-2]
+    W1500 = tr.params["W"]
+    assert not np.array_equal(W, W1500)
+    _, rho, sigma = tr.history.spectrum[-1]
+    assert abs(rho - np.abs(np.linalg.eigvals(W1500)).max()) < 1e-12
+    assert abs(sigma - np.linalg.svd(W1500, compute_uv=False)[0]) < 1e-12
 
 
 def test_undo_and_reset_trim_the_log():

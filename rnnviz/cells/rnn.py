@@ -25,6 +25,8 @@ class CellCache:
 
     inputs: (T,) token ids x_t;  h0: (H,) state before the window;
     hs: (H, T) hidden states h_1..h_T;  h_prev: (H, T) with h_prev[:, t] = h_{t-1}.
+    hs, h_prev and dtanh are transposed views of row-major (T, H) arrays, so the Python loops over
+    t read and write contiguous rows while the rest of the code keeps the H×T notation.
     """
 
     inputs: np.ndarray
@@ -60,19 +62,22 @@ class VanillaRNNCell:
         T, H = xs.shape[0], W.shape[0]
         # Rows are time steps here (T×H, contiguous) so the loop touches contiguous memory;
         # the cache exposes the H×T transposed views the rest of the code is written in.
-        # U x_t + b for every t at once: token ids index columns, never a one-hot product.
-        a_in = U.T[xs] + b
         states = np.empty((T + 1, H))
         states[0] = h0
+        # U x_t + b for every t at once, parked in h_t's row until the loop adds W h_{t−1}:
+        # token ids index columns, never a one-hot product.
+        np.add(U.T[xs], b, out=states[1:])
         rows = list(states)  # row views made once, in C, rather than one per iteration
-        for t, a_t in enumerate(a_in):
-            h = rows[t + 1]
-            np.dot(W, rows[t], out=h)   # out= avoids allocating in the only Python loop
-            h += a_t
-            np.tanh(h, out=h)
-        hs = states[1:].T
-        h_prev = states[:-1].T
-        return CellCache(inputs=xs, h0=h0, hs=hs, h_prev=h_prev, dtanh=1.0 - hs * hs)
+        Wh = np.empty(H)
+        dot, add, tanh = np.dot, np.add, np.tanh  # out= everywhere: no allocation in the loop
+        for h_prev, h in zip(rows[:-1], rows[1:], strict=True):
+            dot(W, h_prev, out=Wh)
+            add(h, Wh, out=h)
+            tanh(h, out=h)
+        hs = states[1:]
+        dtanh = np.multiply(hs, hs)
+        np.subtract(1.0, dtanh, out=dtanh)  # (T, H), row-major like states
+        return CellCache(inputs=xs, h0=h0, hs=hs.T, h_prev=states[:-1].T, dtanh=dtanh.T)
 
     def step(self, params, x: int, h: np.ndarray) -> np.ndarray:
         """One time step (for sampling): h_new = tanh(U[:, x] + W h + b), shape (H,)."""
@@ -88,19 +93,24 @@ class VanillaRNNCell:
         dtanh = cache.dtanh
         WT = W.T
         if truncate is None or truncate >= T - 1:
-            # Full BPTT: the gradients of all loss terms reaching h_t can be summed into one vector.
-            g_out = list(np.ascontiguousarray(dh_out.T))  # T×H rows: contiguous in the loop
-            dt = list(np.ascontiguousarray(dtanh.T))
-            dh_rows = np.empty((T, H))
-            dh_list = list(dh_rows)
-            dh_next = np.zeros(H)
-            tmp = np.empty(H)
-            for t in range(T - 1, -1, -1):
-                dh_t = dh_list[t]
-                np.add(g_out[t], dh_next, out=dh_t)
-                np.multiply(dh_t, dt[t], out=tmp)
-                np.dot(WT, tmp, out=dh_next)
-            dh = dh_rows.T
+            # Full BPTT: the gradients of all loss terms reaching h_t can be summed into one vector:
+            #   dh_t = ∂L_t/∂h_t + Wᵀ δ_{t+1},   δ_t = dh_t ⊙ tanh'(a_t).
+            # Rows are time steps (contiguous). dh starts as a copy of ∂L_t/∂h_t, to which the
+            # loop adds what comes back from the future.
+            dh_rows = np.array(dh_out.T, order="C")
+            delta_rows = np.empty((T, H))
+            dh_list, delta_list = list(dh_rows), list(delta_rows)
+            dt = list(np.ascontiguousarray(dtanh.T))  # no copy: forward made it row-major
+            WTdelta = np.empty(H)
+            dot, add, multiply = np.dot, np.add, np.multiply
+            multiply(dh_list[-1], dt[-1], out=delta_list[-1])  # nothing comes back from beyond the window
+            # t = T−2 … 0, paired with δ_{t+1}; no Wᵀ δ_0: h_{−1} is a constant here.
+            for dh_t, dt_t, delta_t, delta_next in zip(dh_list[-2::-1], dt[-2::-1], delta_list[-2::-1],
+                                                      delta_list[:0:-1], strict=True):
+                dot(WT, delta_next, out=WTdelta)
+                add(dh_t, WTdelta, out=dh_t)
+                multiply(dh_t, dt_t, out=delta_t)
+            dh, delta = dh_rows.T, delta_rows.T
         else:
             k = int(truncate)
             if k < 0:
@@ -115,7 +125,7 @@ class VanillaRNNCell:
                 keep = min(T, j + k) - j  # loss terms that may still go one step further back
                 if j > 0 and keep > 0:
                     live[:, j:j + keep] = WT @ (live[:, j:j + keep] * dtanh[:, j:j + 1])
-        delta = dh * dtanh
+            delta = dh * dtanh
         return CellBackward(grads=self.weight_grads(params, cache, delta, out), dh=dh, delta=delta)
 
     @staticmethod
@@ -128,8 +138,16 @@ class VanillaRNNCell:
         np.matmul(delta, cache.h_prev.T, out=out["W"])
         # Only the columns of the tokens seen get a gradient; repeated tokens must add up,
         # hence add.at (a fancy-index += would keep only one of them).
-        np.add.at(out["U"].T, cache.inputs, delta.T)
-        np.sum(delta, axis=1, out=out["b"])
+        dU = out["U"]
+        H, V = dU.shape
+        if dU.flags.c_contiguous:
+            # On flat indices (entry (i, x_t) of dU is i·V + x_t) add.at takes NumPy's fast 1-D
+            # path, several times quicker than indexing the columns of a 2-D view.
+            at = cache.inputs[:, None] + np.arange(0, H * V, V)  # (T, H): row t is column x_t of dU
+            np.add.at(dU.reshape(-1), at.ravel(), np.ascontiguousarray(delta.T).ravel())
+        else:
+            np.add.at(dU.T, cache.inputs, delta.T)
+        np.add.reduce(delta, axis=1, out=out["b"])  # the ufunc itself: np.sum adds a Python layer
         return out
 
     def reach(self, params, cache: CellCache, dh_out: np.ndarray) -> np.ndarray:
@@ -167,8 +185,9 @@ class VanillaRNNCell:
             "dW_contrib": delta_norms * np.sqrt(np.einsum("ij,ij->j", cache.h_prev, cache.h_prev)),
             "dU_contrib": delta_norms,
             "jacobian_norms": np.sqrt(row_sq @ (dtanh * dtanh)),
-            # |h| > 0.95 ⇔ 1 − h² < 0.0975; counting is cheaper than a boolean mean.
-            "saturation": np.count_nonzero(dtanh < 1 - 0.95**2, axis=0) / H,
+            # |h| > 0.95 ⇔ 1 − h² < 0.0975; summing the booleans is cheaper than a mean or
+            # np.count_nonzero along an axis.
+            "saturation": np.add.reduce(dtanh < 1 - 0.95**2, axis=0) / H,
         }
 
 
