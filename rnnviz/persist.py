@@ -2,7 +2,8 @@
 
 Unlike a checkpoint (``rnnviz.checkpoint``: the model only, for users to keep), this keeps
 everything a reload should not lose: optimizer memory, position in the text, the carried hidden
-state, the smoothed loss and the per-step history, so training continues exactly where it was.
+state, the smoothed loss and the per-step history (its NumPy columns as they are held, thinned as
+in ``rnnviz.history``), so training continues exactly where it was.
 Loaded with ``allow_pickle=False`` and validated like a checkpoint: a corrupt file is rejected.
 Undo history (snapshots) is not kept: after a restore, undo starts from the restored step.
 """
@@ -16,24 +17,20 @@ import math
 import numpy as np
 
 from rnnviz.checkpoint import CheckpointError
-from rnnviz.config import TrainConfig
-from rnnviz.history import COLUMNS, PARAM_NORM_COLUMNS
+from rnnviz.config import MAX_SEQ_LEN, TrainConfig
+from rnnviz.history import History
 from rnnviz.optim import OptState
 from rnnviz.trainer import State, Trainer
 
-FORMAT = "rnnviz-session-1"
+FORMAT = "rnnviz-session-2"   # 2: the history as thinned NumPy columns (1 is not read)
 _META = ("step", "pos", "smooth_loss", "lr_scale", "block_sum", "prev_block_mean", "opt_t")
 
 
 def dump_trainer(trainer: Trainer, extra: dict | None = None) -> bytes:
-    """Uncompressed .npz of the full state (fast to write every few seconds). extra: small JSON."""
+    """Uncompressed .npz of the full state (fast to write every few seconds). extra: small JSON.
+
+    The history's columns are written as they are held (no per-row work): a few ms at any step count."""
     s = trainer.state
-    h = trainer.history
-    n = len(h)
-    width = max((v.size for v in h.dh_norms), default=0)
-    dh = np.full((n, width), np.nan)
-    for i, v in enumerate(h.dh_norms):
-        dh[i, : v.size] = v
     meta = {"step": s.step, "pos": s.pos, "smooth_loss": s.smooth_loss, "lr_scale": s.lr_scale,
             "block_sum": s.block_sum, "prev_block_mean": None if math.isinf(s.prev_block_mean) else s.prev_block_mean,
             "opt_t": s.opt.t}
@@ -43,16 +40,43 @@ def dump_trainer(trainer: Trainer, extra: dict | None = None) -> bytes:
         "text": np.array(json.dumps(trainer.text)),
         "meta": np.array(json.dumps(meta)), "extra": np.array(json.dumps(extra or {})),
         "theta": np.asarray(s.theta), "h": np.asarray(s.h),
-        "hist_dh": dh, "hist_dh_len": np.array([v.size for v in h.dh_norms], dtype=np.int64),
     }
     for slot, a in s.opt.slots.items():
         arrays[f"opt_{slot}"] = np.asarray(a)
-    for col in COLUMNS + PARAM_NORM_COLUMNS:
-        arrays[f"hist_{col}"] = np.asarray(h.cols[col], dtype=np.float64)
-    arrays["hist_spectrum"] = np.asarray(h.spectrum, dtype=np.float64).reshape(-1, 3)
-    buf = io.BytesIO()
-    np.savez(buf, **arrays)
-    return buf.getvalue()
+    for name, a in trainer.history.to_arrays().items():
+        arrays[f"hist_{name}"] = a
+    out = _Chunks()
+    np.savez(out, **arrays)
+    return b"".join(out.parts)
+
+
+class _Chunks(io.RawIOBase):
+    """A write-only, unseekable stream that keeps what it is given and is joined once at the end.
+    Measured 2-3× faster than BytesIO for a 5 MB state (BytesIO keeps growing and copying its buffer)."""
+
+    def __init__(self):
+        super().__init__()
+        self.parts: list[bytes] = []
+        self.size = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, b) -> int:
+        self.parts.append(bytes(b))
+        self.size += len(self.parts[-1])
+        return len(self.parts[-1])
+
+    def tell(self) -> int:
+        return self.size
+
+
+def min_dump_bytes(trainer: Trainer) -> int:
+    """A lower bound on len(dump_trainer(trainer)), without building it: the arrays' bytes, and
+    4 bytes per character of text (NumPy stores strings as UTF-32). To skip saving huge states cheaply."""
+    s = trainer.state
+    arrays = (s.theta, s.h, *s.opt.slots.values(), *trainer.history.to_arrays().values())
+    return sum(np.asarray(a).nbytes for a in arrays) + 4 * len(trainer.text)
 
 
 def _fail(msg: str):
@@ -89,30 +113,23 @@ def load_trainer(data: bytes) -> tuple[Trainer, dict]:
         if v is None or v.shape != theta.shape or not np.isfinite(v).all():
             _fail(f"optimizer state {slot} is missing or malformed")
         slots[slot] = np.array(v)
-    step, pos = int(meta["step"]), int(meta["pos"])
+    try:
+        step, pos = int(meta["step"]), int(meta["pos"])
+        prev = meta["prev_block_mean"]
+        numbers = (int(meta["opt_t"]), float(meta["smooth_loss"]), float(meta["lr_scale"]), float(meta["block_sum"]),
+                   math.inf if prev is None else float(prev))
+    except (KeyError, TypeError, ValueError) as e:
+        _fail(f"bad step counters ({type(e).__name__})")
     if step < 0 or not 0 <= pos <= tr.data.size:
         _fail("position out of range")
     theta = tr._freeze(np.array(theta))
-    prev = meta["prev_block_mean"]
-    tr.state = State(step, theta, tr.layout.views(theta), OptState(int(meta["opt_t"]), slots), pos, np.array(h),
-                     float(meta["smooth_loss"]), float(meta["lr_scale"]), float(meta["block_sum"]),
-                     math.inf if prev is None else float(prev))
+    opt_t, smooth, lr_scale, block_sum, prev_mean = numbers
+    tr.state = State(step, theta, tr.layout.views(theta), OptState(opt_t, slots), pos, np.array(h),
+                     smooth, lr_scale, block_sum, prev_mean)
     tr._snapshots = [tr.state]
-    n = a["hist_step"].size
-    lens = a["hist_dh_len"]
-    if a["hist_dh"].shape[0] != n or lens.size != n:
-        _fail("history columns differ in length")
-    for col in COLUMNS + PARAM_NORM_COLUMNS:
-        values = a[f"hist_{col}"]
-        if values.size != n:
-            _fail(f"history column {col} has the wrong length")
-        as_int = col in ("step", "pos")
-        tr.history.cols[col] = [int(x) for x in values] if as_int else (
-            [bool(x) for x in values] if col in ("clipped", "lr_changed") else values.tolist())
-    tr.history.dh_norms = [a["hist_dh"][i, : lens[i]].copy() for i in range(n)]
-    tr.history.configs = [config] * n
-    spec = a.get("hist_spectrum", np.zeros((0, 3)))
-    if spec.ndim != 2 or spec.shape[1] != 3 or not np.isfinite(spec).all():
-        _fail("spectrum log is malformed")
-    tr.history.spectrum = [(int(s), float(r), float(g)) for s, r, g in spec]
+    hist = {k[len("hist_"):]: v for k, v in a.items() if k.startswith("hist_")}
+    try:
+        tr.history = History.from_arrays(hist, config, last_step=step, max_T=MAX_SEQ_LEN)
+    except ValueError as e:
+        _fail(str(e))
     return tr, extra

@@ -381,17 +381,15 @@ class Trainer:
         target = self.state.step - int(n)
         if n < 1 or target < 0 or self._snapshots[0].step > target:
             return False
-        # History row i belongs to step i + 1 + (current step − rows): a loaded checkpoint starts later.
-        offset = len(self.history) - self.state.step
         while self._snapshots[-1].step > target:
             self._snapshots.pop()
         self.state = self._snapshots[-1]
-        configs = self.history.configs
-        # Replay the steps between the snapshot and the target with the settings they used.
+        # Replay the steps between the snapshot and the target with the settings they used (the
+        # history addresses steps, not rows: old rows are thinned, a loaded checkpoint starts later).
         for step_no in range(self.state.step + 1, target + 1):
-            cfg = configs[step_no - 1 + offset] if step_no - 1 + offset >= 0 else self.config
+            cfg = self.history.config_at(step_no) or self.config
             self._step_once(cfg, record_history=False)
-        self.history.truncate(max(0, target + offset))
+        self.history.truncate_to_step(target)
         self.divergence = None
         self.last = None
         return True

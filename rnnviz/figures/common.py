@@ -42,33 +42,59 @@ def layout(*, height: int = 300, title: str | None = None, xaxis: dict | None = 
     )
 
 
+def _increasing_numbers(x: np.ndarray) -> bool:
+    """x is numbers that strictly increase (step numbers): then sample evenly in x, not in index,
+    because a long history keeps its recent steps row for row and thins the old ones."""
+    return x.ndim == 1 and x.dtype.kind in "iuf" and x.size > 1 and bool(np.all(np.diff(x) > 0))
+
+
 def downsample(x: np.ndarray, *ys: np.ndarray, max_points: int = MAX_POINTS) -> tuple[np.ndarray, ...]:
-    """At most max_points evenly spaced samples (always keeping the last) of x and each y."""
+    """At most max_points samples of x and each y, evenly spaced (in x if it increases; always
+    keeping the first and last)."""
+    x = np.asarray(x)
     n = len(x)
     if n <= max_points:
-        return (np.asarray(x), *[np.asarray(y) for y in ys])
-    idx = np.unique(np.linspace(0, n - 1, max_points).round().astype(int))
-    return (np.asarray(x)[idx], *[np.asarray(y)[idx] for y in ys])
+        return (x, *[np.asarray(y) for y in ys])
+    if _increasing_numbers(x):
+        targets = np.linspace(float(x[0]), float(x[-1]), max_points)
+        j = np.searchsorted(x, targets).clip(1, n - 1)
+        idx = np.unique(np.where(targets - x[j - 1] <= x[j] - targets, j - 1, j))   # the nearest sample
+    else:
+        idx = np.unique(np.linspace(0, n - 1, max_points).round().astype(int))
+    return (x[idx], *[np.asarray(y)[idx] for y in ys])
 
 
 def envelope(x: np.ndarray, y: np.ndarray, max_points: int = MAX_POINTS) -> tuple[np.ndarray, np.ndarray]:
     """Downsample keeping each bucket's lowest and highest point, so spikes stay visible
-    (a plain stride would hide the one exploding step among a thousand)."""
+    (a plain stride would hide the one exploding step among a thousand). Buckets are equal
+    ranges of x when x increases, else equal runs of points."""
     x, y = np.asarray(x), np.asarray(y, dtype=float)
     n = len(x)
     if n <= max_points:
         return x, y
-    size = -(-n // (max_points // 2))            # points per bucket (ceil)
-    buckets = -(-n // size)
-    pad = buckets * size - n
-    Y = np.concatenate([y, np.full(pad, np.nan)]).reshape(buckets, size)
-    finite = np.isfinite(Y)
-    lo = np.where(finite, Y, np.inf).argmin(axis=1)   # an all-NaN bucket gives index 0: kept as a gap
-    hi = np.where(finite, Y, -np.inf).argmax(axis=1)
-    base = np.arange(buckets) * size
-    idx = np.unique(np.concatenate([base + lo, base + hi]))
-    idx = idx[idx < n]
+    half = max_points // 2
+    if _increasing_numbers(x):
+        ids = np.minimum(((x - x[0]) / ((x[-1] - x[0]) / half)).astype(np.int64), half - 1)
+    else:
+        ids = np.arange(n) // -(-n // half)
+    new = np.empty(n, dtype=bool)
+    new[0], new[1:] = True, ids[1:] != ids[:-1]
+    starts = np.flatnonzero(new)
+    seg = np.cumsum(new) - 1
+    finite = np.isfinite(y)
+    lo_key, hi_key = np.where(finite, y, np.inf), np.where(finite, y, -np.inf)
+    # An all-NaN bucket gives its first point: kept as a gap.
+    lo = _first_true(lo_key == np.minimum.reduceat(lo_key, starts)[seg], seg)
+    hi = _first_true(hi_key == np.maximum.reduceat(hi_key, starts)[seg], seg)
+    idx = np.unique(np.concatenate([lo, hi]))
     return x[idx], y[idx]
+
+
+def _first_true(mask: np.ndarray, seg: np.ndarray) -> np.ndarray:
+    """For each segment id in seg, the first index where mask holds (every segment has one)."""
+    cand = np.flatnonzero(mask)
+    _, first = np.unique(seg[cand], return_index=True)
+    return cand[first]
 
 
 def visible(tok: str) -> str:

@@ -21,11 +21,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from rnnviz.persist import dump_trainer, load_trainer
+from rnnviz.persist import dump_trainer, load_trainer, min_dump_bytes
 
 TOKEN_PARAM = "s"
 _TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{22}$")   # token_urlsafe(16): 22 characters, nothing path-like
 SAVE_EVERY_S = 3.0                                # while training, at most one write per this many seconds
+SAVE_SHARE = 0.02                                 # … and saving takes at most this share of a playing session's time
 MAX_SAVE_BYTES = 64 * 2**20                       # bigger states (huge word models) are not autosaved
 EXPIRE_S = 24 * 3600
 log = logging.getLogger("rnnviz")
@@ -67,7 +68,11 @@ def load(token: str):
 
 
 def save(token: str, trainer, extra: dict) -> bool:
-    """Write atomically (temp file + rename), so a crash mid-write never leaves a broken file."""
+    """Write atomically (temp file + rename), so a crash mid-write never leaves a broken file.
+    False (nothing written) if the state exceeds MAX_SAVE_BYTES: judged first from the arrays'
+    sizes, so a huge model is not serialised every few seconds only to be thrown away."""
+    if min_dump_bytes(trainer) > MAX_SAVE_BYTES:
+        return False
     data = dump_trainer(trainer, extra)
     if len(data) > MAX_SAVE_BYTES:
         return False
@@ -76,6 +81,12 @@ def save(token: str, trainer, extra: dict) -> bool:
     tmp.write_bytes(data)
     os.replace(tmp, path)
     return True
+
+
+def save_interval(last_cost_s: float) -> float:
+    """Seconds between saves while playing: SAVE_EVERY_S, or longer when the last save took long
+    (a big model), so that saving never takes more than SAVE_SHARE of the time."""
+    return max(SAVE_EVERY_S, last_cost_s / SAVE_SHARE)
 
 
 def expire_old(now: float | None = None) -> int:

@@ -47,6 +47,7 @@ class AppSession:
     generation: int = 0                  # bumped whenever the trainer is replaced (widget keys use it)
     token: str = field(default_factory=store.new_token)   # names this session's autosave (?s= in the URL)
     saved: tuple = (None, 0.0)           # ((generation, step, config), time) of the last autosave
+    save_cost: float = 0.0               # seconds the last autosave took (spaces them out while playing)
 
     # ---------------------------------------------------------------- reading
     @property
@@ -142,18 +143,21 @@ class AppSession:
 
     # ---------------------------------------------------------------- autosave (survives a reload)
     def autosave(self, force: bool = False) -> None:
-        """Save the training state if it changed, at most every SAVE_EVERY_S unless forced."""
+        """Save the training state if it changed; while playing, at most every SAVE_EVERY_S (longer
+        if saves are slow: see store.save_interval) unless forced."""
         key = (self.generation, self.trainer.step_count, self.trainer.config)
         last_key, last_t = self.saved
         if key == last_key:
             return
-        if not force and self.playing and time.monotonic() - last_t < store.SAVE_EVERY_S:
+        if not force and self.playing and time.monotonic() - last_t < store.save_interval(self.save_cost):
             return
+        t0 = time.perf_counter()
         try:
             store.save(self.token, self.trainer, {"text_label": self.text_label, "source": self.source,
                                                      "sample_name": self.sample_name, "preset": self.preset})
         except (OSError, ValueError) as e:  # a full disk must not break the page
             log.warning("rnnviz: autosave failed: %s", e)
+        self.save_cost = time.perf_counter() - t0
         self.saved = (key, time.monotonic())
 
 
