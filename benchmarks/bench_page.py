@@ -4,10 +4,12 @@
 
 Rows:
 - Step click: one click of Step with 5,000 steps of history (default settings). Target ≤ 150 ms.
-- Play frame: one rerun while playing at the "Fastest" speed (trains for up to 50 ms, then
-  redraws everything). Redraws per second = 1000 / frame ms. Target ≥ 10 redraws/s.
-AppTest runs the whole script each time (it cannot run a fragment alone), so these are upper
-bounds of what the browser waits for: a real Step or play frame reruns only the live fragment.
+- Play run, first frame: one rerun while playing at the "Fastest" speed: trains for up to
+  play.FRAME_S × play.TRAIN_SHARE (40 ms), then draws the whole page. In the browser this happens
+  once per play run (every ~2 s); the frames in between redraw only the fast part (see
+  benchmarks/bench_play.py for the redraw rate a real browser shows).
+AppTest runs the whole script each time (it cannot run a fragment alone), and the test fixture's
+play runs stop after one frame, so these are upper bounds of the server time per full draw.
 """
 
 from __future__ import annotations
@@ -45,7 +47,8 @@ def main() -> None:
     sess = session(at)
     at.select_slider(key="play_speed").set_value("Fastest").run()
     sess.playing = True
-    sess.extras["fragment_playing"] = True
+    from rnnviz.ui import play
+    play.LOOP_S = 0.0  # one frame per run: AppTest would otherwise wait out each 2-second play run
     before = tr.step_count
     frame_ms = timed_runs(at, lambda a: a.run(), 15)
     steps_per_frame = (tr.step_count - before) / 15
@@ -55,9 +58,8 @@ def main() -> None:
     print("|---|---|---|---|")
     q = lambda xs: statistics.quantiles(xs, n=10)[-1]
     print(f"| Step click rerun, 5,000 steps of history | {statistics.median(step_ms):.0f} | {q(step_ms):.0f} | ≤ 150 |")
-    fps = 1000 / statistics.median(frame_ms)
-    print(f"| Play frame (train + redraw), {steps_per_frame:.0f} steps/frame | {statistics.median(frame_ms):.0f} | "
-          f"{q(frame_ms):.0f} | ≤ 100 (≥ 10 redraws/s; here {fps:.1f}/s) |")
+    print(f"| Play run's first frame (train + full draw), {steps_per_frame:.0f} steps/frame | "
+          f"{statistics.median(frame_ms):.0f} | {q(frame_ms):.0f} | (once per play run, ~2 s) |")
 
 
 if __name__ == "__main__":

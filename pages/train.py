@@ -4,20 +4,19 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 
 import streamlit as st
 
-from rnnviz.figures.tokens import sample_html, window_html
-from rnnviz.figures.train import dh_figure, dh_heatmap, grad_norms_figure, loss_figure
+from rnnviz.figures.htmlbars import BARS_CSS
+from rnnviz.figures.tokens import STRIP_CSS, sample_html, window_html
+from rnnviz.figures.train import dh_heatmap, dh_html, grad_norms_figure, loss_figure
 from rnnviz.sample import sample
+from rnnviz.ui import play
 from rnnviz.ui.guard import guarded
 from rnnviz.ui.page import page_header, setup_page
 from rnnviz.ui.state import AppSession, get_session
 
-FRAME_S = 0.1                      # play mode redraws at most 10 times a second
-MAX_FRAME_S = 2.0                  # under heavy load, players back off to at most this interval
-MIN_TRAIN_S = 0.005                # every frame trains at least this long (or one step)
-SPEEDS = {"1 step/s": 1, "5 steps/s": 5, "20 steps/s": 20, "100 steps/s": 100, "Fastest": 10_000}
 CHART = {"displayModeBar": False}
 
 
@@ -40,52 +39,7 @@ def do_reset(sess: AppSession) -> None:
 
 def set_playing(sess: AppSession, on: bool) -> None:
     sess.playing = on
-
-
-def play_frame(sess: AppSession) -> None:
-    """Train for one frame of play mode.
-
-    The frame period the user sees is training + the server's redraw + the browser's redraw and the
-    round trip, and only the first is ours to choose. So we measure the real period between frames
-    and train only for what it leaves of FRAME_S (or a quarter of a slow redraw), taking as many steps as
-    the chosen speed asks for over that real period: "20 steps/s" stays 20 steps/s even when the
-    browser can redraw only a few times a second.
-    """
-    now = time.perf_counter()
-    interval = sess.extras.get("frame_interval", FRAME_S)
-    prev = sess.extras.get("frame_start")
-    period = min(MAX_FRAME_S, now - prev) if prev is not None else interval
-    sess.extras["frame_start"] = now
-    last_train = sess.extras.get("frame_train_s", 0.0)
-    other = max(0.0, period - last_train)            # redraws and round trip, as measured
-    # When the browser is the bottleneck (other > interval), spending a quarter of its redraw time
-    # on training costs little frame rate and gives many more steps.
-    budget = min(interval, max(MIN_TRAIN_S, interval - other, 0.25 * other))
-    rate = SPEEDS[sess.extras.get("speed", "20 steps/s")]
-    target = max(1, round(rate * max(period, interval)))
-    done = 0
-    while done < target and time.perf_counter() - now < budget:
-        if sess.trainer.step() is None:  # diverged: stop playing, the banner explains
-            sess.playing = False
-            break
-        done += 1
-    sess.extras["frame_train_s"] = time.perf_counter() - now
-    sess.extras["frame_steps"] = done
-
-
-def adapt_interval(sess: AppSession, busy_s: float) -> None:
-    """Back off under load. busy_s: this frame's wall time on the server (training + redraw).
-
-    One Streamlit process runs every session's Python on one core: with many players, each frame
-    takes longer in wall time, and a timer that keeps asking for a frame every 0.1 s would interrupt
-    runs before they finish and starve everyone. So the interval follows 2.5 × the frame's own time
-    (clamped to [FRAME_S, MAX_FRAME_S]); a change of more than 1.5× recreates the fragment with it.
-    """
-    current = sess.extras.get("frame_interval", FRAME_S)
-    wanted = min(MAX_FRAME_S, max(FRAME_S, 2.5 * busy_s))
-    if wanted > 1.5 * current or wanted < current / 1.5:
-        sess.extras["frame_interval"] = wanted
-        st.rerun()  # run_every is fixed when a fragment is created: a full run applies the new one
+    play.stop_clock(sess)
 
 
 def chart_config(sess: AppSession) -> dict:
@@ -114,42 +68,49 @@ def controls(sess: AppSession) -> None:
                 shortcut="U", help="Back one step, exactly (keyboard: U)")
     c[5].button("Reset", on_click=do_reset, args=(sess,), width="stretch", key="btn_reset",
                 help="Fresh weights from the same seed, step 0")
-    speed = c[6].select_slider("Play speed", list(SPEEDS), value=sess.extras.get("speed", "20 steps/s"),
+    speed = c[6].select_slider("Play speed", list(play.SPEEDS), value=sess.extras.get("speed", play.DEFAULT_SPEED),
                                key="play_speed")
     sess.extras["speed"] = speed
 
 
-def metrics(sess: AppSession) -> None:
+def metric_slots() -> list:
+    """Six placeholders in a row. Play frames rewrite the metrics in them in place: re-creating the
+    row of columns every frame would cost the browser a relayout of the whole page."""
+    return [col.empty() for col in st.columns(6)]
+
+
+def metrics(sess: AppSession, slots: list) -> None:
     tr = sess.trainer
     last = tr.last
     hist = tr.history
-    cols = st.columns(6)
-    cols[0].metric("Step", f"{tr.step_count:,}")
+    slots[0].metric("Step", f"{tr.step_count:,}")
     if last is not None:
-        cols[1].metric("Loss per token", f"{last.loss_per_token:.3f}", help="L/T for the last window, in nats")
-        cols[2].metric("Smoothed loss", f"{last.smooth_loss:.3f}", help="Moving average (0.999) of the loss per token")
-        cols[3].metric("Perplexity", f"{last.perplexity:.1f}" if last.perplexity < 1e6 else "huge",
-                       help="e^(loss per token): the model is as unsure as a uniform choice among this many tokens")
-        cols[5].metric("Gradient norm", f"{last.clip.global_before:.3g}",
-                       delta="clipped" if last.clip.fired else None, delta_color="inverse",
-                       help="‖∂L/∂θ‖ over all weights, before clipping")
+        slots[1].metric("Loss per token", f"{last.loss_per_token:.3f}", help="L/T for the last window, in nats")
+        slots[2].metric("Smoothed loss", f"{last.smooth_loss:.3f}", help="Moving average (0.999) of the loss per token")
+        slots[3].metric("Perplexity", f"{last.perplexity:.1f}" if last.perplexity < 1e6 else "huge",
+                        help="e^(loss per token): the model is as unsure as a uniform choice among this many tokens")
+        slots[5].metric("Gradient norm", f"{last.clip.global_before:.3g}",
+                        delta="clipped" if last.clip.fired else None, delta_color="inverse",
+                        help="‖∂L/∂θ‖ over all weights, before clipping")
     elif len(hist):
-        cols[1].metric("Loss per token", f"{hist.cols['loss'][-1]:.3f}")
-        cols[2].metric("Smoothed loss", f"{hist.cols['smooth_loss'][-1]:.3f}")
-        cols[3].metric("Perplexity", f"{hist.cols['perplexity'][-1]:.1f}")
+        slots[1].metric("Loss per token", f"{hist.cols['loss'][-1]:.3f}")
+        slots[2].metric("Smoothed loss", f"{hist.cols['smooth_loss'][-1]:.3f}")
+        slots[3].metric("Perplexity", f"{hist.cols['perplexity'][-1]:.1f}")
     else:
-        cols[1].metric("Loss per token", "—", help="Press Step to train on the first window")
-        cols[2].metric("Smoothed loss", f"{tr.state.smooth_loss:.3f}")
-        cols[3].metric("Perplexity", f"{tr.vocab_size}", help="Untrained: as unsure as a uniform choice among V tokens")
-    cols[4].metric("Untrained baseline ln V", f"{tr.baseline_loss:.3f}", help=f"V = {tr.vocab_size} tokens: "
-                   "the loss per token of a model that guesses uniformly. Below this line, it has learned something.")
+        slots[1].metric("Loss per token", "—", help="Press Step to train on the first window")
+        slots[2].metric("Smoothed loss", f"{tr.state.smooth_loss:.3f}")
+        slots[3].metric("Perplexity", f"{tr.vocab_size}", help="Untrained: as unsure as a uniform choice among V tokens")
+    slots[4].metric("Untrained baseline ln V", f"{tr.baseline_loss:.3f}", help=f"V = {tr.vocab_size} tokens: "
+                    "the loss per token of a model that guesses uniformly. Below this line, it has learned something.")
 
 
-def divergence_banner(sess: AppSession) -> None:
+def divergence_banner(sess: AppSession, slot) -> None:
     d = sess.trainer.divergence
     if d is not None:
-        st.error(f"**Training diverged at step {d.step}.** {d.reason}. The last good weights are kept. {d.suggestion}",
-                 icon=":material/warning:")
+        slot.error(f"**Training diverged at step {d.step}.** {d.reason}. The last good weights are kept. {d.suggestion}",
+                   icon=":material/warning:")
+    else:
+        slot.empty()
 
 
 @guarded("the loss chart")
@@ -162,24 +123,29 @@ def loss_chart(sess: AppSession) -> None:
                       clipped, steps[changed], h.column("lr")[changed] * 0.5 if len(h) else [])
     st.markdown("**Loss per token** over training steps")
     st.plotly_chart(fig, config=chart_config(sess), key="chart_loss")
+    thinned = h.n_thinned
     st.caption("Blue: each window's loss; orange: smoothed. The green line is a model that knows nothing. "
-               "Red ticks at the bottom: steps where clipping fired.")
+               "Red ticks at the bottom: steps where clipping fired."
+               + (f" Steps before {h.column('step')[thinned]:,} are summarised (each stretch keeps its lowest and highest "
+                  "loss), so a tick there marks clipping somewhere in that stretch." if thinned else ""))
+
+
+def dh_chart_header(sess: AppSession) -> None:
+    head = st.columns([3, 1], vertical_alignment="bottom")
+    head[0].markdown("**Gradient reaching each time step**, ‖∂L/∂h_t‖, of the last window")
+    log = head[1].toggle("log scale", value=sess.extras.get("dh_log", True), key="dh_log_toggle")
+    sess.extras["dh_log"] = log
 
 
 @guarded("the gradient-per-time-step chart")
 def dh_chart(sess: AppSession) -> None:
     tr = sess.trainer
     last = tr.last
-    head = st.columns([3, 1], vertical_alignment="bottom")
-    head[0].markdown("**Gradient reaching each time step**, ‖∂L/∂h_t‖, of the last window")
-    log = head[1].toggle("log scale", value=sess.extras.get("dh_log", True), key="dh_log_toggle")
-    sess.extras["dh_log"] = log
     if last is None:
         st.info("Press **Step**: this chart shows how much gradient flows back to each time step of the window.")
         return
     toks = [tr.tokenizer.token_text(i) for i in last.inputs]
-    st.plotly_chart(dh_figure(last.result.dh_norms, toks, log, tr.config.effective_truncate), config=chart_config(sess),
-                    key="chart_dh")
+    st.html(dh_html(last.result.dh_norms, toks, sess.extras.get("dh_log", True), tr.config.effective_truncate, css=False))
     v = last.result.dh_norms
     ratio = v[0] / v[-1] if v[-1] > 0 else math.inf
     st.caption(
@@ -197,16 +163,15 @@ def dh_chart(sess: AppSession) -> None:
 def window_view(sess: AppSession) -> None:
     tr = sess.trainer
     last = tr.last
-    st.markdown("**The window just trained on**: what the model read, what it had to predict, and how sure it was")
     if last is None:
         xs, ys, _ = tr.next_window()
         st.caption("Not trained yet. The first window will be:")
         st.html(window_html([tr.tokenizer.token_text(i) for i in xs], [tr.tokenizer.token_text(i) for i in ys],
-                            [1.0 / tr.vocab_size] * len(xs), ["?"] * len(xs)))
+                            [1.0 / tr.vocab_size] * len(xs), ["?"] * len(xs), css=False))
         return
     tok = tr.tokenizer.token_text
     st.html(window_html([tok(i) for i in last.inputs], [tok(i) for i in last.targets], last.p_target,
-                        [tok(i) for i in last.predicted]))
+                        [tok(i) for i in last.predicted], css=False))
 
 
 @guarded("the gradient heatmap")
@@ -282,36 +247,58 @@ def vocab_view(sess: AppSession) -> None:
 
 
 # ---------------------------------------------------------------------------- page
-def live_panel() -> None:
-    sess = get_session()
-    if not sess.playing:
-        sess.extras.pop("frame_start", None)  # the next Play starts a fresh period measurement
-        sess.extras.pop("frame_interval", None)
-    if sess.playing != sess.extras.get("fragment_playing"):
-        # Play/Pause was pressed inside this fragment, but only a full run can change how
-        # often the fragment reruns (run_every is fixed when the fragment is created).
-        st.rerun()
-    frame_t0 = time.perf_counter()
-    if sess.playing:
-        play_frame(sess)
-    controls(sess)
-    divergence_banner(sess)
-    metrics(sess)
+def draw_panel(sess: AppSession) -> Callable[[int], None]:
+    """Draw the live panel; returns redraw(frame), which redraws only its fast-changing part.
+
+    Fast (every play frame): the divergence banner, the numbers, the gradient per time step and the
+    window. Slow (once per play run, every couple of seconds): the loss curve, the gradient heatmap,
+    the norms per weight and the text sample: plotly charts cost the browser ~100 ms each to draw.
+    """
+    banner = st.empty()
+    numbers = metric_slots()
     left, right = st.columns(2)
     with left:
         loss_chart(sess)
     with right:
-        dh_chart(sess)
-    window_view(sess)
+        dh_chart_header(sess)
+        dh_slot = st.empty()
+    st.markdown("**The window just trained on**: what the model read, what it had to predict, and how sure it was")
+    window_slot = st.empty()
     left, right = st.columns(2)
     with left:
         dh_history(sess)
     with right:
         norms_chart(sess)
     sample_view(sess)
-    sess.autosave()  # play frames rerun only this fragment, so save here too (throttled while playing)
+
+    def redraw(frame: int) -> None:  # frame: 0 for the first draw of a run, then 1, 2, …
+        divergence_banner(sess, banner)
+        metrics(sess, numbers)
+        with dh_slot.container():
+            dh_chart(sess)
+        with window_slot.container():
+            window_view(sess)
+
+
+    redraw(0)
+    return redraw
+
+
+def live_panel() -> None:
+    """The fragment: one draw when paused; while playing, a play run (rnnviz.ui.play)."""
+    sess = get_session()
+    cpu0 = time.thread_time()
+    was_playing = sess.playing
+    beat = st.empty()  # an invisible element to touch while a play run waits (see play.sleep)
     if sess.playing:
-        adapt_interval(sess, time.perf_counter() - frame_t0)
+        play.wait_turn(beat.empty)
+        play.train_frame(sess)
+    redraw = draw_panel(sess)
+    if sess.playing:
+        play.loop(sess, redraw, cpu0, beat.empty)
+    sess.autosave()  # play runs rerun only this fragment, so save here too (throttled while playing)
+    if was_playing and not sess.playing:
+        st.rerun()  # training diverged: a full run shows Play again and stops the fragment's timer
 
 
 def main() -> None:
@@ -322,9 +309,12 @@ def main() -> None:
                "position, and backpropagation through time (BPTT) sends the error back through the window. "
                "Everything below updates after every step.",
     )
-    sess.extras["fragment_playing"] = sess.playing
-    st.fragment(live_panel, run_every=sess.extras.get("frame_interval", FRAME_S) if sess.playing else None)()
+    controls(sess)
+    st.html(STRIP_CSS + BARS_CSS)  # once per page, outside the live panel: its frames then insert no <style>
+    panel = st.container()
     vocab_view(sess)
+    with panel:  # drawn last, so that a play run looping inside it never holds up the rest of the page
+        st.fragment(live_panel, run_every=play.RESTART_S if sess.playing else None)()
 
 
 main()

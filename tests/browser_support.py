@@ -127,6 +127,16 @@ def wait_chart(page, chart: int, points: int, timeout: int = 60_000) -> None:
         arg=[chart, points], timeout=timeout)
 
 
+def bar_values(page) -> list[float]:
+    """The values of the HTML bar chart of ‖∂L/∂h_t‖ (its bars carry them in data-value)."""
+    return page.evaluate("""() => [...document.querySelectorAll('.rv-bars .rv-bar')].map(b => Number(b.dataset.value))""")
+
+
+def wait_bars(page, n: int, timeout: int = 60_000) -> None:
+    """Wait until the gradient-per-time-step chart draws ``n`` bars."""
+    page.wait_for_function(f"() => document.querySelectorAll('.rv-bars .rv-bar').length === {int(n)}", timeout=timeout)
+
+
 def paste_text(page, text: str) -> None:
     """Sidebar: paste ``text`` and train on it (waits for the page title naming the pasted text)."""
     page.get_by_text("Text ·").first.click()

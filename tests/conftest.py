@@ -16,6 +16,15 @@ from browser_support import StreamlitServer, launch, require_browser  # noqa: E4
 os.environ.setdefault("RNNVIZ_SESSION_DIR", tempfile.mkdtemp(prefix="rnnviz-test-sessions-"))
 
 
+@pytest.fixture(autouse=True)
+def one_frame_play_runs(monkeypatch):
+    """In AppTest a play run draws one frame and ends (a real server loops for about a second,
+    which AppTest would wait out on every run). Browser tests run a real server: not affected."""
+    from rnnviz.ui import play
+
+    monkeypatch.setattr(play, "LOOP_S", 0.0)
+
+
 @pytest.fixture(scope="session")
 def app_url():
     require_browser()

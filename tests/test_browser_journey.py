@@ -11,7 +11,18 @@ import time
 
 import pytest
 
-from browser_support import chart_values, open_app, paste_text, shot, step_count, wait_chart, wait_idle, wait_step
+from browser_support import (
+    bar_values,
+    chart_values,
+    open_app,
+    paste_text,
+    shot,
+    step_count,
+    wait_bars,
+    wait_chart,
+    wait_idle,
+    wait_step,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -32,11 +43,13 @@ def test_newcomer_journey(browser, app_url):
         page.get_by_role("button", name="Step", exact=False).first.click()
         wait_step(page, n)
         wait_chart(page, 0, n)          # the loss chart gains one point per step
-        wait_chart(page, 1, 25)         # the gradient chart shows T = 25 bars
-        seen.append(chart_values(page))
+        wait_bars(page, 25)             # the gradient chart shows T = 25 bars
+        seen.append((chart_values(page), bar_values(page)))
     shot(page, "journey-2-three-steps")
     # Loss chart: one more point per step. Gradient chart: T finite positive bars that change.
-    dh = [charts[1][0] for charts in seen]
+    loss = [charts[0][0] for charts, _ in seen]
+    assert [len(v) for v in loss] == [1, 2, 3]
+    dh = [bars for _, bars in seen]
     assert all(len(v) == 25 and all(x > 0 for x in v) for v in dh)
     assert dh[0] != dh[1] != dh[2]
 

@@ -10,7 +10,7 @@ import plotly.io as pio
 import pytest
 
 from rnnviz.figures.common import MAX_POINTS, downsample, envelope, token_label, visible
-from rnnviz.figures.train import dh_heatmap_spec, dh_spec, grad_norms_spec, loss_spec
+from rnnviz.figures.train import dh_heatmap_spec, grad_norms_spec, loss_spec
 
 RNG = np.random.default_rng(0)
 
@@ -40,18 +40,6 @@ def test_loss_spec_with_no_history_still_shows_the_baseline():
     assert len(fig.data) == 0 and any("ln V" in a.text for a in fig.layout.annotations)
 
 
-def test_dh_spec_log_and_linear_and_nonfinite_values():
-    v = np.array([1e-12, 1e-3, np.inf, 2.0])
-    log = validated(dh_spec(v, ["a", "<b>", "\n", " "], log_scale=True, truncate=1))
-    assert log.layout.yaxis.type == "log"
-    y = np.asarray(log.data[0].y, dtype=float)
-    assert np.isnan(y[2]) and y[3] == 2.0  # ∞ is a gap, never a broken chart
-    assert list(log.data[0].customdata) == ["a", "&lt;b&gt;", "⏎", "␣"]
-    assert "k = 1" in log.layout.annotations[0].text
-    lin = validated(dh_spec(v[:2], ["a", "b"], log_scale=False))
-    assert lin.layout.yaxis.type != "log" and len(lin.layout.annotations) == 0
-
-
 def test_heatmap_spec_logs_positive_values_and_blanks_zeros():
     M = np.array([[1.0, 10.0, 0.0], [100.0, np.nan, 1e-3]])
     fig = validated(dh_heatmap_spec([5, 10], M, log_scale=True))
@@ -73,7 +61,8 @@ def test_grad_norms_spec_totals_and_threshold_line():
 
 
 def test_specs_serialise_to_json():
-    spec = dh_spec(np.array([1.0, np.nan]), ["x", "y"], True)
+    norms = {"U": 1.0, "W": np.nan, "V": 2.0, "b": 0.0, "c": 0.5}
+    spec = grad_norms_spec(norms, norms, "norm", 1.0)
     parsed = json.loads(pio.to_json(validated(spec), validate=False))
     assert parsed["data"][0]["type"] == "bar" and parsed["layout"]["yaxis"]["type"] == "log"
 

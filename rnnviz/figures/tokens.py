@@ -28,7 +28,7 @@ def _printable(s: str) -> str:
     return "".join(ch if ch in "\n\t" or not (ord(ch) < 32 or ord(ch) == 127) else f"\\x{ord(ch):02x}" for ch in s)
 
 
-_STRIP_CSS = (
+STRIP_CSS = (
     "<style>"
     ".rv-strip{display:flex;flex-wrap:wrap;gap:3px;font-family:ui-monospace,Menlo,Consolas,monospace;font-size:14px}"
     ".rv-tok{display:flex;flex-direction:column;align-items:center;border-radius:4px;padding:2px 4px;min-width:22px}"
@@ -41,7 +41,7 @@ _STRIP_CSS = (
 )
 
 
-def window_html(inputs: list[str], targets: list[str], p_target, predicted: list[str]) -> str:
+def window_html(inputs: list[str], targets: list[str], p_target, predicted: list[str], *, css: bool = True) -> str:
     """One box per time step t: input x_t on top, the target y_t under it, coloured by p_t[y_t].
 
     Hover shows the probability and the model's best guess."""
@@ -58,7 +58,8 @@ def window_html(inputs: list[str], targets: list[str], p_target, predicted: list
               f'<span style="background:{prob_colour(0.02)};padding:0 4px">low</span> → '
               f'<span style="background:{prob_colour(0.5)};padding:0 4px">0.5</span> → '
               f'<span style="background:{prob_colour(0.98)};padding:0 4px">sure</span>. Hover a box for the best guess.</div>')
-    return _STRIP_CSS + f'<div class="rv-strip">{"".join(boxes)}</div>' + legend
+    # css=False when the page already holds STRIP_CSS: re-inserting a <style> restyles the whole page.
+    return (STRIP_CSS if css else "") + f'<div class="rv-strip">{"".join(boxes)}</div>' + legend
 
 
 def sample_html(prime: str, tokens: list[str], probs, top: list[list[tuple[str, float]]] | None = None,
@@ -75,7 +76,7 @@ def sample_html(prime: str, tokens: list[str], probs, top: list[list[tuple[str, 
         shown = _printable(tok) if tok != "\n" else "⏎\n"
         parts.append(f'{_esc(joiner) if i or prime else ""}<span style="background:{prob_colour(probs[i])}" '
                      f'title="{_esc(tip)}">{_esc(shown)}</span>')
-    return _STRIP_CSS + f'<div class="rv-sample">{"".join(parts)}</div>'
+    return STRIP_CSS + f'<div class="rv-sample">{"".join(parts)}</div>'
 
 
 # Diverging stops for a tanh unit's value h ∈ [−1, 1]: red (−1) → white (0) → blue (+1).
@@ -117,4 +118,4 @@ def unit_strip_html(tokens: list[str], values, unit: int, joiner: str = "") -> s
                         f'{"color:white;" if abs(x) > 0.7 else ""}">{t}</span>'
                         for x, t in ((-1, "−1"), (-0.5, "−0.5"), (0, "0"), (0.5, "+0.5"), (1, "+1")))
               + '. Hover a token for its value.</div>')
-    return _STRIP_CSS + f'<div class="rv-sample">{"".join(parts)}</div>' + legend
+    return STRIP_CSS + f'<div class="rv-sample">{"".join(parts)}</div>' + legend

@@ -9,7 +9,8 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from rnnviz.figures.common import ACCENT, CLIP_RED, SMOOTH, downsample, envelope, fast_figure, layout, token_label
+from rnnviz.figures.common import ACCENT, CLIP_RED, SMOOTH, downsample, envelope, fast_figure, layout, visible
+from rnnviz.figures.htmlbars import bar_html
 
 PARAMS = ("U", "W", "V", "b", "c")
 
@@ -55,26 +56,21 @@ def loss_spec(steps, loss, smooth, baseline: float, clipped_steps=(), lr_change_
     ))
 
 
-def dh_spec(dh_norms, input_tokens, log_scale: bool, truncate: int | None = None) -> dict:
-    """‖∂L/∂h_t‖ for each time step t of the window: where the gradient reaches, where it dies.
+def dh_html(dh_norms, input_tokens, log_scale: bool, truncate: int | None = None, *, css: bool = True) -> str:
+    """‖∂L/∂h_t‖ for each time step t of the window, as an HTML bar chart (see rnnviz.figures.htmlbars
+    for why this one chart is not plotly): where the gradient reaches, where it dies.
 
-    dh_norms: (T,); input_tokens: T token strings (the x_t read at each step)."""
+    dh_norms: (T,); input_tokens: T token strings (the x_t read at each step), shown on hover."""
     v = np.asarray(dh_norms, dtype=float)
     T = v.size
-    t = list(range(1, T + 1))
-    bar = dict(type="bar", x=t, y=_arr(v), customdata=[token_label(s) for s in input_tokens],
-               marker=dict(color=_arr(v), colorscale="Viridis", cmin=0, showscale=False),
-               hovertemplate="t = %{x} (input %{customdata})<br>‖∂L/∂h_t‖ = %{y:.3g}<extra></extra>")
-    yaxis = (dict(type="log", title=dict(text="‖∂L/∂h_t‖ (log scale)"), exponentformat="power") if log_scale
-             else dict(title=dict(text="‖∂L/∂h_t‖"), rangemode="tozero"))
-    notes = []
-    if truncate is not None and truncate < T - 1:
-        notes.append(dict(x=0, y=1.08, xref="paper", yref="paper", showarrow=False, xanchor="left",
-                          text=f"truncated BPTT: each L_t reaches back at most k = {truncate} steps"))
-    return dict(data=[bar], layout=layout(
-        height=300, annotations=notes, yaxis=yaxis,
-        xaxis=dict(title=dict(text="time step t in the window (1 = oldest, T = newest)"), dtick=max(1, T // 20) if T > 25 else 1),
-    ))
+    hover = [f"t = {t} (input {visible(tok)}): ‖∂L/∂h_t‖ = {x:.3g}"
+             for t, (tok, x) in enumerate(zip(input_tokens, v, strict=True), 1)]
+    note = (f"truncated BPTT: each L_t reaches back at most k = {truncate} steps"
+            if truncate is not None and truncate < T - 1 else "")
+    return bar_html(v, [str(t) for t in range(1, T + 1)], hover, log=log_scale,
+                    x_title="time step t in the window (1 = oldest, T = newest)",
+                    y_title="‖∂L/∂h_t‖ (log scale)" if log_scale else "‖∂L/∂h_t‖", note=note,
+                    label_every=max(1, -(-T // 25)), css=css)
 
 
 def dh_heatmap_spec(steps, M, log_scale: bool = True) -> dict:
@@ -138,10 +134,6 @@ def grad_norms_spec(before: dict, after: dict, mode: str, threshold: float, max_
 
 def loss_figure(*a, **k) -> go.Figure:
     return fast_figure(loss_spec(*a, **k))
-
-
-def dh_figure(*a, **k) -> go.Figure:
-    return fast_figure(dh_spec(*a, **k))
 
 
 def dh_heatmap(*a, **k) -> go.Figure:

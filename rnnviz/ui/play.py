@@ -1,0 +1,116 @@
+"""Play mode: train continuously and redraw the live panel many times a second.
+
+Why a loop inside one script run rather than one rerun per frame: measured in headless Chromium,
+a fragment rerun per frame cannot beat its 0.1 s timer, and with a faster timer the browser coalesces
+reruns (a 0.05 s timer showed only 3-6 redraws/s), while replacing elements inside one running
+fragment reached 20 redraws/s. So a play run draws the whole live panel once, then for about LOOP_S
+seconds trains and redraws only the fast part (the numbers, the gradient per time step, the window)
+every FRAME_S. The run then ends and the fragment's timer (RESTART_S) starts the next one, which
+redraws the slower plotly charts (loss curve, heatmap, norms, sample): they refresh every LOOP_S.
+
+Play, Pause and Step live outside the fragment: a click there is a full rerun, and Streamlit lets a
+full rerun interrupt a running fragment at once. Widgets inside the panel apply when the run ends.
+
+Every frame pays for its CPU time from the server-wide bucket (rnnviz.ui.governor), so many players
+slow each other's frame rate down instead of starving the students who press Step.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from rnnviz.ui.governor import PLAY_BUCKET
+from rnnviz.ui.state import AppSession
+
+FRAME_S = 0.08         # 12.5 redraws/s of the fast part when the server is free
+LOOP_S = 2.0           # one play run lasts about this long (tests set 0: one frame per run)
+MIN_FRAMES = 4         # ...and at least this many frames, so full redraws stay rare under load
+RESTART_S = 0.1        # the fragment's run_every while playing: the pause between two play runs
+TRAIN_SHARE = 0.5      # at most this share of a frame period trains; the rest draws
+TICK_S = 0.1          # during a long wait, give a pending click a chance this often
+MAX_BACKLOG_S = 0.5    # steps owed at a slow speed are not saved up for longer than this
+SPEEDS = {"1 step/s": 1, "5 steps/s": 5, "20 steps/s": 20, "100 steps/s": 100, "Fastest": 10_000}
+DEFAULT_SPEED = "20 steps/s"
+
+
+def speed(sess: AppSession) -> float:
+    """The chosen play speed in steps per second."""
+    return SPEEDS.get(sess.extras.get("speed", DEFAULT_SPEED), SPEEDS[DEFAULT_SPEED])
+
+
+def stop_clock(sess: AppSession) -> None:
+    """Forget the frame clock (on Pause): the next Play starts without a backlog of steps."""
+    sess.extras.pop("play_t", None)
+    sess.extras.pop("play_credit", None)
+
+
+def train_frame(sess: AppSession, budget_s: float = FRAME_S * TRAIN_SHARE) -> int:
+    """Take the steps the play speed asks for since the last frame, within budget_s; returns how many.
+
+    Steps are owed at `speed` per second of wall time (fractions carry over, so 1 step/s works at
+    12.5 frames/s). A divergence stops playing; the banner says why.
+    """
+    now = time.monotonic()
+    last = sess.extras.get("play_t", now - FRAME_S)
+    rate = speed(sess)
+    credit = sess.extras.get("play_credit", 0.0) + rate * min(now - last, MAX_BACKLOG_S)
+    credit = min(credit, rate * MAX_BACKLOG_S + 1.0)
+    sess.extras["play_t"] = now
+    done = 0
+    deadline = time.perf_counter() + budget_s
+    while credit >= 1.0 and (done == 0 or time.perf_counter() < deadline):
+        if sess.trainer.step() is None:
+            sess.playing = False
+            credit = 0.0
+            break
+        done += 1
+        credit -= 1.0
+    if credit >= 1.0:               # more steps owed than the budget allowed: drop the backlog
+        credit = min(credit, 1.0)
+    sess.extras["play_credit"] = credit
+    return done
+
+
+def sleep(seconds: float, tick: Callable[[], None] | None) -> None:
+    """Sleep, calling tick() every TICK_S: a Streamlit call is where a pending click can interrupt
+    the run, so a long wait for the play budget never delays Pause or Step."""
+    end = time.monotonic() + seconds
+    while (left := end - time.monotonic()) > 0:
+        time.sleep(min(left, TICK_S))
+        if tick is not None and end - time.monotonic() > 0:
+            tick()
+
+
+def wait_turn(tick: Callable[[], None] | None = None) -> None:
+    """At the start of a play run: wait while the server's play budget is in debt."""
+    sleep(PLAY_BUCKET.charge(0.0), tick)
+
+
+def loop(sess: AppSession, redraw: Callable[[int], None], cpu0: float, tick: Callable[[], None] | None = None,
+         loop_s: float | None = None) -> None:
+    """After the caller drew frame 0 (starting at thread CPU time cpu0): train and redraw
+    (redraw(frame) for frame = 1, 2, …) until the run has lasted loop_s (default LOOP_S) and
+    MIN_FRAMES frames, or playing stops.
+
+    Each frame's CPU time (thread time: waiting for the interpreter lock is not counted) is charged to
+    the shared bucket, and the next frame waits for its turn as well as for the frame period.
+    tick: called every TICK_S of a wait (see ``sleep``).
+    """
+    loop_s = LOOP_S if loop_s is None else loop_s
+    start = time.monotonic()
+    cpu = cpu0
+    frame = 0
+    next_t = start + FRAME_S
+    while loop_s > 0 and sess.playing and (frame < MIN_FRAMES or time.monotonic() - start < loop_s):
+        spent, cpu = time.thread_time() - cpu, time.thread_time()
+        wait = PLAY_BUCKET.charge(spent)
+        now = time.monotonic()
+        due = max(next_t, now + wait)
+        sleep(due - now, tick)
+        next_t = max(next_t + FRAME_S, time.monotonic())
+        frame += 1
+        if train_frame(sess) or not sess.playing:
+            redraw(frame)
+        sess.autosave()
+    PLAY_BUCKET.charge(time.thread_time() - cpu)

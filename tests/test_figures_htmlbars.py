@@ -1,0 +1,74 @@
+"""The HTML bar chart of ‖∂L/∂h_t‖: honest heights, axes that hold the data, escaped labels."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+from rnnviz.figures.htmlbars import bar_html, nice_step, value_axis, viridis
+from rnnviz.figures.train import dh_html
+
+
+def bars(html: str) -> list[tuple[float, float]]:
+    """(data-value, height %) of every bar, in order."""
+    return [(float(v), float(h)) for v, h in re.findall(r"data-value='([^']*)'[^>]*height:([0-9.]+)%", html)]
+
+
+def test_linear_bars_are_proportional_to_values():
+    html = dh_html(np.array([1.0, 2.0, 4.0]), ["a", "b", "c"], log_scale=False)
+    (v1, h1), (v2, h2), (v3, h3) = bars(html)
+    assert (v1, v2, v3) == (1.0, 2.0, 4.0)
+    assert h2 == pytest.approx(2 * h1, rel=1e-3) and h3 == pytest.approx(4 * h1, rel=1e-3) and h3 <= 100
+
+
+def test_log_bars_are_equally_spaced_for_geometric_values():
+    """Vanishing gradients shrink geometrically: on the log axis that must look like a straight ramp."""
+    v = 10.0 ** -np.arange(6.0)[::-1]   # 1e-5 … 1
+    heights = [h for _, h in bars(dh_html(v, list("abcdef"), log_scale=True))]
+    steps = np.diff(heights)
+    assert np.allclose(steps, steps[0], rtol=1e-3) and steps[0] > 0
+    assert "log scale" in dh_html(v, list("abcdef"), log_scale=True)
+
+
+def test_zero_nan_and_inf_draw_a_grey_mark_not_a_broken_chart():
+    html = dh_html(np.array([0.0, np.nan, np.inf, 3.0]), list("wxyz"), log_scale=True)
+    got = bars(html)
+    assert len(got) == 4 and got[3][0] == 3.0
+    assert html.count("#bbbbbb") == 3 and all(h < 1 for _, h in got[:3])
+
+
+def test_user_tokens_are_escaped_in_tooltips_and_labels():
+    evil = ["<img src=x onerror=alert(1)>", "'", '"', "&"]
+    html = dh_html(np.ones(4), evil, log_scale=False)
+    assert "<img" not in html and "input &lt;img" in html
+    assert "title='t = 2 (input &#x27;)" in html and "&amp;" in html
+
+
+def test_truncation_note_and_long_windows_thin_the_tick_labels():
+    html = dh_html(np.ones(100), ["a"] * 100, log_scale=False, truncate=5)
+    assert "k = 5" in html
+    assert len(bars(html)) == 100 and html.count("class='rv-xtick'") <= 26
+    assert "k =" not in dh_html(np.ones(3), ["a"] * 3, log_scale=False, truncate=2)  # k ≥ T − 1: full BPTT
+
+
+def test_axis_holds_every_value():
+    for v in (np.array([0.003, 7.0]), np.array([12.0]), np.array([1e-9, 1e3])):
+        for log in (True, False):
+            ax = value_axis(v, log)
+            assert ax.lo <= v.min() or not log or ax.lo <= v[v > 0].min()
+            assert ax.hi >= v.max()
+            u = ax.unit(v)
+            assert np.all((u >= -1e-12) & (u <= 1 + 1e-12))
+
+
+def test_nice_step_and_colours():
+    assert [nice_step(x) for x in (0.7, 1.0, 1.3, 3.0, 7.0, 0.02)] == [1.0, 1.0, 2.0, 5.0, 10.0, 0.02]
+    c = viridis(np.array([0.0, 1.0, np.nan]))
+    assert c == ["#440154", "#fde725", "#bbbbbb"]
+
+
+def test_generic_bar_html_needs_one_label_and_tooltip_per_bar():
+    html = bar_html([1, 2], ["x", "y"], ["one", "two"], log=False, x_title="t", y_title="size")
+    assert "title='one'" in html and "title='two'" in html and "size" in html
