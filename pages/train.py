@@ -13,8 +13,9 @@ from rnnviz.figures.tokens import STRIP_CSS, sample_html, window_html
 from rnnviz.figures.train import dh_heatmap, dh_html, grad_norms_figure, loss_figure
 from rnnviz.sample import sample
 from rnnviz.ui import play
-from rnnviz.ui.guard import guarded
+from rnnviz.ui.guard import fill_html, guarded
 from rnnviz.ui.page import page_header, setup_page
+from rnnviz.ui.slots import Slot
 from rnnviz.ui.state import AppSession, get_session
 
 CHART = {"displayModeBar": False}
@@ -73,13 +74,13 @@ def controls(sess: AppSession) -> None:
     sess.extras["speed"] = speed
 
 
-def metric_slots() -> list:
+def metric_slots() -> list[Slot]:
     """Six placeholders in a row. Play frames rewrite the metrics in them in place: re-creating the
     row of columns every frame would cost the browser a relayout of the whole page."""
-    return [col.empty() for col in st.columns(6)]
+    return [Slot(col.empty()) for col in st.columns(6)]
 
 
-def metrics(sess: AppSession, slots: list) -> None:
+def metrics(sess: AppSession, slots: list[Slot]) -> None:
     tr = sess.trainer
     last = tr.last
     hist = tr.history
@@ -137,41 +138,44 @@ def dh_chart_header(sess: AppSession) -> None:
     sess.extras["dh_log"] = log
 
 
-@guarded("the gradient-per-time-step chart")
-def dh_chart(sess: AppSession) -> None:
+def dh_caption(sess: AppSession) -> None:
+    k = sess.trainer.config.effective_truncate
+    st.caption("t = T is the newest step; it gets gradient only from its own output. Earlier steps also receive "
+               "gradient from the future through W, so if W shrinks what passes through it, the bars fall towards t = 1."
+               + (f" With truncated BPTT (k = {k}) each loss term stops after k steps back, so part of any fall is "
+                  "the cut, not vanishing." if k is not None else ""))
+
+
+def dh_chart_html(sess: AppSession) -> str:
+    """The bars of ‖∂L/∂h_t‖ and one line saying what they show (all escaped by dh_html or numeric)."""
     tr = sess.trainer
     last = tr.last
     if last is None:
-        st.info("Press **Step**: this chart shows how much gradient flows back to each time step of the window.")
-        return
+        return ("<div class='rv-note-box'>Press <b>Step</b>: this chart shows how much gradient flows back to "
+                "each time step of the window.</div>")
     toks = [tr.tokenizer.token_text(i) for i in last.inputs]
-    st.html(dh_html(last.result.dh_norms, toks, sess.extras.get("dh_log", True), tr.config.effective_truncate, css=False))
     v = last.result.dh_norms
     ratio = v[0] / v[-1] if v[-1] > 0 else math.inf
-    st.caption(
-        f"t = T is the newest step; it gets gradient only from its own output. Earlier steps also receive gradient "
-        f"from the future through W. Here ‖∂L/∂h_1‖ / ‖∂L/∂h_T‖ = {ratio:.2g}: "
-        + ("**vanishing**: early steps get almost no learning signal." if ratio < 0.05 else
-           "**growing** backwards: a sign of exploding gradients." if ratio > 20 else
-           "the signal survives the trip back through the window.")
-        + (f" With truncated BPTT (k = {tr.config.effective_truncate}) each loss term stops after k steps back, so part "
-           "of any fall is the cut, not vanishing." if tr.config.effective_truncate is not None else "")
-    )
+    verdict = ("<b>vanishing</b>: early steps get almost no learning signal." if ratio < 0.05 else
+               "<b>growing</b> backwards: a sign of exploding gradients." if ratio > 20 else
+               "the signal survives the trip back through the window.")
+    return (dh_html(v, toks, sess.extras.get("dh_log", True), tr.config.effective_truncate, css=False)
+            + f"<div class='rv-verdict'>Step {tr.step_count:,}: ‖∂L/∂h<sub>1</sub>‖ / ‖∂L/∂h<sub>T</sub>‖ = "
+              f"{ratio:.2g}: {verdict}</div>")
 
 
-@guarded("the window view")
-def window_view(sess: AppSession) -> None:
+def window_body_html(sess: AppSession) -> str:
+    """The window strip: what the model read, the targets, and p_t[y_t] (tokens escaped by window_html)."""
     tr = sess.trainer
+    tok = tr.tokenizer.token_text
     last = tr.last
     if last is None:
         xs, ys, _ = tr.next_window()
-        st.caption("Not trained yet. The first window will be:")
-        st.html(window_html([tr.tokenizer.token_text(i) for i in xs], [tr.tokenizer.token_text(i) for i in ys],
-                            [1.0 / tr.vocab_size] * len(xs), ["?"] * len(xs), css=False))
-        return
-    tok = tr.tokenizer.token_text
-    st.html(window_html([tok(i) for i in last.inputs], [tok(i) for i in last.targets], last.p_target,
-                        [tok(i) for i in last.predicted], css=False))
+        return ("<div class='rv-legend'>Not trained yet. The first window will be:</div>"
+                + window_html([tok(i) for i in xs], [tok(i) for i in ys], [1.0 / tr.vocab_size] * len(xs),
+                              ["?"] * len(xs), css=False))
+    return window_html([tok(i) for i in last.inputs], [tok(i) for i in last.targets], last.p_target,
+                       [tok(i) for i in last.predicted], css=False)
 
 
 @guarded("the gradient heatmap")
@@ -199,9 +203,10 @@ def norms_chart(sess: AppSession) -> None:
     if c.clip == "none":
         st.caption("Clipping is off: the update uses the gradient as it is.")
     elif last.clip.fired:
-        st.caption(f"Clipping **fired** on this step ({c.clip}, c = {c.clip_value:g}): the dark bars are what the update used.")
+        st.caption(f"Clipping **fired** on step {last.step:,} ({c.clip}, c = {c.clip_value:g}): the dark bars are what "
+                   "the update used.")
     else:
-        st.caption(f"Clipping is on ({c.clip}, c = {c.clip_value:g}) but did not fire on this step.")
+        st.caption(f"Clipping is on ({c.clip}, c = {c.clip_value:g}) but did not fire on step {last.step:,}.")
 
 
 @guarded("the text sample")
@@ -254,16 +259,17 @@ def draw_panel(sess: AppSession) -> Callable[[int], None]:
     window. Slow (once per play run, every couple of seconds): the loss curve, the gradient heatmap,
     the norms per weight and the text sample: plotly charts cost the browser ~100 ms each to draw.
     """
-    banner = st.empty()
+    banner = Slot(st.empty())
     numbers = metric_slots()
     left, right = st.columns(2)
     with left:
         loss_chart(sess)
     with right:
         dh_chart_header(sess)
-        dh_slot = st.empty()
+        dh_slot = Slot(st.empty())
+        dh_caption(sess)
     st.markdown("**The window just trained on**: what the model read, what it had to predict, and how sure it was")
-    window_slot = st.empty()
+    window_slot = Slot(st.empty())
     left, right = st.columns(2)
     with left:
         dh_history(sess)
@@ -274,10 +280,8 @@ def draw_panel(sess: AppSession) -> Callable[[int], None]:
     def redraw(frame: int) -> None:  # frame: 0 for the first draw of a run, then 1, 2, …
         divergence_banner(sess, banner)
         metrics(sess, numbers)
-        with dh_slot.container():
-            dh_chart(sess)
-        with window_slot.container():
-            window_view(sess)
+        fill_html(dh_slot, "the gradient-per-time-step chart", lambda: dh_chart_html(sess))
+        fill_html(window_slot, "the window view", lambda: window_body_html(sess))
 
 
     redraw(0)
@@ -310,6 +314,10 @@ def main() -> None:
                "Everything below updates after every step.",
     )
     controls(sess)
+    if sess.playing:
+        st.caption(f"Playing: the numbers, the gradient per time step and the window redraw about "
+                   f"{1 / play.FRAME_S:.0f} times a second; the loss curve, the heatmap, the norms and the sample "
+                   f"every {play.LOOP_S:g} seconds. Pause to hover and zoom.")
     st.html(STRIP_CSS + BARS_CSS)  # once per page, outside the live panel: its frames then insert no <style>
     panel = st.container()
     vocab_view(sess)

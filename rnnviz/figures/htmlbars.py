@@ -105,6 +105,8 @@ BARS_CSS = (
     ".rv-ytitle{position:absolute;left:2px;top:28px;bottom:58px;writing-mode:vertical-rl;transform:rotate(180deg);"
     "text-align:center;font-size:13px;color:#222}"
     ".rv-note{position:absolute;left:74px;top:4px}"
+    ".rv-verdict{font-size:14px;margin:2px 0 0 74px}"
+    ".rv-note-box{background:rgba(28,131,225,0.1);color:#0b4a85;border-radius:8px;padding:14px 16px;font-size:15px}"
     "</style>"
 )
 

@@ -14,6 +14,24 @@ import streamlit as st
 log = logging.getLogger("rnnviz")
 
 
+def failure_message(what: str, e: Exception) -> str:
+    return (f"Sorry: {what} could not be shown ({type(e).__name__}: {str(e)[:200]}). "
+            "Your model and its training history are untouched; try another setting, or "
+            "press Reset if it keeps happening.")
+
+
+def fill_html(slot, what: str, build) -> None:
+    """Put build()'s HTML in the placeholder slot, or, if building it fails, the same message as
+    ``guarded`` would show. One element either way: play frames rewrite slots in place."""
+    try:
+        body = build()
+    except Exception as e:
+        log.exception("rnnviz: %s failed", what)
+        slot.error(failure_message(what, e))
+        return
+    slot.html(body)
+
+
 def guarded(what: str):
     """Decorator: run the section; on an exception log it and show a short message instead."""
 
@@ -24,11 +42,7 @@ def guarded(what: str):
                 return fn(*args, **kwargs)
             except Exception as e:  # Streamlit's rerun/stop signals are BaseExceptions: not caught
                 log.exception("rnnviz: %s failed", what)
-                st.error(
-                    f"Sorry: {what} could not be shown ({type(e).__name__}: {str(e)[:200]}). "
-                    "Your model and its training history are untouched; try another setting, or "
-                    "press Reset if it keeps happening."
-                )
+                st.error(failure_message(what, e))
                 return None
 
         return run

@@ -5,8 +5,10 @@ a fragment rerun per frame cannot beat its 0.1 s timer, and with a faster timer 
 reruns (a 0.05 s timer showed only 3-6 redraws/s), while replacing elements inside one running
 fragment reached 20 redraws/s. So a play run draws the whole live panel once, then for about LOOP_S
 seconds trains and redraws only the fast part (the numbers, the gradient per time step, the window)
-every FRAME_S. The run then ends and the fragment's timer (RESTART_S) starts the next one, which
-redraws the slower plotly charts (loss curve, heatmap, norms, sample): they refresh every LOOP_S.
+every FRAME_S, training for at most TRAIN_SHARE of each frame: on a 2-core machine the browser
+needs about a core to draw 12+ frames a second (measured with benchmarks/bench_play.py). The run
+then ends and the fragment's timer (RESTART_S) starts the next one, which redraws the slower plotly
+charts (loss curve, heatmap, norms, sample): they refresh every LOOP_S.
 
 Play, Pause and Step live outside the fragment: a click there is a full rerun, and Streamlit lets a
 full rerun interrupt a running fragment at once. Widgets inside the panel apply when the run ends.
@@ -23,12 +25,12 @@ from collections.abc import Callable
 from rnnviz.ui.governor import PLAY_BUCKET
 from rnnviz.ui.state import AppSession
 
-FRAME_S = 0.08         # 12.5 redraws/s of the fast part when the server is free
-LOOP_S = 2.0           # one play run lasts about this long (tests set 0: one frame per run)
+FRAME_S = 0.065        # ~15 redraws/s of the fast part when the server is free
+LOOP_S = 3.0           # one play run lasts about this long (tests set 0: one frame per run)
 MIN_FRAMES = 4         # ...and at least this many frames, so full redraws stay rare under load
 RESTART_S = 0.1        # the fragment's run_every while playing: the pause between two play runs
-TRAIN_SHARE = 0.5      # at most this share of a frame period trains; the rest draws
-TICK_S = 0.1          # during a long wait, give a pending click a chance this often
+TRAIN_SHARE = 0.25     # at most this share of a frame period trains; the rest draws (and the browser)
+TICK_S = 0.1           # during a long wait, give a pending click a chance this often
 MAX_BACKLOG_S = 0.5    # steps owed at a slow speed are not saved up for longer than this
 SPEEDS = {"1 step/s": 1, "5 steps/s": 5, "20 steps/s": 20, "100 steps/s": 100, "Fastest": 10_000}
 DEFAULT_SPEED = "20 steps/s"
