@@ -45,6 +45,13 @@ class Optimizer:
         np.subtract(theta, delta, out=delta if out is None else out)
         return (delta if out is None else out), OptState(t, slots)
 
+    def propose_checked(self, theta: np.ndarray, g: np.ndarray, state: OptState, lr: float,
+                        out: np.ndarray | None = None) -> tuple[np.ndarray, OptState, float]:
+        """``propose``, plus ‖θ_new‖² (NaN or ∞ if an entry is): what the Trainer checks before it
+        commits a step. Optimizers that stream θ in chunks compute it on the way (SGD)."""
+        new, state = self.propose(theta, g, state, lr, out)
+        return new, state, float(np.dot(new, new))
+
     def rule(self, g, slots: dict, lr: float, t: int) -> tuple[np.ndarray, dict]:  # pragma: no cover
         raise NotImplementedError
 
@@ -56,16 +63,22 @@ class SGD(Optimizer):
     chunk = 1 << 15  # 32k floats = 256 kB: the temporary stays in cache
 
     def propose(self, theta, g, state, lr, out=None):
+        return self.propose_checked(theta, g, state, lr, out)[:2]
+
+    def propose_checked(self, theta, g, state, lr, out=None):
         # One fused pass in cache-sized chunks: for a word model θ has millions of entries and
-        # memory traffic, not arithmetic, is the cost of an update.
+        # memory traffic, not arithmetic, is the cost of an update. ‖θ_new‖² is summed while each
+        # chunk is still in cache, which saves the Trainer's check a pass over θ of its own.
         new = np.empty_like(theta) if out is None else out
         tmp = np.empty(min(self.chunk, theta.size))
+        sq = 0.0
         for i in range(0, theta.size, self.chunk):
             j = min(i + self.chunk, theta.size)
-            t = tmp[: j - i]
+            t, part = tmp[: j - i], new[i:j]
             np.multiply(g[i:j], lr, out=t)
-            np.subtract(theta[i:j], t, out=new[i:j])
-        return new, OptState(state.t + 1, {})
+            np.subtract(theta[i:j], t, out=part)
+            sq += float(np.dot(part, part))
+        return new, OptState(state.t + 1, {}), sq
 
     def rule(self, g, slots, lr, t):
         return lr * g, {}

@@ -109,10 +109,10 @@ def spectrum_due(step: int) -> bool:
     return step % SPECTRUM_EVERY == 0 or (0 < step < SPECTRUM_EVERY and step & (step - 1) == 0)
 
 
-def _within(theta: np.ndarray, bound: float) -> bool:
-    """‖θ‖₂ ≤ bound (so every weight is finite and at most bound). One read of θ: a dot product.
-    NaN fails every comparison, and ∞ or overflow gives ‖θ‖ = ∞, so both fail here."""
-    return bool(np.sqrt(np.dot(theta, theta)) <= bound)
+def _within(sq_norm: float, bound: float) -> bool:
+    """‖θ‖₂ ≤ bound, given ‖θ‖² (so every weight is finite and at most bound). NaN fails every
+    comparison, and ∞ or overflow gives ‖θ‖ = ∞, so both fail here."""
+    return math.sqrt(sq_norm) <= bound
 
 
 class Trainer:
@@ -273,8 +273,8 @@ class Trainer:
         if not (math.isfinite(res.loss) and math.isfinite(clip.global_before)):
             return self._refuse(step_no, "the loss or a gradient is not a finite number (NaN or ∞)")
         lr = cfg.lr * s.lr_scale
-        theta, opt = self.optimizer.propose(s.theta, g, s.opt, lr, out=self._spare_theta())
-        if not _within(theta, MAX_WEIGHT_NORM):
+        theta, opt, sq_norm = self.optimizer.propose_checked(s.theta, g, s.opt, lr, out=self._spare_theta())
+        if not _within(sq_norm, MAX_WEIGHT_NORM):
             return self._refuse(step_no, f"this update would push the weights' norm beyond {MAX_WEIGHT_NORM:g} or to NaN/∞ "
                                          f"(gradient norm {clip.global_before:.3g}, learning rate {lr:.3g})")
         self._freeze(theta)

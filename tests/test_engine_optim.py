@@ -106,6 +106,27 @@ def test_sgd_chunks_cover_a_long_vector():
 
 
 @pytest.mark.parametrize("name", OPTIMIZERS)
+@pytest.mark.parametrize("n", [7, 3 * (1 << 15) + 17])
+def test_propose_checked_gives_the_same_step_and_the_new_squared_norm(name, n):
+    """The Trainer's blow-up check reads ‖θ_new‖² from propose_checked (SGD sums it per chunk)."""
+    rng = np.random.default_rng(2)
+    theta, g = rng.normal(size=n), rng.normal(size=n)
+    opt = make_optimizer(name)
+    s0 = opt.init_state(theta)
+    new, s1 = opt.propose(theta, g, s0, 0.3)
+    new2, s2, sq = opt.propose_checked(theta, g, s0, 0.3)
+    np.testing.assert_array_equal(new2, new)
+    assert s2.t == s1.t == 1
+    assert sq == pytest.approx(float(np.dot(new, new)), rel=1e-12) and sq > 0
+    # A NaN or ∞ anywhere (here in the last chunk) reaches the sum.
+    for bad in (np.nan, np.inf):
+        g_bad = g.copy()
+        g_bad[-1] = bad
+        with np.errstate(invalid="ignore"):  # ∞/∞ in the adaptive rules
+            assert not math.isfinite(opt.propose_checked(theta, g_bad, s0, 0.3)[2])
+
+
+@pytest.mark.parametrize("name", OPTIMIZERS)
 @pytest.mark.parametrize("use_out", [False, True])
 def test_propose_never_modifies_its_inputs(name, use_out):
     opt = make_optimizer(name)

@@ -66,15 +66,19 @@ class VanillaRNNCell:
         states[0] = h0
         # U x_t + b for every t at once, parked in h_t's row until the loop adds W h_{t−1}:
         # token ids index columns, never a one-hot product.
-        np.add(U.T[xs], b, out=states[1:])
-        rows = list(states)  # row views made once, in C, rather than one per iteration
-        Wh = np.empty(H)
-        dot, add, tanh = np.dot, np.add, np.tanh  # out= everywhere: no allocation in the loop
-        for h_prev, h in zip(rows[:-1], rows[1:], strict=True):
-            dot(W, h_prev, out=Wh)
-            add(h, Wh, out=h)
-            tanh(h, out=h)
         hs = states[1:]
+        np.add(U.T[xs], b, out=hs)
+        Wh = np.empty(H)
+        # The only Python loop: three calls per step, each writing into an existing array (the
+        # last argument is out=, given by position, and W.dot is a bound method: both are a little
+        # cheaper per call, which counts 25 times per window).
+        W_dot, add, tanh = W.dot, np.add, np.tanh
+        h_prev = states[0]
+        for h in hs:           # row views of states, h = h_t
+            W_dot(h_prev, Wh)  # Wh = W h_{t−1}
+            add(h, Wh, h)      # a_t = U x_t + b + W h_{t−1}
+            tanh(h, h)         # h_t = tanh(a_t)
+            h_prev = h
         dtanh = np.multiply(hs, hs)
         np.subtract(1.0, dtanh, out=dtanh)  # (T, H), row-major like states
         return CellCache(inputs=xs, h0=h0, hs=hs.T, h_prev=states[:-1].T, dtanh=dtanh.T)
@@ -99,17 +103,17 @@ class VanillaRNNCell:
             # loop adds what comes back from the future.
             dh_rows = np.array(dh_out.T, order="C")
             delta_rows = np.empty((T, H))
-            dh_list, delta_list = list(dh_rows), list(delta_rows)
-            dt = list(np.ascontiguousarray(dtanh.T))  # no copy: forward made it row-major
+            dt_rows = np.ascontiguousarray(dtanh.T)  # no copy: forward made it row-major
             WTdelta = np.empty(H)
-            dot, add, multiply = np.dot, np.add, np.multiply
-            multiply(dh_list[-1], dt[-1], out=delta_list[-1])  # nothing comes back from beyond the window
-            # t = T−2 … 0, paired with δ_{t+1}; no Wᵀ δ_0: h_{−1} is a constant here.
-            for dh_t, dt_t, delta_t, delta_next in zip(dh_list[-2::-1], dt[-2::-1], delta_list[-2::-1],
-                                                      delta_list[:0:-1], strict=True):
-                dot(WT, delta_next, out=WTdelta)
-                add(dh_t, WTdelta, out=dh_t)
-                multiply(dh_t, dt_t, out=delta_t)
+            WT_dot, add, multiply = WT.dot, np.add, np.multiply  # out= by position, as in forward
+            delta_next = delta_rows[-1]
+            multiply(dh_rows[-1], dt_rows[-1], delta_next)  # nothing comes back from beyond the window
+            # t = T−2 … 0 (reversed row views); no Wᵀ δ_0: h_{−1} is a constant here.
+            for dh_t, dt_t, delta_t in zip(dh_rows[-2::-1], dt_rows[-2::-1], delta_rows[-2::-1], strict=True):
+                WT_dot(delta_next, WTdelta)      # Wᵀ δ_{t+1}
+                add(dh_t, WTdelta, dh_t)         # dh_t
+                multiply(dh_t, dt_t, delta_t)    # δ_t
+                delta_next = delta_t
             dh, delta = dh_rows.T, delta_rows.T
         else:
             k = int(truncate)
