@@ -59,7 +59,7 @@ def head_forward_backward(params, hs: np.ndarray, targets, out: dict | None = No
     np.matmul(dlogits.T, hs.T, out=out["V"])
     np.add.reduce(dlogits, axis=0, out=out["c"])
     return HeadResult(
-        loss=float(losses.sum()),
+        loss=float(np.add.reduce(losses)),  # the ufunc: ndarray.sum goes through a Python layer
         losses=losses,
         p_target=p_target,
         predicted=predicted,
