@@ -54,10 +54,10 @@ class LossResult:
 
 
 def _check_window(params: Mapping[str, np.ndarray], inputs, targets, validate: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    if not validate:  # the Trainer's windows: 1-D id arrays its own tokenizer made
+        return np.asarray(inputs, dtype=np.intp), np.asarray(targets, dtype=np.intp)
     xs = np.asarray(inputs, dtype=np.intp).reshape(-1)
     ys = np.asarray(targets, dtype=np.intp).reshape(-1)
-    if not validate:
-        return xs, ys
     if xs.shape != ys.shape:
         raise ValueError(f"inputs and targets differ in length ({xs.size} vs {ys.size})")
     if xs.size == 0:

@@ -7,6 +7,7 @@ gradient by c/‖g‖; the direction is kept.  "none": leave the gradient alone.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -30,7 +31,8 @@ class ClipReport:
 
 
 def _global(norms: dict[str, float]) -> float:
-    return float(np.sqrt(sum(n * n for n in norms.values())))
+    """‖all of g‖ from the per-parameter norms: √(Σ n²), in C and without overflow (math.hypot)."""
+    return math.hypot(*norms.values())
 
 
 def clip_flat(g: np.ndarray, layout: Layout, mode: str, threshold: float) -> tuple[np.ndarray, ClipReport]:

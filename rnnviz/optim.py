@@ -50,7 +50,7 @@ class Optimizer:
         """``propose``, plus ‖θ_new‖² (NaN or ∞ if an entry is): what the Trainer checks before it
         commits a step. Optimizers that stream θ in chunks compute it on the way (SGD)."""
         new, state = self.propose(theta, g, state, lr, out)
-        return new, state, float(np.dot(new, new))
+        return new, state, float(new.dot(new))
 
     def rule(self, g, slots: dict, lr: float, t: int) -> tuple[np.ndarray, dict]:  # pragma: no cover
         raise NotImplementedError
@@ -77,7 +77,7 @@ class SGD(Optimizer):
             t, part = tmp[: j - i], new[i:j]
             np.multiply(g[i:j], lr, out=t)
             np.subtract(theta[i:j], t, out=part)
-            sq += float(np.dot(part, part))
+            sq += float(part.dot(part))
         return new, OptState(state.t + 1, {}), sq
 
     def rule(self, g, slots, lr, t):

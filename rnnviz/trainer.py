@@ -94,6 +94,9 @@ class StepRecord:
         return self.result.predicted
 
 
+_NORM_COLUMNS = tuple((k, f"{k}_before", f"{k}_after") for k in PARAM_NAMES)  # history columns of ‖g_k‖
+
+
 def w_spectrum_numbers(W: np.ndarray) -> tuple[float, float]:
     """(ρ(W), σ_max(W)): the spectral radius and the largest singular value."""
     if W.size == 0:
@@ -305,9 +308,9 @@ class Trainer:
                 "grad_norm": clip.global_before, "grad_norm_clipped": clip.global_after,
                 "clipped": clip.fired, "lr": lr, "lr_changed": lr_changed, "wall_ms": wall_ms, "pos": pos,
             }
-            for k in ("U", "W", "V", "b", "c"):
-                row[f"{k}_before"] = clip.norms_before[k]
-                row[f"{k}_after"] = clip.norms_after[k]
+            for k, before, after in _NORM_COLUMNS:
+                row[before] = clip.norms_before[k]
+                row[after] = clip.norms_after[k]
             self.history.append(row, res.dh_norms, cfg)
             if spectrum_due(step_no):
                 self.history.spectrum.append((step_no, *w_spectrum_numbers(self.params["W"])))

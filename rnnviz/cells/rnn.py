@@ -152,7 +152,7 @@ class VanillaRNNCell:
             # On flat indices (entry (i, x_t) of dU is i·V + x_t) add.at takes NumPy's fast 1-D
             # path, several times quicker than indexing the columns of a 2-D view.
             at = cache.inputs[:, None] + np.arange(0, H * V, V)  # (T, H): row t is column x_t of dU
-            np.add.at(dU.reshape(-1), at.ravel(), np.ascontiguousarray(delta.T).ravel())
+            np.add.at(dU.reshape(-1), at.ravel(), delta.T.ravel())  # a view when δ is row-major (T, H)
         else:
             np.add.at(dU.T, cache.inputs, delta.T)
         np.add.reduce(delta, axis=1, out=out["b"])  # the ufunc itself: np.sum adds a Python layer
