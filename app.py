@@ -8,11 +8,18 @@ sidebar (presets, text, settings) and returns the session's state.
 
 import logging
 import os
+import sys
 
 # One BLAS thread per computation: every browser session already runs in its own thread, the
 # matrices are small, and BLAS threads from many sessions would only fight over the cores.
 # (Must be set before NumPy is first imported; Streamlit itself does not import it.)
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+# Hand the interpreter lock over every 1 ms instead of 5: Streamlit's event loop thread needs the
+# lock several times for every message it sends, and with many sessions computing it otherwise waits
+# up to 5 ms each time: a queue of play frames then delays everyone's Step by seconds (the convoy
+# effect; measured with benchmarks/load_test.py).
+sys.setswitchinterval(0.001)
 
 import streamlit as st  # noqa: E402
 

@@ -26,7 +26,7 @@ the rest are protocol clients. --browsers N makes every session a page.
    --players sessions (default half) press Play (default speed, 20 steps/s) and keep playing; the others
    press Step over and over (a pause of about --think s between clicks), each click timed. Errors
    counted per session: a Streamlit exception, a "Sorry" message, a page crash, a lost connection, a
-   Step or rerun that did not answer within --timeout s.
+   Step that did not answer within --timeout s, or a player that received no new frame for as long.
 3. Check: each browser session still shows only its own text (its window strip is a piece of it).
 
 The CPU seconds of the server and of the Playwright/Chromium side are reported, and the machine's load
@@ -301,7 +301,7 @@ class WsClient:
         self.auto = None                                # (interval, fragment id) once playing
         self.step = None
         self.finished = 0
-        self.last_finished = time.monotonic()
+        self.last_frame = time.monotonic()                # when the Step metric last changed
         self.frames = 0
 
     async def open(self, timeout_s: float) -> None:
@@ -323,14 +323,15 @@ class WsClient:
         wid, fragment = self.buttons["Play"]
         await self._rerun(trigger=wid, fragment_id=fragment)
         await self._until(lambda: self.auto is not None, timeout_s)
+        self.last_frame = time.monotonic()   # from now on, frames must keep coming
 
     async def keep_playing(self, until: float, timeout_s: float) -> None:
         while time.monotonic() < until and not self.s.errors:
             interval, fragment = self.auto  # re-read: the app may slow its timer down under load
             await self._rerun(fragment_id=fragment, is_auto_rerun=True)
             await asyncio.sleep(interval)
-            if time.monotonic() - self.last_finished > timeout_s:
-                self.s.error(f"no rerun finished for {timeout_s:g} s")
+            if time.monotonic() - self.last_frame > timeout_s:
+                self.s.error(f"no play frame arrived for {timeout_s:g} s")
 
     async def step_once(self, timeout_s: float) -> float | None:
         """One Step click: ms until the new step number arrives, or None (error recorded)."""
@@ -388,7 +389,6 @@ class WsClient:
                     self.query = f.page_info_changed.query_string
                 elif kind == "script_finished":
                     self.finished += 1
-                    self.last_finished = time.monotonic()
                 elif kind == "auto_rerun":
                     self.auto = (f.auto_rerun.interval, f.auto_rerun.fragment_id)
                 elif kind == "delta" and f.delta.WhichOneof("type") == "new_element":
@@ -399,6 +399,7 @@ class WsClient:
                     elif what == "metric" and el.metric.label == "Step":
                         if el.metric.body != self.step:
                             self.frames += 1
+                            self.last_frame = time.monotonic()
                         self.step = el.metric.body
                     elif what == "exception":
                         self.s.error(f"exception: {el.exception.message[:120]}")

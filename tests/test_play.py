@@ -132,3 +132,12 @@ def test_long_waits_tick_so_a_click_can_interrupt(monkeypatch):
     ticks = []
     play.sleep(0.35, lambda: ticks.append(1))
     assert len(ticks) >= 2
+
+
+def test_a_frame_after_a_long_gap_trains_longer_but_never_past_the_cap(sess):
+    sess.extras["speed"] = "Fastest"
+    sess.extras["play_t"] = time.monotonic() - 10.0       # a busy server spaced the frames out
+    t0 = time.perf_counter()
+    play.train_frame(sess)
+    took = time.perf_counter() - t0
+    assert play.TRAIN_SHARE * play.FRAME_S < took < play.MAX_TRAIN_S + 0.1

@@ -42,11 +42,11 @@ class CpuBucket:
 
 
 def _rate_from_env() -> float:
-    """RNNVIZ_PLAY_CPU_SHARE (0 < x ≤ 1, default 0.6): the fraction of one core play loops may use."""
+    """RNNVIZ_PLAY_CPU_SHARE (0 < x ≤ 1, default 0.4): the fraction of one core play loops may use."""
     try:
-        share = float(os.environ.get("RNNVIZ_PLAY_CPU_SHARE", "0.6"))
+        share = float(os.environ.get("RNNVIZ_PLAY_CPU_SHARE", "0.4"))
     except ValueError:
-        share = 0.6
+        share = 0.4
     return min(1.0, max(0.05, share))
 
 

@@ -27,11 +27,14 @@ from rnnviz.ui.state import AppSession
 
 FRAME_S = 0.065        # ~15 redraws/s of the fast part when the server is free
 LOOP_S = 3.0           # one play run lasts about this long (tests set 0: one frame per run)
-MIN_FRAMES = 4         # ...and at least this many frames, so full redraws stay rare under load
+MIN_FRAMES = 8         # ...and at least this many frames: under load, when frames are far apart, full
+                       # redraws (~100 ms of server time each) would otherwise eat the play budget
+MAX_RUN_S = 10.0       # ...but never longer: the slow charts and the panel's own widgets wait for a new run
 RESTART_S = 0.1        # the fragment's run_every while playing: the pause between two play runs
 TRAIN_SHARE = 0.25     # at most this share of a frame period trains; the rest draws (and the browser)
 TICK_S = 0.1           # during a long wait, give a pending click a chance this often
-MAX_BACKLOG_S = 0.5    # steps owed at a slow speed are not saved up for longer than this
+MAX_BACKLOG_S = 2.0    # steps owed are not saved up for longer than this (a long pause is not made up)
+MAX_TRAIN_S = 0.12     # one frame never trains longer than this, however far apart frames are
 SPEEDS = {"1 step/s": 1, "5 steps/s": 5, "20 steps/s": 20, "100 steps/s": 100, "Fastest": 10_000}
 DEFAULT_SPEED = "20 steps/s"
 
@@ -47,14 +50,18 @@ def stop_clock(sess: AppSession) -> None:
     sess.extras.pop("play_credit", None)
 
 
-def train_frame(sess: AppSession, budget_s: float = FRAME_S * TRAIN_SHARE) -> int:
+def train_frame(sess: AppSession, budget_s: float | None = None) -> int:
     """Take the steps the play speed asks for since the last frame, within budget_s; returns how many.
 
     Steps are owed at `speed` per second of wall time (fractions carry over, so 1 step/s works at
-    12.5 frames/s). A divergence stops playing; the banner says why.
+    15 frames/s). The time budget is TRAIN_SHARE of the time since the last frame (at most
+    MAX_TRAIN_S): when a busy server spaces frames out, each frame trains for longer, so "20 steps/s"
+    stays 20 steps/s as long as the server has the time. A divergence stops playing; the banner says why.
     """
     now = time.monotonic()
     last = sess.extras.get("play_t", now - FRAME_S)
+    if budget_s is None:
+        budget_s = min(MAX_TRAIN_S, TRAIN_SHARE * max(FRAME_S, now - last))
     rate = speed(sess)
     credit = sess.extras.get("play_credit", 0.0) + rate * min(now - last, MAX_BACKLOG_S)
     credit = min(credit, rate * MAX_BACKLOG_S + 1.0)
@@ -93,7 +100,7 @@ def loop(sess: AppSession, redraw: Callable[[int], None], cpu0: float, tick: Cal
          loop_s: float | None = None) -> None:
     """After the caller drew frame 0 (starting at thread CPU time cpu0): train and redraw
     (redraw(frame) for frame = 1, 2, …) until the run has lasted loop_s (default LOOP_S) and
-    MIN_FRAMES frames, or playing stops.
+    MIN_FRAMES frames (but at most MAX_RUN_S), or playing stops.
 
     Each frame's CPU time (thread time: waiting for the interpreter lock is not counted) is charged to
     the shared bucket, and the next frame waits for its turn as well as for the frame period.
@@ -104,7 +111,8 @@ def loop(sess: AppSession, redraw: Callable[[int], None], cpu0: float, tick: Cal
     cpu = cpu0
     frame = 0
     next_t = start + FRAME_S
-    while loop_s > 0 and sess.playing and (frame < MIN_FRAMES or time.monotonic() - start < loop_s):
+    while loop_s > 0 and sess.playing and (frame < MIN_FRAMES or time.monotonic() - start < loop_s) \
+            and time.monotonic() - start < MAX_RUN_S:
         spent, cpu = time.thread_time() - cpu, time.thread_time()
         wait = PLAY_BUCKET.charge(spent)
         now = time.monotonic()
