@@ -125,8 +125,35 @@ def cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLK_TCK
 
 
-def descendants(root: int, exclude: int) -> list[int]:
-    """Every live descendant of process ``root`` (the Playwright driver and Chromium), minus ``exclude``'s tree."""
+def rss_total(pids: list[int]) -> float:
+    return sum(rss_mb(p) for p in pids)
+
+
+def cpu_total(pids: list[int]) -> float:
+    return sum(cpu_s(p) for p in pids)
+
+
+class Replicas:
+    """K `streamlit run app.py` servers on free ports; session i talks to replica i mod K, as a load
+    balancer with sticky sessions would spread a room. K = 1 is the plain single-server case."""
+
+    def __init__(self, k: int):
+        self.servers = [StreamlitServer() for _ in range(k)]
+        self.pids = [srv.proc.pid for srv in self.servers]
+
+    def url_for(self, i: int) -> str:
+        return self.servers[i % len(self.servers)].url
+
+    def stop(self) -> None:
+        for srv in self.servers:
+            srv.stop()
+
+    def log_text(self) -> str:
+        return "\n".join(srv.log_text() for srv in self.servers)
+
+
+def descendants(root: int, exclude: set[int]) -> list[int]:
+    """Every live descendant of process ``root`` (the Playwright driver and Chromium), minus the trees of ``exclude``."""
     children: dict[int, list[int]] = {}
     for p in Path("/proc").iterdir():
         if p.name.isdigit():
@@ -138,16 +165,16 @@ def descendants(root: int, exclude: int) -> list[int]:
     out, todo = [], [root]
     while todo:
         for c in children.get(todo.pop(), []):
-            if c != exclude:
+            if c not in exclude:
                 out.append(c)
                 todo.append(c)
     return out
 
 
-def client_cpu_s(server_pid: int) -> float:
+def client_cpu_s(server_pids: list[int]) -> float:
     """CPU seconds of the load generator: this script (the protocol clients), Playwright and Chromium."""
     total = 0.0
-    for pid in [os.getpid(), *descendants(os.getpid(), server_pid)]:
+    for pid in [os.getpid(), *descendants(os.getpid(), set(server_pids))]:
         try:
             total += cpu_s(pid)
         except OSError:
@@ -163,10 +190,10 @@ def pss_mb(pid: int) -> float:
     return 0.0
 
 
-def client_pss_mb(server_pid: int) -> float:
+def client_pss_mb(server_pids: list[int]) -> float:
     """Memory of the Playwright driver and Chromium (PSS, so shared pages are not counted many times)."""
     total = 0.0
-    for pid in descendants(os.getpid(), server_pid):
+    for pid in descendants(os.getpid(), set(server_pids)):
         try:
             total += pss_mb(pid)
         except OSError:
@@ -444,10 +471,10 @@ async def stepper(s: Session, until: float, think_s: float, timeout_s: float) ->
         await asyncio.sleep(rng.uniform(0.5, 1.5) * think_s)
 
 
-async def run(args, server: StreamlitServer, report: dict) -> None:
+async def run(args, server: Replicas, report: dict) -> None:
     from playwright.async_api import async_playwright
 
-    pid = server.proc.pid
+    pids = server.pids
     timeout_ms = args.timeout * 1000 * 4          # page actions (open, paste) get more slack than a Step
     n = args.sessions
     # Roles alternate (player, stepper, …) while both are left; the rest take the role that remains.
@@ -460,7 +487,7 @@ async def run(args, server: StreamlitServer, report: dict) -> None:
     sessions = [Session(i, "browser" if i in in_browser else "protocol", role) for i, role in enumerate(roles)]
     players = [s for s in sessions if s.role == "player"]
     steppers = [s for s in sessions if s.role == "stepper"]
-    report["rss_start"] = rss_mb(pid)
+    report["rss_start"] = rss_total(pids)
 
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
@@ -468,9 +495,9 @@ async def run(args, server: StreamlitServer, report: dict) -> None:
         async def open_one(s: Session) -> None:
             try:
                 if s.kind == "browser":
-                    await open_page(browser, server.url, s, timeout_ms)
+                    await open_page(browser, server.url_for(s.i), s, timeout_ms)
                 else:
-                    s.ws = WsClient(s, server.url)
+                    s.ws = WsClient(s, server.url_for(s.i))
                     await s.ws.open(timeout_ms / 1000)
             except Exception as e:
                 s.error(f"open failed ({err_line(e)})")
@@ -480,11 +507,11 @@ async def run(args, server: StreamlitServer, report: dict) -> None:
             t0 = time.monotonic()
             await open_one(sessions[0])
             await asyncio.sleep(1)
-            report["rss_one"] = rss_mb(pid)
+            report["rss_one"] = rss_total(pids)
             await bounded([open_one(s) for s in sessions[1:]], 4)
             report["open_s"] = time.monotonic() - t0
             await asyncio.sleep(3)  # let the last reruns finish and the allocator settle
-            report["rss_idle"] = rss_mb(pid)
+            report["rss_idle"] = rss_total(pids)
             report["opened"] = sum(1 for s in sessions if s.ok)
             progress(f"phase 1: {report['opened']}/{n} idle sessions open in {report['open_s']:.0f} s, "
                      f"server RSS {report['rss_idle']:.0f} MB")
@@ -504,7 +531,7 @@ async def run(args, server: StreamlitServer, report: dict) -> None:
             await bounded([own_text(s) for s in sessions if s.ok], 4)
             report["paste_s"] = time.monotonic() - t0
             await asyncio.sleep(2)
-            report["rss_texts"] = rss_mb(pid)
+            report["rss_texts"] = rss_total(pids)
             progress(f"phase 2: texts and presets loaded in {report['paste_s']:.0f} s; playing and stepping "
                      f"for {args.seconds:g} s")
 
@@ -523,13 +550,13 @@ async def run(args, server: StreamlitServer, report: dict) -> None:
                 except Exception as e:
                     s.error(f"play failed ({err_line(e)})")
 
-            srv_cpu0, cli_cpu0, t_load0 = cpu_s(pid), client_cpu_s(pid), time.monotonic()
+            srv_cpu0, cli_cpu0, t_load0 = cpu_total(pids), client_cpu_s(pids), time.monotonic()
             until = time.monotonic() + args.seconds
             rss_samples = []
 
             async def sample_rss():
                 while time.monotonic() < until:
-                    rss_samples.append(rss_mb(pid))
+                    rss_samples.append(rss_total(pids))
                     await asyncio.sleep(2)
 
             await asyncio.gather(
@@ -537,12 +564,12 @@ async def run(args, server: StreamlitServer, report: dict) -> None:
                 *(stepper(s, until, args.think, args.timeout) for s in steppers if s.ok),
                 *(s.ws.keep_playing(until, args.timeout) for s in players if s.kind == "protocol" and s.ok))
             load_s = time.monotonic() - t_load0
-            report["server_cpu"] = (cpu_s(pid) - srv_cpu0) / load_s
-            report["client_cpu"] = (client_cpu_s(pid) - cli_cpu0) / load_s
+            report["server_cpu"] = (cpu_total(pids) - srv_cpu0) / load_s
+            report["client_cpu"] = (client_cpu_s(pids) - cli_cpu0) / load_s
             report["load_s"] = load_s
-            report["rss_peak"] = max(rss_samples + [rss_mb(pid)])
-            report["rss_end"] = rss_mb(pid)
-            report["client_mem"] = client_pss_mb(pid)
+            report["rss_peak"] = max(rss_samples + [rss_total(pids)])
+            report["rss_end"] = rss_total(pids)
+            report["client_mem"] = client_pss_mb(pids)
             progress("phase 3: pausing and checking every session")
 
             for s in players:
@@ -598,7 +625,8 @@ def print_report(args, report: dict, server_log: str) -> None:
     ok = lambda c: "✅" if c else "❌"  # noqa: E731
     count = lambda ss, kind: sum(1 for s in ss if s.kind == kind)  # noqa: E731
 
-    print(f"\n### Load test: {n} sessions for {args.seconds:g} s: {len(players)} playing "
+    servers = "one server" if args.replicas == 1 else f"{args.replicas} server replicas (round robin; memory and CPU summed)"
+    print(f"\n### Load test: {n} sessions on {servers} for {args.seconds:g} s: {len(players)} playing "
           f"({count(players, 'browser')} in Chromium, {count(players, 'protocol')} protocol clients), "
           f"{len(steppers)} stepping ({count(steppers, 'browser')} in Chromium, {count(steppers, 'protocol')} "
           f"protocol clients)\n")
@@ -653,7 +681,7 @@ def print_report(args, report: dict, server_log: str) -> None:
         print(f"\n(JavaScript errors reported by the pages: {js}.)")
 
 
-def watchdog(limit_s: float, server: StreamlitServer) -> None:
+def watchdog(limit_s: float, server: Replicas) -> None:
     """End everything if the run overstays its limit (a hung browser must not hang the script)."""
     def fire():
         print(f"\nload test: time limit of {limit_s:.0f} s passed; stopping.", file=sys.stderr, flush=True)
@@ -676,9 +704,11 @@ def main() -> None:
     ap.add_argument("--browsers", type=int, default=2,
                     help="how many sessions are Chromium pages (default 2, stepping sessions first); the rest are "
                          "protocol clients. --browsers N makes every session a page (Chromium then needs the CPU)")
+    ap.add_argument("--replicas", type=int, default=1,
+                    help="servers to spread the sessions over, round robin (default 1); see README, Serving a lecture hall")
     args = ap.parse_args()
-    if args.sessions < 1:
-        ap.error("--sessions must be at least 1")
+    if args.sessions < 1 or args.replicas < 1:
+        ap.error("--sessions and --replicas must be at least 1")
     args.browsers = max(0, min(args.browsers, args.sessions))
     args.players = args.sessions // 2 if args.players is None else max(0, min(args.players, args.sessions))
     if not Path(CHROMIUM).exists():
@@ -689,7 +719,7 @@ def main() -> None:
     os.environ["PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD"] = "1"
     report = {"loadavg": " ".join(f"{x:.1f}" for x in os.getloadavg())}
     limit = 300 + args.sessions * 30 + args.seconds
-    server = StreamlitServer()
+    server = Replicas(args.replicas)
     watchdog(limit, server)
     try:
         asyncio.run(asyncio.wait_for(run(args, server, report), limit - 30))
