@@ -5,10 +5,10 @@
 C: char level, V=65, H=100, T=25, Adagrad, full BPTT.   Target ≤ 0.6 ms.
 W: word level, V=8000, H=100, T=20, SGD, full BPTT.     Target ≤ 8 ms.
 "bare" is one forward+backward without the per-time-step diagnostics, plus the same update, so
-the last column is what the diagnostics cost. Texts are generated here (seeded), so the
-vocabulary sizes are exact and nothing is downloaded. One BLAS thread, as app.py sets it (an
-OPENBLAS_NUM_THREADS already in the environment wins). The machine is shared: pin to a core
-(taskset -c 1) and repeat.
+the last column is what the diagnostics cost (the two are timed in alternating blocks). Texts are
+generated here (seeded), so the vocabulary sizes are exact and nothing is downloaded. One BLAS
+thread, as app.py sets it (an OPENBLAS_NUM_THREADS already in the environment wins). The machine
+is shared: pin to a core (taskset -c 1) and repeat.
 """
 
 from __future__ import annotations
@@ -56,16 +56,31 @@ def time_steps(trainer: Trainer, n: int) -> list[float]:
     return out
 
 
-def bench(name: str, text: str, cfg: TrainConfig, n: int, warmup: int) -> dict:
-    rows = {}
-    for diag in (True, False):
+def bench(name: str, text: str, cfg: TrainConfig, n: int, warmup: int, warmup_s: float = 1.0, blocks: int = 20) -> dict:
+    """Median ms per step with all diagnostics and without ("bare"), n timed steps each.
+
+    The two runs alternate in `blocks` blocks rather than one after the other, so that a slow
+    spell of the shared machine lands on both alike; and timing starts only after `warmup` steps
+    and at least `warmup_s` seconds of stepping (an idle CPU needs a moment to reach full clock)."""
+    trainers = {diag: Trainer(text, cfg) for diag in (True, False)}
+    for diag, tr in trainers.items():
         trainer_module.DIAGNOSTICS = diag
-        tr = Trainer(text, cfg)
         time_steps(tr, warmup)
-        rows[diag] = statistics.median(time_steps(tr, n))
+    t_end = time.perf_counter() + warmup_s
+    while time.perf_counter() < t_end:
+        for diag, tr in trainers.items():
+            trainer_module.DIAGNOSTICS = diag
+            time_steps(tr, 1)
+    times: dict[bool, list[float]] = {True: [], False: []}
+    per_block = max(1, n // blocks)
+    while len(times[True]) < n:
+        for diag, tr in trainers.items():
+            trainer_module.DIAGNOSTICS = diag
+            times[diag] += time_steps(tr, min(per_block, n - len(times[diag])))
     trainer_module.DIAGNOSTICS = True
-    return {"config": name, "V": tr.vocab_size, "H": cfg.hidden_size, "T": cfg.seq_len,
-            "optimizer": cfg.optimizer, "full_ms": rows[True], "bare_ms": rows[False]}
+    tr = trainers[True]
+    return {"config": name, "V": tr.vocab_size, "H": cfg.hidden_size, "T": cfg.seq_len, "optimizer": cfg.optimizer,
+            "full_ms": statistics.median(times[True]), "bare_ms": statistics.median(times[False])}
 
 
 def main() -> None:
