@@ -289,10 +289,18 @@ def draw_panel(sess: AppSession) -> Callable[[int], None]:
 
 
 def live_panel() -> None:
-    """The fragment: one draw when paused; while playing, a play run (rnnviz.ui.play)."""
+    """The fragment: one draw when paused; while playing, a play run (rnnviz.ui.play).
+
+    Paused, the buttons live in here, so a Step click reruns only this panel (not the sidebar and
+    the rest of the page: measurably cheaper with many users). Playing, they live outside: only a
+    full rerun can interrupt a running play run."""
     sess = get_session()
+    if sess.playing != sess.extras.get("fragment_playing"):
+        st.rerun()  # Play was pressed in here: a full run moves the buttons out and starts the timer
     cpu0 = time.thread_time()
     was_playing = sess.playing
+    if not sess.playing:
+        controls(sess)
     beat = st.empty()  # an invisible element to touch while a play run waits (see play.sleep)
     if sess.playing:
         play.wait_turn(beat.empty)
@@ -313,14 +321,15 @@ def main() -> None:
                "position, and backpropagation through time (BPTT) sends the error back through the window. "
                "Everything below updates after every step.",
     )
-    controls(sess)
     if sess.playing:
+        controls(sess)
         st.caption(f"Playing: the numbers, the gradient per time step and the window redraw about "
                    f"{1 / play.FRAME_S:.0f} times a second; the loss curve, the heatmap, the norms and the sample "
                    f"every {play.LOOP_S:g} seconds. Pause to hover and zoom.")
     st.html(STRIP_CSS + BARS_CSS)  # once per page, outside the live panel: its frames then insert no <style>
     panel = st.container()
     vocab_view(sess)
+    sess.extras["fragment_playing"] = sess.playing
     with panel:  # drawn last, so that a play run looping inside it never holds up the rest of the page
         st.fragment(live_panel, run_every=play.RESTART_S if sess.playing else None)()
 
