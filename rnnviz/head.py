@@ -64,5 +64,5 @@ def head_forward_backward(params, hs: np.ndarray, targets, out: dict | None = No
         p_target=p_target,
         predicted=predicted,
         dlogits=dlogits,
-        dh_out=Vmat.T @ dlogits.T,
+        dh_out=(dlogits @ Vmat).T,          # (H, T) view of a row-major (T, H) product, as BPTT reads it
     )

@@ -104,7 +104,8 @@ class VanillaRNNCell:
             # Full BPTT: the gradients of all loss terms reaching h_t can be summed into one vector:
             #   dh_t = ∂L_t/∂h_t + Wᵀ δ_{t+1},   δ_t = dh_t ⊙ tanh'(a_t).
             # Rows are time steps (contiguous). dh starts as a copy of ∂L_t/∂h_t, to which the
-            # loop adds what comes back from the future.
+            # loop adds what comes back from the future (a plain copy: the head returns dh_out
+            # as the transposed view of a row-major array).
             dh_rows = np.array(dh_out.T, order="C")
             delta_rows = np.empty((T, H))
             dt_rows = np.ascontiguousarray(dtanh.T)  # no copy: forward made it row-major
