@@ -17,6 +17,7 @@ from rnnviz.figures.lab import (
 )
 from rnnviz.sample import hidden_states
 from rnnviz.spectrum import SATURATED, reach_decay, saturation, w_spectrum
+from rnnviz.trainer import SPECTRUM_SCHEDULE
 from rnnviz.truncation import truncation_sweep
 from rnnviz.twin import TWIN_SETTINGS, TwinRun
 from rnnviz.ui.guard import guarded
@@ -147,7 +148,8 @@ def spectrum_section(sess: AppSession) -> None:
     st.markdown("**ρ(W) and σ_max(W) over training**")
     st.plotly_chart(spectrum_history_figure(steps, rho, sigma), config=CHART, key=f"{P}chart_spec_hist")
     st.caption("Training reshapes W: watch whether ρ(W) drifts above 1 (gradients can explode) or below it (they "
-               "vanish). Logged at steps 1, 2, 4, …, 64, then every 100 steps, plus the current step.")
+               f"vanish). Logged {SPECTRUM_SCHEDULE}, plus the current step; after very long runs older entries are "
+               "thinned.")
 
 
 @guarded("the truncation sweep")
