@@ -6,6 +6,7 @@ import math
 import time
 from collections.abc import Callable
 
+import numpy as np
 import streamlit as st
 
 from rnnviz.figures.htmlbars import BARS_CSS
@@ -125,10 +126,17 @@ def loss_chart(sess: AppSession) -> None:
     st.markdown("**Loss per token** over training steps")
     st.plotly_chart(fig, config=chart_config(sess), key="chart_loss")
     thinned = h.n_thinned
+    tr = sess.trainer
+    # Adagrad's first update is η·sign(g) for every weight (its sum of g² starts at g²): a big jump that
+    # often lifts the loss above ln V before it falls. Students ask; say it where they see it.
+    early_jump = (tr.config.optimizer == "adagrad" and 0 < len(h) and steps[0] <= 1 and steps[-1] <= 300
+                  and float(np.nanmax(h.column("loss")[:50])) > tr.baseline_loss * 1.2)
     st.caption("Blue: each window's loss; orange: smoothed. The green line is a model that knows nothing. "
                "Red ticks at the bottom: steps where clipping fired."
                + (f" Steps before {h.column('step')[thinned]:,} are summarised (each stretch keeps its lowest and highest "
-                  "loss), so a tick there marks clipping somewhere in that stretch." if thinned else ""))
+                  "loss), so a tick there marks clipping somewhere in that stretch." if thinned else "")
+               + (" The early peak above the green line is Adagrad's first steps: each moves every weight by about η "
+                  "(its running sum of g² starts empty), then the steps shrink and the loss falls." if early_jump else ""))
 
 
 def dh_chart_header(sess: AppSession) -> None:
