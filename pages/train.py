@@ -28,6 +28,8 @@ def do_step(sess: AppSession, n: int) -> None:
 
 
 def do_undo(sess: AppSession) -> None:
+    if sess.playing:  # undoing under a running play loop would be overwritten at once: pause first
+        set_playing(sess, False)
     if not sess.trainer.undo():
         sess.flash("warning", "Nothing more to undo: undo reaches back 50 steps.")
 
@@ -66,8 +68,9 @@ def controls(sess: AppSession) -> None:
     else:
         c[3].button("Play", icon=":material/play_arrow:", on_click=set_playing, args=(sess, True), shortcut="P",
                     width="stretch", key="btn_play", help="Train continuously (keyboard: P)")
-    c[4].button("Undo", on_click=do_undo, args=(sess,), disabled=not tr.can_undo, width="stretch", key="btn_undo",
-                shortcut="U", help="Back one step, exactly (keyboard: U)")
+    # While playing the buttons are not redrawn, so Undo is enabled then (it pauses, then undoes).
+    c[4].button("Undo", on_click=do_undo, args=(sess,), disabled=not (tr.can_undo or sess.playing), width="stretch",
+                key="btn_undo", shortcut="U", help="Back one step, exactly; pauses play (keyboard: U)")
     c[5].button("Reset", on_click=do_reset, args=(sess,), width="stretch", key="btn_reset",
                 help="Fresh weights from the same seed, step 0")
     speed = c[6].select_slider("Play speed", list(play.SPEEDS), value=sess.extras.get("speed", play.DEFAULT_SPEED),

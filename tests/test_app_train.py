@@ -165,3 +165,13 @@ def test_an_early_adagrad_peak_is_explained_only_when_it_happened(at):
     at.run()
     at.button(key="btn_step10").click().run()
     assert not any("Adagrad's first steps" in c.value for c in at.caption)
+
+
+def test_undo_while_playing_pauses_and_goes_back_one_step(at):
+    at.button(key="btn_step10").click().run()
+    at.button(key="btn_play").click().run()
+    tr = session(at).trainer
+    n = tr.step_count
+    assert session(at).playing and n > 10
+    at.button(key="btn_undo").click().run()
+    assert not session(at).playing and tr.step_count == n - 1
