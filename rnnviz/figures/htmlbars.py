@@ -102,9 +102,9 @@ BARS_CSS = (
     ".rv-bar:hover{outline:2px solid #222}"
     ".rv-xtick{position:absolute;top:calc(100% + 4px);transform:translateX(-50%)}"
     ".rv-xtitle{position:absolute;left:74px;right:12px;bottom:4px;text-align:center;font-size:13px;color:#222}"
-    ".rv-ytitle{position:absolute;left:2px;top:28px;bottom:58px;writing-mode:vertical-rl;transform:rotate(180deg);"
-    "text-align:center;font-size:13px;color:#222}"
-    ".rv-note{position:absolute;left:74px;top:4px}"
+    # The value axis is titled above the axis, not rotated: turned sideways, ‖ reads as "=".
+    ".rv-ytitle{position:absolute;left:8px;top:4px;font-size:13px;color:#222}"
+    ".rv-note{position:absolute;right:12px;top:4px;text-align:right}"
     ".rv-verdict{font-size:14px;margin:2px 0 0 74px}"
     ".rv-note-box{background:rgba(28,131,225,0.1);color:#0b4a85;border-radius:8px;padding:14px 16px;font-size:15px}"
     "</style>"
