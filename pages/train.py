@@ -47,8 +47,9 @@ def set_playing(sess: AppSession, on: bool) -> None:
 
 
 def chart_config(sess: AppSession) -> dict:
-    """While playing, charts are static images of themselves: no hover machinery to rebuild every
-    frame (it costs the browser more than drawing). Paused, they are fully interactive."""
+    """While playing, plotly charts are static images of themselves: they are replaced every play run,
+    and building their hover machinery costs the browser more than drawing. Paused, they are
+    fully interactive."""
     return {"displayModeBar": False, "staticPlot": True} if sess.playing else CHART
 
 
@@ -109,7 +110,7 @@ def metrics(sess: AppSession, slots: list[Slot]) -> None:
                     "the loss per token of a model that guesses uniformly. Below this line, it has learned something.")
 
 
-def divergence_banner(sess: AppSession, slot) -> None:
+def divergence_banner(sess: AppSession, slot: Slot) -> None:
     d = sess.trainer.divergence
     if d is not None:
         slot.error(f"**Training diverged at step {d.step}.** {d.reason}. The last good weights are kept. {d.suggestion}",
@@ -120,26 +121,27 @@ def divergence_banner(sess: AppSession, slot) -> None:
 
 @guarded("the loss chart")
 def loss_chart(sess: AppSession) -> None:
-    h = sess.trainer.history
-    steps = h.column("step")
+    tr = sess.trainer
+    h = tr.history
+    steps, loss = h.column("step"), h.column("loss")
     clipped = steps[h.column("clipped").astype(bool)] if len(h) else steps
     changed = h.column("lr_changed").astype(bool) if len(h) else steps.astype(bool)
-    fig = loss_figure(steps, h.column("loss"), h.column("smooth_loss"), sess.trainer.baseline_loss,
+    fig = loss_figure(steps, loss, h.column("smooth_loss"), tr.baseline_loss,
                       clipped, steps[changed], h.column("lr")[changed] * 0.5 if len(h) else [])
     st.markdown("**Loss per token** over training steps")
     st.plotly_chart(fig, config=chart_config(sess), key="chart_loss")
     thinned = h.n_thinned
-    tr = sess.trainer
-    # Adagrad's first update is η·sign(g) for every weight (its sum of g² starts at g²): a big jump that
-    # often lifts the loss above ln V before it falls. Students ask; say it where they see it.
+    # Adagrad's first update is η·sign(g) for every weight with a gradient (its sum of g² starts at g²):
+    # a big jump that often lifts the loss above ln V before it falls. Students ask; say it where they see it.
     early_jump = (tr.config.optimizer == "adagrad" and 0 < len(h) and steps[0] <= 1 and steps[-1] <= 300
-                  and float(np.nanmax(h.column("loss")[:50])) > tr.baseline_loss * 1.2)
+                  and float(np.nanmax(loss[:50])) > tr.baseline_loss * 1.2)
     st.caption("Blue: each window's loss; orange: smoothed. The green line is a model that knows nothing. "
                "Red ticks at the bottom: steps where clipping fired."
-               + (f" Steps before {h.column('step')[thinned]:,} are summarised (each stretch keeps its lowest and highest "
+               + (f" Steps before {steps[thinned]:,} are summarised (each stretch keeps its lowest and highest "
                   "loss), so a tick there marks clipping somewhere in that stretch." if thinned else "")
-               + (" The early peak above the green line is Adagrad's first steps: each moves every weight by about η "
-                  "(its running sum of g² starts empty), then the steps shrink and the loss falls." if early_jump else ""))
+               + (" The early peak above the green line is Adagrad's first steps at work: the very first moves every "
+                  "weight that has a gradient by about η (its running sum of g² starts at zero); later steps are "
+                  "smaller, and the loss falls." if early_jump else ""))
 
 
 def dh_chart_header(sess: AppSession) -> None:
@@ -152,7 +154,8 @@ def dh_chart_header(sess: AppSession) -> None:
 def dh_caption(sess: AppSession) -> None:
     k = sess.trainer.config.effective_truncate
     st.caption("t = T is the newest step; it gets gradient only from its own output. Earlier steps also receive "
-               "gradient from the future through W, so if W shrinks what passes through it, the bars fall towards t = 1."
+               "gradient from the future, passed back through tanh′ and W at every step; where each pass shrinks it, "
+               "the bars fall towards t = 1."
                + (f" With truncated BPTT (k = {k}) each loss term stops after k steps back, so part of any fall is "
                   "the cut, not vanishing." if k is not None else ""))
 
@@ -267,7 +270,7 @@ def draw_panel(sess: AppSession) -> Callable[[int], None]:
     """Draw the live panel; returns redraw(frame), which redraws only its fast-changing part.
 
     Fast (every play frame): the divergence banner, the numbers, the gradient per time step and the
-    window. Slow (once per play run, every couple of seconds): the loss curve, the gradient heatmap,
+    window. Slow (once per play run, every play.LOOP_S or more): the loss curve, the gradient heatmap,
     the norms per weight and the text sample: plotly charts cost the browser ~100 ms each to draw.
     """
     banner = Slot(st.empty())
@@ -293,7 +296,6 @@ def draw_panel(sess: AppSession) -> Callable[[int], None]:
         metrics(sess, numbers)
         fill_html(dh_slot, "the gradient-per-time-step chart", lambda: dh_chart_html(sess))
         fill_html(window_slot, "the window view", lambda: window_body_html(sess))
-
 
     redraw(0)
     return redraw

@@ -12,6 +12,7 @@ import numpy as np
 
 from rnnviz.cells import get_cell
 from rnnviz.head import head_forward_backward
+from rnnviz.vecdot import vecdot as _vecdot
 
 
 @dataclass
@@ -67,11 +68,6 @@ def _check_window(params: Mapping[str, np.ndarray], inputs, targets, validate: b
         if ids.min() < 0 or ids.max() >= V:
             raise ValueError(f"{name} token ids must lie in 0..{V - 1}")
     return xs, ys
-
-
-# Σ_i a[i, j]·b[i, j] along an axis of 2-D arrays, without a temporary a·b: NumPy ≥ 2's vecdot is
-# a ufunc, cheaper per call than einsum (whose Python layer costs more than the arithmetic here).
-_vecdot = getattr(np, "vecdot", None) or (lambda a, b, axis: np.einsum("ij,ij->j" if axis == 0 else "ij,ij->i", a, b))
 
 
 def _col_norms(M: np.ndarray) -> np.ndarray:

@@ -18,9 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-# Σ_i a[i, j]·b[i, j] along an axis of 2-D arrays, without a temporary a·b: NumPy ≥ 2's vecdot is
-# a ufunc, cheaper per call than einsum (whose Python layer costs more than the arithmetic here).
-_vecdot = getattr(np, "vecdot", None) or (lambda a, b, axis: np.einsum("ij,ij->j" if axis == 0 else "ij,ij->i", a, b))
+from rnnviz.vecdot import vecdot as _vecdot
 
 
 @dataclass

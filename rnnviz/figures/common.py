@@ -97,6 +97,11 @@ def _first_true(mask: np.ndarray, seg: np.ndarray) -> np.ndarray:
     return cand[first]
 
 
+def esc(s) -> str:
+    """HTML-escape str(s), quotes included (some of our markup puts text in attributes)."""
+    return html.escape(str(s), quote=True)
+
+
 def visible(tok: str) -> str:
     """A visible, short form of a token: spaces, newlines, tabs and control characters shown."""
     special = {" ": "␣", "\n": "⏎", "\t": "⇥", "\r": "␍"}

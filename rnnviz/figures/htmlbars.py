@@ -11,33 +11,29 @@ Every label is escaped with ``html.escape``: tokens are user text and land in ma
 
 from __future__ import annotations
 
-import html
 import math
 from dataclasses import dataclass
 
 import numpy as np
 
+from rnnviz.figures.common import esc as _esc
+
 # Viridis, as plotly and matplotlib define it, sampled at 9 points: dark (small) → yellow (large).
 VIRIDIS = ("#440154", "#472d7b", "#3b528b", "#2c728e", "#21918c", "#28ae80", "#5ec962", "#addc30", "#fde725")
 
 
-def _esc(s: str) -> str:
-    return html.escape(str(s), quote=True)
+_VIRIDIS_RGB = np.array([[int(c[i:i + 2], 16) for i in (1, 3, 5)] for c in VIRIDIS], dtype=float)
+_VIRIDIS_AT = np.linspace(0.0, 1.0, len(VIRIDIS))
 
 
 def viridis(u: np.ndarray) -> list[str]:
-    """Colours for u in [0, 1] (NaN → grey), interpolated on VIRIDIS."""
-    rgb = np.array([[int(c[i:i + 2], 16) for i in (1, 3, 5)] for c in VIRIDIS], dtype=float)
-    pos = np.linspace(0.0, 1.0, len(VIRIDIS))
-    out = []
-    for x in np.asarray(u, dtype=float):
-        if not np.isfinite(x):
-            out.append("#bbbbbb")
-            continue
-        x = min(1.0, max(0.0, x))
-        r, g, b = (int(round(np.interp(x, pos, rgb[:, k]))) for k in range(3))
-        out.append(f"#{r:02x}{g:02x}{b:02x}")
-    return out
+    """Colours for u in [0, 1] (NaN → grey), interpolated on VIRIDIS (all bars at once: this runs
+    on every play frame)."""
+    u = np.asarray(u, dtype=float)
+    x = np.clip(np.nan_to_num(u, nan=0.0), 0.0, 1.0)
+    rgb = np.rint(np.stack([np.interp(x, _VIRIDIS_AT, _VIRIDIS_RGB[:, k]) for k in range(3)], axis=1)).astype(int)
+    return [f"#{r:02x}{g:02x}{b:02x}" if ok else "#bbbbbb"
+            for (r, g, b), ok in zip(rgb.tolist(), np.isfinite(u).tolist(), strict=True)]
 
 
 @dataclass(frozen=True)
@@ -83,12 +79,17 @@ def value_axis(values: np.ndarray, log: bool) -> Axis:
         pos = v[np.isfinite(v) & (v > 0)]
         if pos.size == 0:
             return Axis(0.1, 10.0, True)
-        lo = 10.0 ** math.floor(math.log10(pos.min()))
+        # A little room below the smallest value: a bar sitting exactly on the axis's lowest power of
+        # ten would have no height at all and read as "no gradient here".
+        lo = 10.0 ** math.floor(math.log10(pos.min()) - 0.05)
         hi = 10.0 ** math.ceil(math.log10(pos.max()))
         return Axis(lo, hi if hi > lo else lo * 10, True)
     fin = v[np.isfinite(v)]
     top = float(fin.max()) if fin.size else 0.0
-    return Axis(0.0, nice_step(top / 5) * math.ceil(top / nice_step(top / 5)) if top > 0 else 1.0, False)
+    if not top > 0:
+        return Axis(0.0, 1.0, False)
+    step = nice_step(top / 5)
+    return Axis(0.0, step * math.ceil(top / step), False)
 
 
 BARS_CSS = (

@@ -6,10 +6,9 @@ attributes) before it is placed in markup: a pasted ``<script>`` shows as text, 
 
 from __future__ import annotations
 
-import html
-
 import numpy as np
 
+from rnnviz.figures.common import esc as _esc
 from rnnviz.figures.common import visible
 
 
@@ -17,10 +16,6 @@ def prob_colour(p: float) -> str:
     """Red (the model gave this ~0) → yellow → green (the model was sure of it), as CSS hsl."""
     p = float(np.clip(p, 0.0, 1.0)) if np.isfinite(p) else 0.0
     return f"hsl({int(120 * p)}, 70%, {88 - 18 * p:.0f}%)"
-
-
-def _esc(s: str) -> str:
-    return html.escape(s, quote=True)
 
 
 def _printable(s: str) -> str:

@@ -10,8 +10,9 @@ needs about a core to draw 12+ frames a second (measured with benchmarks/bench_p
 then ends and the fragment's timer (RESTART_S) starts the next one, which redraws the slower plotly
 charts (loss curve, heatmap, norms, sample): they refresh every LOOP_S.
 
-Play, Pause and Step live outside the fragment: a click there is a full rerun, and Streamlit lets a
-full rerun interrupt a running fragment at once. Widgets inside the panel apply when the run ends.
+While playing, Play/Pause, Step, Undo and Reset live outside the fragment: a click there is a full
+rerun, and Streamlit lets a full rerun interrupt a running fragment at once. (Paused, they live
+inside it, so a Step reruns only the panel.) Widgets inside the panel apply when the run ends.
 
 Every frame pays for its CPU time from the server-wide bucket (rnnviz.ui.governor), so many players
 slow each other's frame rate down instead of starving the students who press Step.
@@ -63,8 +64,7 @@ def train_frame(sess: AppSession, budget_s: float | None = None) -> int:
     if budget_s is None:
         budget_s = min(MAX_TRAIN_S, TRAIN_SHARE * max(FRAME_S, now - last))
     rate = speed(sess)
-    credit = sess.extras.get("play_credit", 0.0) + rate * min(now - last, MAX_BACKLOG_S)
-    credit = min(credit, rate * MAX_BACKLOG_S + 1.0)
+    credit = sess.extras.get("play_credit", 0.0) + rate * min(now - last, MAX_BACKLOG_S)  # carried credit ≤ 1
     sess.extras["play_t"] = now
     done = 0
     deadline = time.perf_counter() + budget_s
@@ -113,8 +113,9 @@ def loop(sess: AppSession, redraw: Callable[[int], None], cpu0: float, tick: Cal
     next_t = start + FRAME_S
     while loop_s > 0 and sess.playing and (frame < MIN_FRAMES or time.monotonic() - start < loop_s) \
             and time.monotonic() - start < MAX_RUN_S:
-        spent, cpu = time.thread_time() - cpu, time.thread_time()
-        wait = PLAY_BUCKET.charge(spent)
+        cpu_now = time.thread_time()
+        wait = PLAY_BUCKET.charge(cpu_now - cpu)
+        cpu = cpu_now
         now = time.monotonic()
         due = max(next_t, now + wait)
         sleep(due - now, tick)
