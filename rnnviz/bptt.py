@@ -5,13 +5,13 @@ This is where a cell (``rnnviz.cells``) and the shared output head (``rnnviz.hea
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from rnnviz.cells import get_cell
-from rnnviz.head import head_forward_backward
+from rnnviz.head import dV_into, head_forward_backward
 from rnnviz.vecdot import vecdot as _vecdot
 
 
@@ -33,7 +33,7 @@ class LossResult:
 
     loss: float
     losses: np.ndarray
-    grads: dict[str, np.ndarray]
+    grads: Mapping[str, np.ndarray]
     h_last: np.ndarray
     hs: np.ndarray
     dlogits: np.ndarray
@@ -52,6 +52,28 @@ class LossResult:
         p = self.dlogits.copy()
         p[np.arange(self.targets.size), self.targets] += 1.0
         return p
+
+
+class DeferredGrads(Mapping):
+    """The five gradients, with dV (V×H) written into its buffer only when first read.
+
+    The Trainer's in-place SGD (rnnviz.inplace) applies dV block by block without storing it:
+    for a word model, storing it would write 6 MB per step that nothing reads."""
+
+    def __init__(self, grads: Mapping[str, np.ndarray], dlogits: np.ndarray, hs: np.ndarray):
+        self._grads, self._dlogits, self._hs, self._filled = grads, dlogits, hs, False
+
+    def __getitem__(self, key: str) -> np.ndarray:
+        if key == "V" and not self._filled:
+            dV_into(self._dlogits, self._hs, self._grads["V"])
+            self._filled = True
+        return self._grads[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._grads)
+
+    def __len__(self) -> int:
+        return len(self._grads)
 
 
 def _check_window(params: Mapping[str, np.ndarray], inputs, targets, validate: bool = True) -> tuple[np.ndarray, np.ndarray]:
@@ -91,6 +113,7 @@ def loss_and_grads(
     diagnostics: bool = True,
     grads_out: Mapping[str, np.ndarray] | None = None,
     validate: bool = True,
+    defer_dV: bool = False,
 ) -> LossResult:
     """Forward and (truncated) backward pass over one window; the exact gradient of ``.loss``.
 
@@ -101,12 +124,13 @@ def loss_and_grads(
     grads_out: optional zero-filled arrays (one per parameter) to write the gradients into;
     the Trainer passes views of one flat vector so that no copy is needed afterwards.
     validate=False skips the token id range check (the Trainer's ids come from its tokenizer).
+    defer_dV: dV is written into its buffer only when ``.grads["V"]`` is first read (DeferredGrads).
     """
     xs, ys = _check_window(params, inputs, targets, validate)
     the_cell = get_cell(cell)
     cache = the_cell.forward(params, xs, _h0(params, h0))
     out = {k: np.zeros_like(params[k]) for k in params} if grads_out is None else grads_out
-    head = head_forward_backward(params, cache.hs, ys, out)
+    head = head_forward_backward(params, cache.hs, ys, out, defer_dV=defer_dV)
     back = the_cell.backward(params, cache, head.dh_out, truncate, out)
     diag = {}
     if diagnostics:
@@ -115,7 +139,8 @@ def loss_and_grads(
     return LossResult(
         loss=head.loss,
         losses=head.losses,
-        grads={k: out[k] for k in ("U", "W", "V", "b", "c")},
+        grads=(DeferredGrads({k: out[k] for k in ("U", "W", "V", "b", "c")}, head.dlogits, cache.hs)
+               if defer_dV else {k: out[k] for k in ("U", "W", "V", "b", "c")}),
         h_last=cache.hs[:, -1].copy(),
         hs=cache.hs,
         dlogits=head.dlogits,

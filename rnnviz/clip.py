@@ -35,11 +35,15 @@ def _global(norms: dict[str, float]) -> float:
     return math.hypot(*norms.values())
 
 
-def clip_flat(g: np.ndarray, layout: Layout, mode: str, threshold: float) -> tuple[np.ndarray, ClipReport]:
-    """Clip the flat gradient g (size,) and report per-parameter norms. g itself is not modified."""
+def clip_flat(g: np.ndarray, layout: Layout, mode: str, threshold: float,
+              before: dict[str, float] | None = None) -> tuple[np.ndarray, ClipReport]:
+    """Clip the flat gradient g (size,) and report per-parameter norms. g itself is not modified.
+
+    before: the per-parameter norms of g if the caller already has them (else computed here)."""
     if mode not in CLIP_MODES:
         raise ValueError(f"unknown clipping {mode!r}; choose one of {', '.join(CLIP_MODES)}")
-    before = layout.norms(g)
+    if before is None:
+        before = layout.norms(g)
     g_before = _global(before)
     if mode == "none":
         return g, ClipReport(before, before, g_before, g_before, False)

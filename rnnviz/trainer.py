@@ -20,6 +20,7 @@ from rnnviz.clip import ClipReport, clip_flat
 from rnnviz.config import TrainConfig, needs_reset
 from rnnviz.flat import Layout
 from rnnviz.history import History
+from rnnviz.inplace import SLACK, dV_norm_bound, grad_sq_norms, norms, sgd_in_place
 from rnnviz.optim import OptState, make_optimizer
 from rnnviz.params import PARAM_NAMES, init_params, param_shapes
 from rnnviz.tokenize import tokenize_corpus
@@ -33,12 +34,15 @@ SPECTRUM_EVERY = 100                   # log ρ(W), σ_max(W) at steps 1, 2, 4, 
 SPECTRUM_LATE_FROM = 1_000             # step 1,000, then every 500 (see spectrum_due): an eigendecomposition
 SPECTRUM_LATE_EVERY = 500              # costs ~7 steps at H = 100, so past step 1,000 the log costs ≤ 2%
 SPECTRUM_SCHEDULE = "at steps 1, 2, 4, …, 64, every 100 steps up to 1,000, then every 500"  # for captions
+INPLACE_MIN_WEIGHTS = 1 << 17          # plain SGD on models this big updates θ in place (rnnviz.inplace):
+                                       # beyond ~1 MB of weights memory traffic is what a step costs
 
 
 @dataclass(frozen=True)
 class State:
-    """Everything that changes from step to step. Its arrays are never modified in place
-    (optimizers are pure), so a snapshot of the state is a reference, not a copy."""
+    """Everything that changes from step to step. Optimizers are pure, so a snapshot of the state
+    is a reference, not a copy. The one exception, θ updated in place by plain SGD on a big model
+    (rnnviz.inplace), happens only to a θ that no snapshot, no other state and no caller can see."""
 
     step: int
     theta: np.ndarray         # every parameter in one flat, read-only vector (rnnviz.flat)
@@ -50,6 +54,7 @@ class State:
     lr_scale: float
     block_sum: float          # sum of per-token losses in the current lr-halving block
     prev_block_mean: float    # mean of the previous block (inf before the first)
+    norm_bound: float = math.inf  # an upper bound on ‖θ‖ (decides whether θ may be updated in place)
 
 
 @dataclass(frozen=True)
@@ -164,7 +169,7 @@ class Trainer:
         self.state = State(
             step=0, theta=theta, params=self.layout.views(theta), opt=self.optimizer.init_state(theta), pos=0,
             h=np.zeros(c.hidden_size), smooth_loss=self.baseline_loss, lr_scale=1.0,
-            block_sum=0.0, prev_block_mean=math.inf,
+            block_sum=0.0, prev_block_mean=math.inf, norm_bound=math.sqrt(theta.dot(theta)) * SLACK,
         )
         self.history = History()
         self.divergence: Divergence | None = None
@@ -208,7 +213,8 @@ class Trainer:
         if tr.tokenizer.vocab != ck["vocab"]:
             raise CheckpointError("not a valid rnnviz checkpoint: its vocabulary does not match its text")
         theta = tr._freeze(tr.layout.flatten(ck["params"]))
-        tr.state = replace(tr.state, step=ck["step"], theta=theta, params=tr.layout.views(theta))
+        tr.state = replace(tr.state, step=ck["step"], theta=theta, params=tr.layout.views(theta),
+                           norm_bound=math.sqrt(theta.dot(theta)) * SLACK)
         tr._snapshots = [tr.state]
         return tr
 
@@ -267,20 +273,18 @@ class Trainer:
         xs = self.data[pos:pos + T]
         ys = self.data[pos + 1:pos + T + 1]
         g = self._grad_buffer()
+        in_place = cfg.optimizer == "sgd" and cfg.clip == "none" and self.layout.size >= INPLACE_MIN_WEIGHTS
         res = loss_and_grads(s.params, xs, ys, h0, cfg.effective_truncate, cell=cfg.cell,
-                             diagnostics=DIAGNOSTICS, grads_out=self._grad_views, validate=False)
+                             diagnostics=DIAGNOSTICS, grads_out=self._grad_views, validate=False, defer_dV=in_place)
         self._dirty_columns = xs
         step_no = s.step + 1
-        g, clip = clip_flat(g, self.layout, cfg.clip, cfg.clip_value)
-        # The norm is NaN/∞ exactly when some gradient entry is (or its squares overflow).
-        if not (math.isfinite(res.loss) and math.isfinite(clip.global_before)):
-            return self._refuse(step_no, "the loss or a gradient is not a finite number (NaN or ∞)")
         lr = cfg.lr * s.lr_scale
-        theta, opt, sq_norm = self.optimizer.propose_checked(s.theta, g, s.opt, lr, out=self._spare_theta())
-        if not _within(sq_norm, MAX_WEIGHT_NORM):
-            return self._refuse(step_no, f"this update would push the weights' norm beyond {MAX_WEIGHT_NORM:g} or to NaN/∞ "
-                                         f"(gradient norm {clip.global_before:.3g}, learning rate {lr:.3g})")
-        self._freeze(theta)
+        update = self._sgd_in_place(s, res, xs, lr) if in_place else None
+        if update is None:
+            update = self._update(s, cfg, res, g, xs, lr, in_place)
+            if isinstance(update, str):
+                return self._refuse(step_no, update)
+        theta, opt, clip, norm_bound = update
         loss_tok = res.loss / T
         smooth = EMA * s.smooth_loss + (1 - EMA) * loss_tok
         lr_scale, block_sum, prev_mean, lr_changed = s.lr_scale, s.block_sum + loss_tok, s.prev_block_mean, False
@@ -289,10 +293,9 @@ class Trainer:
             if cfg.lr_halving and mean > prev_mean:
                 lr_scale, lr_changed = lr_scale * 0.5, True
             block_sum, prev_mean = 0.0, mean
-        if not self._snapshots or self._snapshots[-1] is not s:
-            self._retired.append(s.theta)  # may be recycled once nothing else refers to it
-        self.state = State(step_no, theta, self.layout.views(theta), opt, pos + T, res.h_last, smooth,
-                           lr_scale, block_sum, prev_mean)
+        params = s.params if theta is s.theta else self.layout.views(theta)
+        self.state = State(step_no, theta, params, opt, pos + T, res.h_last, smooth,
+                           lr_scale, block_sum, prev_mean, norm_bound)
         self.divergence = None
         self._take_snapshot()
         wall_ms = (time.perf_counter() - t0) * 1e3
@@ -316,6 +319,64 @@ class Trainer:
                 self.history.spectrum.append((step_no, *w_spectrum_numbers(self.params["W"])))
         self.last = rec
         return rec
+
+    def _update(self, s: State, cfg: TrainConfig, res: LossResult, g: np.ndarray, xs: np.ndarray, lr: float,
+                sgd_norms: bool) -> tuple | str:
+        """The general path: clip g, let the optimizer propose a new θ, and check it.
+
+        Returns (θ, optimizer state, ClipReport, bound on ‖θ‖), or why the step must be refused.
+        sgd_norms: measure g as the in-place path does (rnnviz.inplace), so both report the same bits."""
+        before = norms(grad_sq_norms(res.grads, np.unique(xs))) if sgd_norms else None  # reading grads["V"] fills dV
+        g, clip = clip_flat(g, self.layout, cfg.clip, cfg.clip_value, before=before)
+        # The norm is NaN/∞ exactly when some gradient entry is (or its squares overflow).
+        if not (math.isfinite(res.loss) and math.isfinite(clip.global_before)):
+            return "the loss or a gradient is not a finite number (NaN or ∞)"
+        theta, opt, sq_norm = self.optimizer.propose_checked(s.theta, g, s.opt, lr, out=self._spare_theta())
+        if not _within(sq_norm, MAX_WEIGHT_NORM):
+            return (f"this update would push the weights' norm beyond {MAX_WEIGHT_NORM:g} or to NaN/∞ "
+                    f"(gradient norm {clip.global_before:.3g}, learning rate {lr:.3g})")
+        self._freeze(theta)
+        if self._snapshots[-1] is not s:
+            self._retired.append(s.theta)  # may be recycled once nothing else refers to it
+        return theta, opt, clip, math.sqrt(sq_norm) * SLACK
+
+    def _sgd_in_place(self, s: State, res: LossResult, xs: np.ndarray, lr: float) -> tuple | None:
+        """Plain SGD with θ of state s updated in place (rnnviz.inplace): (θ, optimizer state,
+        ClipReport, bound on ‖θ‖) as ``_update`` returns them, bit for bit.
+
+        None, with nothing changed, unless that is safe:
+          - the step cannot be refused: the loss is finite and ‖θ‖ + η‖g‖ ≤ MAX_WEIGHT_NORM (with
+            ‖dV‖ bounded before it is computed), so every new weight is finite and within bounds;
+          - nobody else can see θ: s is not a snapshot, and CPython's reference counts show that
+            nothing but s refers to s, to its params dict, to θ or to a view of θ.
+        """
+        if not math.isfinite(res.loss):
+            return None
+        cols = np.unique(xs)
+        sq = grad_sq_norms(res.grads, cols, with_V=False)
+        bound = math.hypot(*(math.sqrt(v) for v in sq.values()), dV_norm_bound(res.dlogits, res.hs))
+        if not (s.norm_bound + lr * bound) * SLACK <= MAX_WEIGHT_NORM:  # NaN fails too
+            return None
+        if self._snapshots[-1] is s:
+            return None
+        # Counts include the references held here: self.state, the caller's `s`, our argument and
+        # getrefcount's own for s; s.params and the argument for the dict; for θ, s.theta, one per
+        # view in s.params (a view refers to the array that owns the memory) and the argument; for
+        # each view, the dict, the loop's name and the argument.
+        if (sys.getrefcount(s) != 4 or sys.getrefcount(s.params) != 2
+                or sys.getrefcount(s.theta) != 2 + len(s.params)
+                or any(sys.getrefcount(view) != 3 for view in s.params.values())):
+            return None
+        theta = s.theta
+        theta.flags.writeable = True
+        try:
+            sq["V"] = sgd_in_place(self.layout.views(theta), res.grads, res.dlogits, res.hs, cols, lr)
+        finally:
+            theta.flags.writeable = False
+        before = norms({k: sq[k] for k in PARAM_NAMES})
+        g_norm = math.hypot(*before.values())
+        return (theta, OptState(s.opt.t + 1, {}), ClipReport(before, before, g_norm, g_norm, False),
+                (s.norm_bound + lr * g_norm) * SLACK)
 
     def _grad_buffer(self) -> np.ndarray:
         """The flat gradient vector, zero-filled, reused from step to step.
