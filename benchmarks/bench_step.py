@@ -7,8 +7,13 @@ W: word level, V=8000, H=100, T=20, SGD, full BPTT.     Target ≤ 8 ms.
 "bare" is one forward+backward without the per-time-step diagnostics, plus the same update, so
 the last column is what the diagnostics cost (the two are timed in alternating blocks). Texts are
 generated here (seeded), so the vocabulary sizes are exact and nothing is downloaded. One BLAS
-thread, as app.py sets it (an OPENBLAS_NUM_THREADS already in the environment wins). The machine
-is shared: pin to a core (taskset -c 1) and repeat.
+thread, as app.py sets it (an OPENBLAS_NUM_THREADS already in the environment wins).
+
+The machine is shared and its speed drifts by 1.5× within minutes, so each config runs in
+--rounds rounds (fresh trainers each time) and the table gives the median over all timed steps
+together with the lowest and highest round median. Between blocks a fixed reference kernel (a
+(20×100)·(100×8000) matrix product, the shape of W's logits, and exp over 160,000 numbers) is
+timed too: its median says how fast the machine was during the run (≈ 2.0 ms when quiet).
 """
 
 from __future__ import annotations
@@ -47,6 +52,17 @@ def word_text(vocab: int = 8000, n: int = 40000, seed: int = 0) -> str:
     return " ".join(words) + " " + " ".join(rng.choice(words, size=n, p=p))
 
 
+_REF = np.random.default_rng(1).standard_normal((20, 100)), np.random.default_rng(2).standard_normal((8000, 100))
+
+
+def reference_ms() -> float:
+    """One run of the reference kernel (see the module docstring), in ms."""
+    a, b = _REF
+    t0 = time.perf_counter()
+    np.exp(np.matmul(a, b.T) * 0.01)
+    return (time.perf_counter() - t0) * 1e3
+
+
 def time_steps(trainer: Trainer, n: int) -> list[float]:
     out = []
     for _ in range(n):
@@ -72,34 +88,47 @@ def bench(name: str, text: str, cfg: TrainConfig, n: int, warmup: int, warmup_s:
             trainer_module.DIAGNOSTICS = diag
             time_steps(tr, 1)
     times: dict[bool, list[float]] = {True: [], False: []}
+    ref: list[float] = []
     per_block = max(1, n // blocks)
     while len(times[True]) < n:
         for diag, tr in trainers.items():
             trainer_module.DIAGNOSTICS = diag
             times[diag] += time_steps(tr, min(per_block, n - len(times[diag])))
+        ref += [reference_ms() for _ in range(3)]
     trainer_module.DIAGNOSTICS = True
     tr = trainers[True]
     return {"config": name, "V": tr.vocab_size, "H": cfg.hidden_size, "T": cfg.seq_len, "optimizer": cfg.optimizer,
-            "full_ms": statistics.median(times[True]), "bare_ms": statistics.median(times[False])}
+            "full": times[True], "bare": times[False], "ref": ref}
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--steps", type=int, default=2000, help="timed steps per config (C; W uses a tenth)")
+    ap.add_argument("--steps", type=int, default=2000, help="timed steps per config and round (C; W uses a tenth)")
+    ap.add_argument("--rounds", type=int, default=3, help="rounds per config, each with fresh trainers")
     args = ap.parse_args()
-    results = [
-        bench("C", char_text(), TrainConfig(level="char", hidden_size=100, seq_len=25, optimizer="adagrad", lr=0.1),
+    configs = {
+        "C": (char_text(), TrainConfig(level="char", hidden_size=100, seq_len=25, optimizer="adagrad", lr=0.1),
               args.steps, 200),
-        bench("W", word_text(), TrainConfig(level="word", hidden_size=100, seq_len=20, optimizer="sgd", lr=0.005,
-                                             clip="none", max_vocab=8000), max(20, args.steps // 10), 20),
-    ]
+        "W": (word_text(), TrainConfig(level="word", hidden_size=100, seq_len=20, optimizer="sgd", lr=0.005,
+                                       clip="none", max_vocab=8000), max(20, args.steps // 10), 20),
+    }
     targets = {"C": 0.6, "W": 8.0}
-    print("| config | V | H | T | optimizer | median ms/step (all diagnostics) | target | bare ms/step | diagnostics overhead |")
-    print("|---|---|---|---|---|---|---|---|---|")
-    for r in results:
-        over = 100 * (r["full_ms"] / r["bare_ms"] - 1)
-        print(f"| {r['config']} | {r['V']} | {r['H']} | {r['T']} | {r['optimizer']} | {r['full_ms']:.3f} | "
-              f"≤ {targets[r['config']]} | {r['bare_ms']:.3f} | {over:+.0f}% |")
+    rounds = {name: [] for name in configs}
+    for _ in range(args.rounds):
+        for name, (text, cfg, n, warmup) in configs.items():
+            rounds[name].append(bench(name, text, cfg, n, warmup))
+    print("| config | V | H | T | optimizer | median ms/step (all diagnostics) | round medians | target "
+          "| bare ms/step | diagnostics overhead | reference kernel ms |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    for name, rs in rounds.items():
+        r = rs[0]
+        full = statistics.median([t for x in rs for t in x["full"]])
+        bare = statistics.median([t for x in rs for t in x["bare"]])
+        per_round = [statistics.median(x["full"]) for x in rs]
+        ref = statistics.median([t for x in rs for t in x["ref"]])
+        print(f"| {name} | {r['V']} | {r['H']} | {r['T']} | {r['optimizer']} | {full:.3f} | "
+              f"{min(per_round):.3f}–{max(per_round):.3f} | ≤ {targets[name]} | {bare:.3f} | "
+              f"{100 * (full / bare - 1):+.0f}% | {ref:.2f} |")
 
 
 if __name__ == "__main__":

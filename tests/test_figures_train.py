@@ -58,6 +58,10 @@ def test_grad_norms_spec_totals_and_threshold_line():
     assert len(validated(grad_norms_spec(before, after, "none", 1.0)).layout.shapes) == 0
     elem = validated(grad_norms_spec(before, after, "elementwise", 2.0, max_abs={"U": 3.0, "W": 1.0, "V": 0, "b": 0, "c": 0}))
     assert list(elem.data[2].y[:2]) == [3.0, 1.0] and elem.layout.shapes[0].y0 == 2.0
+    # The legend, not a note over the bars, says what the line means.
+    assert elem.data[-1].name == "c = 2: entries cut to ±c"
+    assert fig.data[-1].name == "c = 1: ‖g‖ scaled down to c"
+    assert [a.text for a in elem.layout.annotations] == ["c = 2"]
 
 
 def test_specs_serialise_to_json():

@@ -93,6 +93,12 @@ def dh_heatmap_spec(steps, M, log_scale: bool = True) -> dict:
     ))
 
 
+def _threshold_note(threshold: float) -> dict:
+    """A short "c = 5" label on the threshold line, on a white ground so it stays legible over bars."""
+    return dict(x=0.0, xref="paper", y=float(np.log10(threshold)), text=f"c = {threshold:g}", showarrow=False,
+                xanchor="left", yanchor="bottom", font=dict(color=CLIP_RED), bgcolor="rgba(255,255,255,0.8)")
+
+
 def grad_norms_spec(before: dict, after: dict, mode: str, threshold: float, max_abs: dict | None = None) -> dict:
     """‖∂L/∂θ‖ for each weight before and after clipping, and the whole gradient ("all").
 
@@ -107,9 +113,7 @@ def grad_norms_spec(before: dict, after: dict, mode: str, threshold: float, max_
     if mode == "norm":
         shapes.append(dict(type="line", x0=0, x1=1, xref="paper", y0=threshold, y1=threshold,
                            line=dict(color=CLIP_RED, dash="dash")))
-        notes.append(dict(x=0.01, xref="paper", y=float(np.log10(threshold)), text=f"c = {threshold:g}: the whole gradient "
-                          "is scaled down to this norm", showarrow=False, xanchor="left", yanchor="bottom",
-                          font=dict(color=CLIP_RED)))
+        notes.append(_threshold_note(threshold))
     data = [
         dict(type="bar", x=names, y=_arr(b), name="before clipping", marker=dict(color="#9ecae1"),
              hovertemplate="‖d%{x}‖ before = %{y:.3g}<extra></extra>"),
@@ -123,10 +127,14 @@ def grad_norms_spec(before: dict, after: dict, mode: str, threshold: float, max_
                          hovertemplate="largest |entry| of d%{x} = %{y:.3g}<extra></extra>"))
         shapes.append(dict(type="line", x0=0, x1=1, xref="paper", y0=threshold, y1=threshold,
                            line=dict(color=CLIP_RED, dash="dot")))
-        notes.append(dict(x=0.01, xref="paper", y=float(np.log10(threshold)), text=f"c = {threshold:g}: entries beyond ±c "
-                          "are cut to ±c", showarrow=False, xanchor="left", yanchor="bottom", font=dict(color=CLIP_RED)))
+        notes.append(_threshold_note(threshold))
+    if mode in ("norm", "elementwise"):
+        # What the line means goes in the legend: as a note on the plot it ran over the bars.
+        what = "‖g‖ scaled down to c" if mode == "norm" else "entries cut to ±c"
+        data.append(dict(type="scatter", x=[None], y=[None], mode="lines", name=f"c = {threshold:g}: {what}",
+                         line=dict(color=CLIP_RED, dash="dash" if mode == "norm" else "dot"), hoverinfo="skip"))
     return dict(data=data, layout=layout(
-        height=300, barmode="group", shapes=shapes, annotations=notes,
+        height=300 if mode == "none" else 340, barmode="group", shapes=shapes, annotations=notes,  # room for the legend
         yaxis=dict(type="log", title=dict(text="gradient norm (log scale)"), exponentformat="power"),
         xaxis=dict(title=dict(text="weights (all = the whole gradient)")),
     ))
