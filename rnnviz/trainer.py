@@ -36,6 +36,7 @@ SPECTRUM_LATE_EVERY = 500              # costs ~7 steps at H = 100, so past step
 SPECTRUM_SCHEDULE = "at steps 1, 2, 4, …, 64, every 100 steps up to 1,000, then every 500"  # for captions
 INPLACE_MIN_WEIGHTS = 1 << 17          # plain SGD on models this big updates θ in place (rnnviz.inplace):
                                        # beyond ~1 MB of weights memory traffic is what a step costs
+REFCOUNTS_PROVE_OWNERSHIP = True       # set at import by _refcount_self_test (end of this file)
 
 
 @dataclass(frozen=True)
@@ -336,7 +337,7 @@ class Trainer:
             return (f"this update would push the weights' norm beyond {MAX_WEIGHT_NORM:g} or to NaN/∞ "
                     f"(gradient norm {clip.global_before:.3g}, learning rate {lr:.3g})")
         self._freeze(theta)
-        if self._snapshots[-1] is not s:
+        if self._snapshots[-1] is not s and REFCOUNTS_PROVE_OWNERSHIP:
             self._retired.append(s.theta)  # may be recycled once nothing else refers to it
         return theta, opt, clip, math.sqrt(sq_norm) * SLACK
 
@@ -357,7 +358,7 @@ class Trainer:
         bound = math.hypot(*(math.sqrt(v) for v in sq.values()), dV_norm_bound(res.dlogits, res.hs))
         if not (s.norm_bound + lr * bound) * SLACK <= MAX_WEIGHT_NORM:  # NaN fails too
             return None
-        if self._snapshots[-1] is s:
+        if self._snapshots[-1] is s or not REFCOUNTS_PROVE_OWNERSHIP:
             return None
         # Counts include the references held here: self.state, the caller's `s`, our argument and
         # getrefcount's own for s; s.params and the argument for the dict; for θ, s.theta, one per
@@ -407,7 +408,7 @@ class Trainer:
         we reuse old ones, but only when CPython's reference count proves that no view of
         them (an old params dict, a snapshot, a caller's variable) is still alive.
         """
-        while self._retired:
+        while self._retired and REFCOUNTS_PROVE_OWNERSHIP:
             cand = self._retired.pop()
             # 2 = our local name + getrefcount's own argument: nobody else holds it or a view.
             if sys.getrefcount(cand) == 2 and cand.size == self.layout.size:
@@ -457,3 +458,46 @@ class Trainer:
         self.divergence = None
         self.last = None
         return True
+
+
+def _refcount_self_test() -> bool:
+    """Whether reference counts here prove that nothing outside a Trainer holds its weights.
+
+    In-place SGD and the recycling of retired θ vectors rely on CPython's counts (see
+    _sgd_in_place, _spare_theta). Other interpreters, free-threaded builds and newer CPython
+    versions may count differently (3.14 skips some increments), so at import a tiny model checks
+    that θ is updated in place when nothing is held, and that a caller's view, params dict, State
+    or θ, and a view of an old θ, keep their values. If any check fails both optimisations are
+    switched off: slower, never wrong."""
+    global INPLACE_MIN_WEIGHTS
+    saved, INPLACE_MIN_WEIGHTS = INPLACE_MIN_WEIGHTS, 0
+    try:
+        text = "abcab cbadc " * 4
+        sgd = TrainConfig(hidden_size=3, seq_len=4, optimizer="sgd", clip="none", lr=0.5)
+        tr = Trainer(text, sgd, undo_budget_bytes=1)
+        tr.step(tr.snapshot_stride + 1)                # past the first snapshot
+        before = id(tr.state.theta)
+        tr.step()
+        if id(tr.state.theta) != before:               # counts higher than expected: never in place
+            return False
+        # (what a caller holds, how to read V from it then, and V from a copy of θ taken then)
+        V_of = {"view": lambda h: h, "params": lambda h: h["V"], "state": lambda h: h.params["V"],
+                "theta": lambda h: tr.layout.views(h)["V"]}
+        grab = {"view": lambda: tr.params["V"], "params": lambda: tr.params, "state": lambda: tr.state,
+                "theta": lambda: tr.state.theta}
+        for kind in V_of:
+            held, V_then = grab[kind](), tr.params["V"].copy()
+            tr.step()
+            if not np.array_equal(V_of[kind](held), V_then):
+                return False
+            del held
+        ada = Trainer(text, sgd.with_changes(optimizer="adagrad"), undo_budget_bytes=1)  # general path
+        ada.step(2)
+        held, copy = ada.params["V"], ada.params["V"].copy()
+        ada.step(4)                                    # old θ retire and are recycled
+        return bool(np.array_equal(held, copy))
+    finally:
+        INPLACE_MIN_WEIGHTS = saved
+
+
+REFCOUNTS_PROVE_OWNERSHIP = _refcount_self_test()
