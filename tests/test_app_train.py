@@ -175,3 +175,26 @@ def test_undo_while_playing_pauses_and_goes_back_one_step(at):
     assert session(at).playing and n > 10
     at.button(key="btn_undo").click().run()
     assert not session(at).playing and tr.step_count == n - 1
+
+
+def test_a_big_word_model_with_plain_sgd_steps_undoes_and_plays_exactly(at):
+    """Big enough for in-place SGD (rnnviz.inplace): the page's steps, undo and play give the
+    engine's own numbers, whatever the page held on to between reruns."""
+    cfg = DEFAULT_CONFIG.with_changes(level="word", hidden_size=300, seq_len=20, optimizer="sgd", lr=0.05,
+                                      clip="none", max_vocab=8000)
+    session(at).apply_config(cfg)
+    at.run()
+    tr = session(at).trainer
+    assert tr.layout.size >= 1 << 17 and tr.config.level == "word"
+    at.button(key="btn_step10").click().run()
+    before = params_copy(at)
+    at.button(key="btn_step").click().run()
+    at.button(key="btn_undo").click().run()
+    assert same_params(before, params_copy(at)) and metric(at, "Step") == "10"
+    at.button(key="btn_play").click().run()
+    at.button(key="btn_pause").click().run()
+    n = tr.step_count
+    assert n > 10 and not at.exception and errors(at) == []
+    ref = Trainer(tr.text, tr.config)
+    ref.step(n)
+    assert same_params({k: v.copy() for k, v in ref.params.items()}, params_copy(at))
