@@ -7,7 +7,7 @@ import re
 import numpy as np
 import pytest
 
-from rnnviz.figures.htmlbars import bar_html, nice_step, value_axis, viridis
+from rnnviz.figures.htmlbars import bar_html, labelled_bars, nice_step, tick_step, value_axis, viridis
 from rnnviz.figures.train import dh_html
 
 
@@ -72,3 +72,18 @@ def test_nice_step_and_colours():
 def test_generic_bar_html_needs_one_label_and_tooltip_per_bar():
     html = bar_html([1, 2], ["x", "y"], ["one", "two"], log=False, x_title="t", y_title="size")
     assert "title='one'" in html and "title='two'" in html and "size" in html
+
+
+def test_tick_labels_never_sit_side_by_side_on_a_long_window():
+    """T = 25: labels 1, 5, 10, 15, 20, 25 (all 25 in a half-page chart ran together as "101112")."""
+    assert [i + 1 for i in labelled_bars(25, tick_step(25))] == [1, 5, 10, 15, 20, 25]
+    assert labelled_bars(12, tick_step(12)) == list(range(12))
+    # 42 bars: 40 and 42 would touch, so 40 gives way to the last bar.
+    assert [i + 1 for i in labelled_bars(42, tick_step(42))] == [1, 5, 10, 15, 20, 25, 30, 35, 42]
+    for n in (1, 2, 7, 16, 40, 99, 200, 1000):
+        marks = labelled_bars(n, tick_step(n))
+        assert marks[0] == 0 and marks[-1] == n - 1 and marks == sorted(set(marks))
+        assert len(marks) <= 17
+        assert all(b - a >= tick_step(n) / 2 for a, b in zip(marks[1:], marks[2:], strict=False))
+    html = dh_html(np.ones(25), ["a"] * 25, log_scale=False)
+    assert html.count("class='rv-xtick'") == 6

@@ -95,7 +95,7 @@ def value_axis(values: np.ndarray, log: bool) -> Axis:
 BARS_CSS = (
     "<style>"
     ".rv-bars{position:relative;height:300px;font-family:Inter,'Source Sans Pro',sans-serif;font-size:12px;color:#444}"
-    ".rv-plot{position:absolute;left:74px;right:12px;top:28px;bottom:58px;border-left:1px solid #999;"
+    ".rv-plot{position:absolute;left:74px;right:12px;top:38px;bottom:58px;border-left:1px solid #999;"
     "border-bottom:1px solid #999}"
     ".rv-grid{position:absolute;left:0;right:0;border-top:1px solid #eee}"
     ".rv-ytick{position:absolute;right:calc(100% + 6px);transform:translateY(-50%);white-space:nowrap}"
@@ -104,12 +104,34 @@ BARS_CSS = (
     ".rv-xtick{position:absolute;top:calc(100% + 4px);transform:translateX(-50%)}"
     ".rv-xtitle{position:absolute;left:74px;right:12px;bottom:4px;text-align:center;font-size:13px;color:#222}"
     # The value axis is titled above the axis, not rotated: turned sideways, ‖ reads as "=".
-    ".rv-ytitle{position:absolute;left:8px;top:4px;font-size:13px;color:#222}"
+    ".rv-ytitle{position:absolute;left:8px;top:2px;font-size:13px;color:#222}"
     ".rv-note{position:absolute;right:12px;top:4px;text-align:right}"
     ".rv-verdict{font-size:14px;margin:2px 0 0 74px}"
     ".rv-note-box{background:rgba(28,131,225,0.1);color:#0b4a85;border-radius:8px;padding:14px 16px;font-size:15px}"
     "</style>"
 )
+
+
+def labelled_bars(n: int, every: int) -> list[int]:
+    """Which of n bars get a tick label: the first, every `every`-th counting from 1 (bars 5, 10,
+    15, … for every=5, as on a ruler), and the last, minus a ruler label too close to the last one
+    (two labels side by side read as one number: "2425")."""
+    if every <= 1:
+        return list(range(n))
+    marks = [0] + [i for i in range(every - 1, n - 1, every)]
+    if n > 1:
+        if marks[-1] != 0 and (n - 1) - marks[-1] < every / 2:
+            marks.pop()
+        marks.append(n - 1)
+    return marks
+
+
+def tick_step(n: int) -> int:
+    """A ruler step for n bars in a half-page chart: all labels up to 15, then 5, 10, 20, 25, 50, …"""
+    for step in (1, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000):
+        if n <= 15 * step:
+            return step
+    return -(-n // 15)
 
 
 def bar_html(values, x_labels: list[str], hover: list[str], *, log: bool, x_title: str, y_title: str,
@@ -130,6 +152,7 @@ def bar_html(values, x_labels: list[str], hover: list[str], *, log: bool, x_titl
         y = 100 * float(axis.unit(np.array([val]))[0])
         parts.append(f"<div class='rv-grid' style='bottom:{y:.2f}%'><span class='rv-ytick'>{text}</span></div>")
     slot = 100 / max(n, 1)
+    labelled = set(labelled_bars(n, label_every))
     for i in range(n):
         left = (i + 0.12) * slot
         if drawable[i]:
@@ -138,7 +161,7 @@ def bar_html(values, x_labels: list[str], hover: list[str], *, log: bool, x_titl
             height, colour = 0.8, "#bbbbbb"
         parts.append(f"<div class='rv-bar' data-value='{v[i]:.6g}' title='{_esc(hover[i])}' aria-label='{_esc(hover[i])}' "
                      f"style='left:{left:.2f}%;width:{0.76 * slot:.2f}%;height:{height:.2f}%;background:{colour}'></div>")
-        if i % label_every == 0 or i == n - 1:
+        if i in labelled:
             parts.append(f"<span class='rv-xtick' style='left:{(i + 0.5) * slot:.2f}%'>{_esc(x_labels[i])}</span>")
     parts.append(f"</div><div class='rv-xtitle'>{_esc(x_title)}</div><div class='rv-ytitle'>{_esc(y_title)}</div>")
     if note:

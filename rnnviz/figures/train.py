@@ -10,7 +10,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from rnnviz.figures.common import ACCENT, CLIP_RED, SMOOTH, downsample, envelope, fast_figure, layout, visible
-from rnnviz.figures.htmlbars import bar_html
+from rnnviz.figures.htmlbars import bar_html, tick_step
 
 PARAMS = ("U", "W", "V", "b", "c")
 
@@ -70,7 +70,7 @@ def dh_html(dh_norms, input_tokens, log_scale: bool, truncate: int | None = None
     return bar_html(v, [str(t) for t in range(1, T + 1)], hover, log=log_scale,
                     x_title="time step t in the window (1 = oldest, T = newest)",
                     y_title="‖∂L/∂h_t‖ (log scale)" if log_scale else "‖∂L/∂h_t‖", note=note,
-                    label_every=max(1, -(-T // 25)), css=css)
+                    label_every=tick_step(T), css=css)
 
 
 def dh_heatmap_spec(steps, M, log_scale: bool = True) -> dict:
