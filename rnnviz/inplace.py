@@ -21,6 +21,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from rnnviz.head import dV_block, row_blocks
+from rnnviz.params import PARAM_NAMES
 from rnnviz.vecdot import vecdot
 
 SLACK = 1 + 1e-9  # rounding: a computed norm or update may exceed the exact one by ~n·ε (n ≤ 1e7 weights)
@@ -80,5 +81,6 @@ def sgd_in_place(theta: Mapping[str, np.ndarray], g: Mapping[str, np.ndarray], d
 
 
 def norms(sq: Mapping[str, float]) -> dict[str, float]:
-    """{name: √(squared norm)}."""
-    return {k: math.sqrt(v) for k, v in sq.items()}
+    """{name: √(squared norm)} in PARAM_NAMES order, whatever order sq came in: the global norm
+    is math.hypot over these values, and both paths must feed it the same sequence."""
+    return {k: math.sqrt(sq[k]) for k in PARAM_NAMES}

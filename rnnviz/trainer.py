@@ -351,14 +351,7 @@ class Trainer:
           - nobody else can see θ: s is not a snapshot, and CPython's reference counts show that
             nothing but s refers to s, to its params dict, to θ or to a view of θ.
         """
-        if not math.isfinite(res.loss):
-            return None
-        cols = np.unique(xs)
-        sq = grad_sq_norms(res.grads, cols, with_V=False)
-        bound = math.hypot(*(math.sqrt(v) for v in sq.values()), dV_norm_bound(res.dlogits, res.hs))
-        if not (s.norm_bound + lr * bound) * SLACK <= MAX_WEIGHT_NORM:  # NaN fails too
-            return None
-        if self._snapshots[-1] is s or not REFCOUNTS_PROVE_OWNERSHIP:
+        if not math.isfinite(res.loss) or self._snapshots[-1] is s or not REFCOUNTS_PROVE_OWNERSHIP:
             return None
         # Counts include the references held here: self.state, the caller's `s`, our argument and
         # getrefcount's own for s; s.params and the argument for the dict; for θ, s.theta, one per
@@ -368,13 +361,18 @@ class Trainer:
                 or sys.getrefcount(s.theta) != 2 + len(s.params)
                 or any(sys.getrefcount(view) != 3 for view in s.params.values())):
             return None
+        cols = np.unique(xs)
+        sq = grad_sq_norms(res.grads, cols, with_V=False)
+        bound = math.hypot(*(math.sqrt(v) for v in sq.values()), dV_norm_bound(res.dlogits, res.hs))
+        if not (s.norm_bound + lr * bound) * SLACK <= MAX_WEIGHT_NORM:  # NaN fails too
+            return None
         theta = s.theta
         theta.flags.writeable = True
         try:
             sq["V"] = sgd_in_place(self.layout.views(theta), res.grads, res.dlogits, res.hs, cols, lr)
         finally:
             theta.flags.writeable = False
-        before = norms({k: sq[k] for k in PARAM_NAMES})
+        before = norms(sq)
         g_norm = math.hypot(*before.values())
         return (theta, OptState(s.opt.t + 1, {}), ClipReport(before, before, g_norm, g_norm, False),
                 (s.norm_bound + lr * g_norm) * SLACK)
