@@ -1,18 +1,31 @@
 """Backpropagation through time over one window: the loss, every gradient, and diagnostics.
 
-This is where a cell (``rnnviz.cells``) and the shared output head (``rnnviz.head``) meet.
+One driver for every cell (``rnnviz.cells``) and the shared output head (``rnnviz.head``). The
+cell's ``back_step`` is linear in the state gradient, so the driver carries m gradients as rows
+of one matrix and pays one G·H×H product per step for all of them:
+
+    full BPTT        m = 1: the loss terms' gradients summed (∂L_t/∂h_t is added at step t)
+    truncated (k)    m ≤ k + 1: the loss terms still allowed to reach back (L_t stops after k steps)
+    reach            m ≤ T: every loss term separately
+
+Weight gradients are whole-window array operations on the pre-activation gradients:
+dW = Σ_t dA_h,t h_{t−1}ᵀ, dU[:, x_t] += dA_x,t, db = Σ_t dA_x,t.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from rnnviz.cells import get_cell
-from rnnviz.head import dV_into, head_forward_backward
+from rnnviz.head import head_forward_backward
 from rnnviz.vecdot import vecdot as _vecdot
+
+
+def _empty() -> np.ndarray:
+    return np.empty(0)
 
 
 @dataclass
@@ -20,14 +33,17 @@ class LossResult:
     """Everything one forward + backward pass over a window of T steps produces.
 
     loss: L = Σ_t −log p_t[y_t] in nats.   losses: (T,) the L_t.
-    grads: dU (H×V), dW (H×H), dV (V×H), db (H,), dc (V,) under the same names as the params.
-    h_last: (H,) h_T, carried into the next window.   hs: (H, T) h_1..h_T.
+    grads: U, W, V, b, c, shaped like the params.
+    h_last: the carried state after the window ((H,), or (2, H) [h; c] for the LSTM).
+    hs: (H, T) h_1..h_T.
     dlogits: (T, V) row t is ∂L_t/∂o_t = p_t − onehot(y_t) (``probs()`` gives p_t back);
-    p_target: (T,) p_t[y_t];  predicted: (T,) argmax_v p_t[v], the model's best guess.
-    dh_norms: (T,) ‖∂L/∂h_t‖, the total gradient reaching h_t (own output + the future, up to
-    the truncation).
+    p_target: (T,) p_t[y_t];  predicted: (T,) argmax_v p_t[v].
+    dh_norms: (T,) ‖∂L/∂h_t‖, the total gradient at node h_t (own output + the future, up to the
+    truncation);  dc_norms: (T,) ‖∂L/∂c_t‖ for a cell with a c part (LSTM), else empty;
+    state_grad_norms: {state part: (T,)} both of these by part name.
     dlogit_norms: (T,) ‖∂L_t/∂o_t‖;  dW_contrib, dU_contrib: (T,) each step's term's norm in dW, dU;
-    jacobian_norms: (T,) ‖∂h_t/∂h_{t−1}‖_F;  saturation: (T,) fraction of |h_t| > 0.95.
+    jacobian_norms: (T,) ‖∂s_t/∂s_{t−1}‖_F;  saturation: (T,) (the cell's saturation_note);
+    gate_means: {gate: (T,) mean activation} for gated cells.
     The diagnostic arrays are empty when computed with ``diagnostics=False``.
     """
 
@@ -41,11 +57,14 @@ class LossResult:
     p_target: np.ndarray
     predicted: np.ndarray
     dh_norms: np.ndarray
-    dlogit_norms: np.ndarray = field(default_factory=lambda: np.empty(0))
-    dW_contrib: np.ndarray = field(default_factory=lambda: np.empty(0))
-    dU_contrib: np.ndarray = field(default_factory=lambda: np.empty(0))
-    jacobian_norms: np.ndarray = field(default_factory=lambda: np.empty(0))
-    saturation: np.ndarray = field(default_factory=lambda: np.empty(0))
+    dc_norms: np.ndarray = field(default_factory=_empty)
+    state_grad_norms: dict = field(default_factory=dict)
+    dlogit_norms: np.ndarray = field(default_factory=_empty)
+    dW_contrib: np.ndarray = field(default_factory=_empty)
+    dU_contrib: np.ndarray = field(default_factory=_empty)
+    jacobian_norms: np.ndarray = field(default_factory=_empty)
+    saturation: np.ndarray = field(default_factory=_empty)
+    gate_means: dict = field(default_factory=dict)
 
     def probs(self) -> np.ndarray:
         """(T, V) row t is p_t, rebuilt from dlogits (a new array)."""
@@ -54,26 +73,14 @@ class LossResult:
         return p
 
 
-class DeferredGrads(Mapping):
-    """The five gradients, with dV (V×H) written into its buffer only when first read.
+@dataclass
+class Backward:
+    """node: (T, S) the total gradient at each state node s_t;  dA_x, dA_h: (T, G·H) the
+    pre-activation gradients that U, b and that W see (the same array unless the cell separates them)."""
 
-    The Trainer's in-place SGD (rnnviz.inplace) applies dV block by block without storing it:
-    for a word model, storing it would write 6 MB per step that nothing reads."""
-
-    def __init__(self, grads: Mapping[str, np.ndarray], dlogits: np.ndarray, hs: np.ndarray):
-        self._grads, self._dlogits, self._hs, self._filled = grads, dlogits, hs, False
-
-    def __getitem__(self, key: str) -> np.ndarray:
-        if key == "V" and not self._filled:
-            dV_into(self._dlogits, self._hs, self._grads["V"])
-            self._filled = True
-        return self._grads[key]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._grads)
-
-    def __len__(self) -> int:
-        return len(self._grads)
+    node: np.ndarray
+    dA_x: np.ndarray
+    dA_h: np.ndarray
 
 
 def _check_window(params: Mapping[str, np.ndarray], inputs, targets, validate: bool = True) -> tuple[np.ndarray, np.ndarray]:
@@ -92,14 +99,61 @@ def _check_window(params: Mapping[str, np.ndarray], inputs, targets, validate: b
     return xs, ys
 
 
-def _col_norms(M: np.ndarray) -> np.ndarray:
-    """‖M[:, t]‖ for every column t of a 2-D array."""
-    return np.sqrt(_vecdot(M, M, axis=0))
+def backprop(cell, params, cache, dh_out_rows: np.ndarray, truncate: int | None) -> Backward:
+    """The backward pass through the recurrence. dh_out_rows: (T, H) row t is ∂L_t/∂h_t through
+    the output only. truncate: None (full BPTT) or k ≥ 0."""
+    T, H = dh_out_rows.shape
+    S, GH = cell.state_size(H), params["W"].shape[0]
+    node = np.zeros((T, S))
+    node[:, :H] = dh_out_rows
+    dA_x = np.empty((T, GH))
+    dA_h = np.empty((T, GH)) if cell.separate_h_preact else dA_x
+    back, add = cell.back_step, np.add
+    if truncate is None or truncate >= T - 1:
+        carry = np.zeros(S)
+        for t, d, ax, ah in zip(range(T - 1, -1, -1), node[::-1], dA_x[::-1], dA_h[::-1], strict=True):
+            add(d, carry, d)                   # own term + what the future sends back
+            carry = back(params, cache, t, d, ax, ah)
+        return Backward(node, dA_x, dA_h)
+    k = int(truncate)
+    if k < 0:
+        raise ValueError(f"truncation must be ≥ 0 or None (got {truncate})")
+    # live[t] = ∂L_t/∂s_j for the loss terms t ∈ [j, j + k] still allowed to reach s_j.
+    live = node.copy()
+    bx = np.empty((k + 1, GH))
+    bh = np.empty((k + 1, GH)) if cell.separate_h_preact else bx
+    for j in range(T - 1, -1, -1):
+        hi = min(T, j + k + 1)
+        m = hi - j
+        block = live[j:hi]
+        prev = back(params, cache, j, block, bx[:m], bh[:m])
+        add.reduce(block, axis=0, out=node[j])
+        add.reduce(bx[:m], axis=0, out=dA_x[j])
+        if cell.separate_h_preact:
+            add.reduce(bh[:m], axis=0, out=dA_h[j])
+        keep = min(T, j + k) - j               # terms that may go one step further back
+        if j > 0 and keep > 0:
+            live[j:j + keep] = prev[:keep]
+    return Backward(node, dA_x, dA_h)
 
 
-def _h0(params, h0) -> np.ndarray:
-    H = params["W"].shape[0]
-    return np.zeros(H) if h0 is None else np.asarray(h0, dtype=np.float64).reshape(H)
+def weight_grads(cache, back: Backward, out: Mapping[str, np.ndarray]) -> None:
+    """dU, dW, db into out (zero-filled U): single matrix operations over the window."""
+    np.matmul(back.dA_h.T, cache.h_prev_rows, out=out["W"])
+    dU, dA_x = out["U"], back.dA_x
+    GH, V = dU.shape
+    # Only the columns of the tokens seen get a gradient; repeated tokens must add up, hence
+    # add.at, on flat indices (entry (i, x_t) is i·V + x_t): NumPy's fast 1-D path.
+    if dU.flags.c_contiguous:
+        at = cache.inputs[:, None] + np.arange(0, GH * V, V)
+        np.add.at(dU.reshape(-1), at.ravel(), dA_x.ravel())
+    else:
+        np.add.at(dU.T, cache.inputs, dA_x)
+    np.add.reduce(dA_x, axis=0, out=out["b"])
+
+
+def _row_norms(M: np.ndarray) -> np.ndarray:
+    return np.sqrt(_vecdot(M, M, axis=1))
 
 
 def loss_and_grads(
@@ -113,41 +167,47 @@ def loss_and_grads(
     diagnostics: bool = True,
     grads_out: Mapping[str, np.ndarray] | None = None,
     validate: bool = True,
-    defer_dV: bool = False,
 ) -> LossResult:
     """Forward and (truncated) backward pass over one window; the exact gradient of ``.loss``.
 
-    params: mapping with U (H×V), W (H×H), V (V×H), b (H,), c (V,).
-    inputs, targets: T token ids each.  h0: (H,) the carried state (zeros if None); it is a
-    constant here: windows are not differentiated through each other.
-    truncate: None for full BPTT, or k ≥ 0 so that each L_t reaches back at most k steps.
-    grads_out: optional zero-filled arrays (one per parameter) to write the gradients into;
-    the Trainer passes views of one flat vector so that no copy is needed afterwards.
+    params: U (G·H×V), W (G·H×H), V (V×H), b (G·H,), c (V,) for the cell.
+    inputs, targets: T token ids each.  h0: the carried state ((H,), or (2, H) for the LSTM;
+    zeros if None); it is a constant here: windows are not differentiated through each other.
+    truncate: None for full BPTT, or k ≥ 0 so that each L_t reaches back at most k steps (the
+    state entering step t − k is a constant for L_t).
+    grads_out: optional arrays (one per parameter, U zero-filled) to write the gradients into.
     validate=False skips the token id range check (the Trainer's ids come from its tokenizer).
-    defer_dV: dV is written into its buffer only when ``.grads["V"]`` is first read (DeferredGrads).
     """
     xs, ys = _check_window(params, inputs, targets, validate)
     the_cell = get_cell(cell)
-    cache = the_cell.forward(params, xs, _h0(params, h0))
+    H = params["W"].shape[1]
+    cache = the_cell.forward(params, xs, the_cell.check_state(h0, H))
     out = {k: np.zeros_like(params[k]) for k in params} if grads_out is None else grads_out
-    head = head_forward_backward(params, cache.hs, ys, out, defer_dV=defer_dV)
-    back = the_cell.backward(params, cache, head.dh_out, truncate, out)
+    head = head_forward_backward(params, cache.hs, ys, out)
+    back = backprop(the_cell, params, cache, head.dh_out.T, truncate)
+    weight_grads(cache, back, out)
+    parts = {p: _row_norms(back.node[:, i * H:(i + 1) * H]) for i, p in enumerate(the_cell.state_parts)}
     diag = {}
     if diagnostics:
-        diag = the_cell.diagnostics(params, cache, back.delta)
-        diag["dlogit_norms"] = np.sqrt(_vecdot(head.dlogits, head.dlogits, axis=1))
+        d = the_cell.diagnostics(params, cache)
+        dAx_norms = _row_norms(back.dA_x)
+        dAh_norms = dAx_norms if back.dA_h is back.dA_x else _row_norms(back.dA_h)
+        diag = {"dlogit_norms": _row_norms(head.dlogits), "dU_contrib": dAx_norms,
+                "dW_contrib": dAh_norms * _row_norms(cache.h_prev_rows),   # ‖a bᵀ‖_F = ‖a‖‖b‖
+                "jacobian_norms": d["jacobian_norms"], "saturation": d["saturation"], "gate_means": d["gates"]}
     return LossResult(
         loss=head.loss,
         losses=head.losses,
-        grads=(DeferredGrads({k: out[k] for k in ("U", "W", "V", "b", "c")}, head.dlogits, cache.hs)
-               if defer_dV else {k: out[k] for k in ("U", "W", "V", "b", "c")}),
-        h_last=cache.hs[:, -1].copy(),
+        grads={k: out[k] for k in ("U", "W", "V", "b", "c")},
+        h_last=cache.s_last,
         hs=cache.hs,
         dlogits=head.dlogits,
         targets=ys,
         p_target=head.p_target,
         predicted=head.predicted,
-        dh_norms=_col_norms(back.dh),
+        dh_norms=parts["h"],
+        dc_norms=parts.get("c", _empty()),
+        state_grad_norms=parts,
         **diag,
     )
 
@@ -159,14 +219,32 @@ def gradient_reach(
     h0: np.ndarray | None = None,
     *,
     cell: str = "rnn",
+    wrt: str = "h",
 ) -> np.ndarray:
     """R (T×T): R[t, k] = ‖∂L_t/∂h_k‖ for k ≤ t, zero above the diagonal (full BPTT).
 
-    Row t shows how far back loss term L_t's gradient reaches: if it shrinks geometrically with
-    t − k the gradient vanishes; if it grows, it explodes. Costs about one extra backward pass.
+    wrt: the state part ("h"; the LSTM also has "c": ‖∂L_t/∂c_k‖, the reach along the cell path).
+    All loss terms go back together as rows of one matrix: about one extra backward pass.
     """
     xs, ys = _check_window(params, inputs, targets)
     the_cell = get_cell(cell)
-    cache = the_cell.forward(params, xs, _h0(params, h0))
+    if wrt not in the_cell.state_parts:
+        raise ValueError(f"the {the_cell.title} state has parts {', '.join(the_cell.state_parts)} (got {wrt!r})")
+    H = params["W"].shape[1]
+    cache = the_cell.forward(params, xs, the_cell.check_state(h0, H))
     head = head_forward_backward(params, cache.hs, ys)
-    return the_cell.reach(params, cache, head.dh_out)
+    T = xs.size
+    S, GH = the_cell.state_size(H), params["W"].shape[0]
+    part = slice(the_cell.state_parts.index(wrt) * H, (the_cell.state_parts.index(wrt) + 1) * H)
+    live = np.zeros((T, S))
+    live[:, :H] = head.dh_out.T
+    bx = np.empty((T, GH))
+    bh = np.empty((T, GH)) if the_cell.separate_h_preact else bx
+    R = np.zeros((T, T))
+    for j in range(T - 1, -1, -1):
+        block = live[j:]                         # row t: ∂L_t/∂s_j (row j: own output only)
+        prev = the_cell.back_step(params, cache, j, block, bx[:T - j], bh[:T - j])
+        R[j:, j] = _row_norms(block[:, part])    # block now holds the totals at the nodes of s_j
+        if j > 0:
+            live[j:] = prev
+    return R

@@ -12,14 +12,16 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from rnnviz.cells import get_cell
 from rnnviz.params import PARAM_NAMES
 
 
-def _forward_states(params, xs, h0) -> list[np.ndarray]:
-    """[h_0, h_1, ..., h_T] by the plain recurrence (deliberately not the cell's code)."""
-    states = [h0]
+def _forward_states(params, xs, s0, cell: str = "rnn") -> list[np.ndarray]:
+    """[s_0, s_1, ..., s_T] by the cell's plain reference step (deliberately not its forward)."""
+    step = get_cell(cell).reference_step
+    states = [s0]
     for x in xs:
-        states.append(np.tanh(params["U"][:, x] + params["W"] @ states[-1] + params["b"]))
+        states.append(step(params, x, states[-1]))
     return states
 
 
@@ -29,26 +31,31 @@ def _token_loss(params, h, y) -> float:
     return float(m + np.log(np.exp(o - m).sum()) - o[y])
 
 
-def plain_loss(params, inputs, targets, h0=None) -> float:
-    """L = Σ_t −log p_t[y_t] by a straightforward loop."""
-    H = params["W"].shape[0]
-    h0 = np.zeros(H) if h0 is None else np.asarray(h0, dtype=np.float64)
-    states = _forward_states(params, inputs, h0)
-    return sum(_token_loss(params, states[t + 1], y) for t, y in enumerate(targets))
+def _start(params, h0, cell):
+    the_cell = get_cell(cell)
+    return the_cell, the_cell.check_state(h0, params["W"].shape[1])
 
 
-def truncated_loss(params, inputs, targets, h0, truncate, frozen_states) -> float:
-    """Σ_t L_t with L_t recomputed from the frozen state h_{t−k−1} (k = truncate).
+def plain_loss(params, inputs, targets, h0=None, cell: str = "rnn") -> float:
+    """L = Σ_t −log p_t[y_t] by a straightforward loop over the cell's reference step."""
+    the_cell, s0 = _start(params, h0, cell)
+    states = _forward_states(params, inputs, s0, cell)
+    return sum(_token_loss(params, the_cell.hidden(states[t + 1]), y) for t, y in enumerate(targets))
 
-    frozen_states: [h_0..h_T] from the unperturbed parameters: the states gradients may not cross.
+
+def truncated_loss(params, inputs, targets, h0, truncate, frozen_states, cell: str = "rnn") -> float:
+    """Σ_t L_t with L_t recomputed from the frozen state s_{t−k−1} (k = truncate).
+
+    frozen_states: [s_0..s_T] from the unperturbed parameters: the states gradients may not cross.
     """
+    the_cell = get_cell(cell)
     total = 0.0
     for t, y in enumerate(targets):
-        start = max(0, t - truncate)  # L_t reaches steps start..t, so h_{start-1} is held fixed
-        h = frozen_states[start]
-        for s in range(start, t + 1):
-            h = np.tanh(params["U"][:, inputs[s]] + params["W"] @ h + params["b"])
-        total += _token_loss(params, h, y)
+        start = max(0, t - truncate)  # L_t reaches steps start..t, so s_{start-1} is held fixed
+        s = frozen_states[start]
+        for j in range(start, t + 1):
+            s = the_cell.reference_step(params, inputs[j], s)
+        total += _token_loss(params, the_cell.hidden(s), y)
     return total
 
 
@@ -62,6 +69,7 @@ def numerical_gradient(
     eps: float = 1e-5,
     max_entries: int | None = None,
     seed: int = 0,
+    cell: str = "rnn",
 ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Central differences (L(θ+ε) − L(θ−ε)) / 2ε for each parameter.
 
@@ -71,16 +79,15 @@ def numerical_gradient(
     p = {k: np.array(v, dtype=np.float64, copy=True) for k, v in params.items()}
     xs = [int(x) for x in inputs]
     ys = [int(y) for y in targets]
-    H = p["W"].shape[0]
-    h0 = np.zeros(H) if h0 is None else np.asarray(h0, dtype=np.float64)
+    _, h0 = _start(p, h0, cell)
     if truncate is None or truncate >= len(xs) - 1:
         def f() -> float:
-            return plain_loss(p, xs, ys, h0)
+            return plain_loss(p, xs, ys, h0, cell)
     else:
-        frozen = _forward_states(p, xs, h0)
+        frozen = _forward_states(p, xs, h0, cell)
 
         def f() -> float:
-            return truncated_loss(p, xs, ys, h0, int(truncate), frozen)
+            return truncated_loss(p, xs, ys, h0, int(truncate), frozen, cell)
 
     rng = np.random.default_rng(seed)
     out = {}
@@ -123,12 +130,14 @@ def gradient_check(
     eps: float = 1e-5,
     max_entries: int | None = 30,
     seed: int = 0,
+    cell: str = "rnn",
 ) -> dict[str, float]:
-    """Relative error per parameter between ``loss_and_grads`` and finite differences."""
+    """Relative error per parameter between ``loss_and_grads`` and finite differences of the
+    cell's independent reference (``reference_step`` and a plain head)."""
     from rnnviz.bptt import loss_and_grads
 
-    analytic = loss_and_grads(params, inputs, targets, h0, truncate, diagnostics=False).grads
+    analytic = loss_and_grads(params, inputs, targets, h0, truncate, cell=cell, diagnostics=False).grads
     numeric = numerical_gradient(
-        params, inputs, targets, h0, truncate, eps=eps, max_entries=max_entries, seed=seed
+        params, inputs, targets, h0, truncate, eps=eps, max_entries=max_entries, seed=seed, cell=cell
     )
     return {name: relative_error(analytic[name].reshape(-1)[idx], num) for name, (idx, num) in numeric.items()}

@@ -19,8 +19,7 @@ BLOCK_BYTES = 1 << 18  # 256 kB: a block of rows of V (or dV) stays in the 1 MB 
 def row_blocks(n_rows: int, n_cols: int) -> list[slice]:
     """Consecutive blocks of rows of an n_rows×n_cols float64 array, each about BLOCK_BYTES.
 
-    dV is computed block by block, and the in-place SGD (rnnviz.inplace) uses the same blocks:
-    the same BLAS calls on the same blocks give the same bits, whichever path a step takes."""
+    dV is computed block by block so that each block of its rows is written while in cache."""
     rows = max(1, BLOCK_BYTES // (8 * max(n_cols, 1)))
     return [slice(i, min(i + rows, n_rows)) for i in range(0, n_rows, rows)]
 
@@ -53,12 +52,10 @@ class HeadResult:
     dh_out: np.ndarray
 
 
-def head_forward_backward(params, hs: np.ndarray, targets, out: dict | None = None, *,
-                          defer_dV: bool = False) -> HeadResult:
+def head_forward_backward(params, hs: np.ndarray, targets, out: dict | None = None) -> HeadResult:
     """Loss and gradients of the head for hidden states hs (H, T) and targets (T,).
 
-    out: {"V": (V, H), "c": (V,)} arrays to write dV and dc into (new arrays if None).
-    defer_dV: leave out["V"] alone; the caller builds dV from dlogits and hs itself (dV_into)."""
+    out: {"V": (V, H), "c": (V,)} arrays to write dV and dc into (new arrays if None)."""
     Vmat, c = params["V"], params["c"]
     ys = np.asarray(targets, dtype=np.intp)
     T, nV = ys.shape[0], Vmat.shape[0]
@@ -83,8 +80,7 @@ def head_forward_backward(params, hs: np.ndarray, targets, out: dict | None = No
     flat[at_y] = p_target - 1.0
     if out is None:
         out = {"V": np.empty_like(Vmat), "c": np.empty_like(c)}
-    if not defer_dV:
-        dV_into(dlogits, hs, out["V"])
+    dV_into(dlogits, hs, out["V"])
     np.add.reduce(dlogits, axis=0, out=out["c"])
     return HeadResult(
         loss=float(np.add.reduce(losses)),  # the ufunc: ndarray.sum goes through a Python layer

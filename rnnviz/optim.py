@@ -31,6 +31,7 @@ class Optimizer:
 
     name = "base"
     slot_names: tuple[str, ...] = ()
+    sparse = False  # True if Δ is zero wherever g is (the Trainer then skips those weights)
 
     def init_state(self, theta: np.ndarray) -> OptState:
         return OptState(0, {s: np.zeros_like(theta) for s in self.slot_names})
@@ -60,6 +61,7 @@ class SGD(Optimizer):
     """θ ← θ − η g (the word-level seed)."""
 
     name = "sgd"
+    sparse = True
     chunk = 1 << 15  # 32k floats = 256 kB: the temporary stays in cache
 
     def propose(self, theta, g, state, lr, out=None):

@@ -105,7 +105,7 @@ def load_trainer(data: bytes) -> tuple[Trainer, dict]:
     theta, h = a.get("theta"), a.get("h")
     if theta is None or theta.dtype != np.float64 or theta.shape != (tr.layout.size,) or not np.isfinite(theta).all():
         _fail("weights have the wrong shape or are not finite")
-    if h is None or h.shape != (config.hidden_size,) or not np.isfinite(h).all():
+    if h is None or h.shape != tr.cell.state_shape(config.hidden_size) or not np.isfinite(h).all():
         _fail("hidden state has the wrong shape")
     slots = {}
     for slot in tr.optimizer.slot_names:
@@ -122,11 +122,10 @@ def load_trainer(data: bytes) -> tuple[Trainer, dict]:
         _fail(f"bad step counters ({type(e).__name__})")
     if step < 0 or not 0 <= pos <= tr.data.size:
         _fail("position out of range")
-    theta = tr._freeze(np.array(theta))
     opt_t, smooth, lr_scale, block_sum, prev_mean = numbers
     tr.state = State(step, theta, tr.layout.views(theta), OptState(opt_t, slots), pos, np.array(h),
                      smooth, lr_scale, block_sum, prev_mean)
-    tr._snapshots = [tr.state]
+    tr._snapshots = [tr._snapshot_of(tr.state)]
     hist = {k[len("hist_"):]: v for k, v in a.items() if k.startswith("hist_")}
     try:
         tr.history = History.from_arrays(hist, config, last_step=step, max_T=MAX_SEQ_LEN)

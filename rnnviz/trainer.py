@@ -9,7 +9,6 @@ the start with h = 0, as min-char-rnn does. Same text + same config ⇒ the same
 from __future__ import annotations
 
 import math
-import sys
 import time
 from dataclasses import dataclass, replace
 
@@ -20,9 +19,10 @@ from rnnviz.clip import ClipReport, clip_flat
 from rnnviz.config import TrainConfig, needs_reset
 from rnnviz.flat import Layout
 from rnnviz.history import History
-from rnnviz.inplace import SLACK, dV_norm_bound, grad_sq_norms, norms, sgd_in_place
+from rnnviz.cells import get_cell
+from rnnviz.cells.base import Spectrum
 from rnnviz.optim import OptState, make_optimizer
-from rnnviz.params import PARAM_NAMES, init_params, param_shapes
+from rnnviz.params import PARAM_NAMES, init_params
 from rnnviz.tokenize import tokenize_corpus
 
 UNDO_DEPTH = 50                        # undo reaches back at least this many steps
@@ -30,32 +30,31 @@ UNDO_BUDGET_BYTES = 8 * 2**20          # memory for undo snapshots (see Trainer 
 MAX_WEIGHT_NORM = 1e8                  # weights whose norm ‖θ‖ exceeds this count as blown up
 EMA = 0.999                            # smoothing of the displayed loss (min-char-rnn)
 DIAGNOSTICS = True                     # per-time-step diagnostics; off only to benchmark their cost
-SPECTRUM_EVERY = 100                   # log ρ(W), σ_max(W) at steps 1, 2, 4, …, 64, every 100 steps up to
+SPECTRUM_EVERY = 100                   # log ρ, σ_max (cell.spectrum) at steps 1, 2, 4, …, 64, every 100 steps up to
 SPECTRUM_LATE_FROM = 1_000             # step 1,000, then every 500 (see spectrum_due): an eigendecomposition
 SPECTRUM_LATE_EVERY = 500              # costs ~7 steps at H = 100, so past step 1,000 the log costs ≤ 2%
 SPECTRUM_SCHEDULE = "at steps 1, 2, 4, …, 64, every 100 steps up to 1,000, then every 500"  # for captions
-INPLACE_MIN_WEIGHTS = 1 << 17          # plain SGD on models this big updates θ in place (rnnviz.inplace):
-                                       # beyond ~1 MB of weights memory traffic is what a step costs
-REFCOUNTS_PROVE_OWNERSHIP = True       # set at import by _refcount_self_test (end of this file)
+SLACK = 1 + 1e-9                       # rounding: a computed norm may exceed the exact one by ~n·ε
 
 
 @dataclass(frozen=True)
 class State:
-    """Everything that changes from step to step. Optimizers are pure, so a snapshot of the state
-    is a reference, not a copy. The one exception, θ updated in place by plain SGD on a big model
-    (rnnviz.inplace), happens only to a θ that no snapshot, no other state and no caller can see."""
+    """Everything that changes from step to step. The Trainer's live state holds the θ it updates
+    in place (and the named views into it); an undo snapshot holds a copy of θ. Optimizer slots
+    are new arrays at every step, so a snapshot refers to them without copying."""
 
     step: int
     theta: np.ndarray         # every parameter in one flat, read-only vector (rnnviz.flat)
     params: dict              # named views into theta: U, W, V, b, c
     opt: OptState
     pos: int
-    h: np.ndarray
+    h: np.ndarray             # the carried state: (H,), or (2, H) = [h; c] for the LSTM
     smooth_loss: float
     lr_scale: float
     block_sum: float          # sum of per-token losses in the current lr-halving block
     prev_block_mean: float    # mean of the previous block (inf before the first)
-    norm_bound: float = math.inf  # an upper bound on ‖θ‖ (decides whether θ may be updated in place)
+    norm_bound: float = math.inf  # an upper bound on ‖θ‖: while ‖θ‖ + ‖Δ‖ stays below MAX_WEIGHT_NORM
+                                  # an update Δ needs no exact check
 
 
 @dataclass(frozen=True)
@@ -103,13 +102,6 @@ class StepRecord:
 _NORM_COLUMNS = tuple((k, f"{k}_before", f"{k}_after") for k in PARAM_NAMES)  # history columns of ‖g_k‖
 
 
-def w_spectrum_numbers(W: np.ndarray) -> tuple[float, float]:
-    """(ρ(W), σ_max(W)): the spectral radius and the largest singular value."""
-    if W.size == 0:
-        return 0.0, 0.0
-    return float(np.max(np.abs(np.linalg.eigvals(W)))), float(np.linalg.norm(W, 2))
-
-
 def spectrum_due(step: int) -> bool:
     """Whether the history logs ρ(W), σ_max(W) after this step (SPECTRUM_SCHEDULE): densely while
     W changes fast early on, sparsely later, when each entry costs the time of several steps."""
@@ -118,10 +110,15 @@ def spectrum_due(step: int) -> bool:
     return step % SPECTRUM_EVERY == 0 or (0 < step < SPECTRUM_EVERY and step & (step - 1) == 0)
 
 
-def _within(sq_norm: float, bound: float) -> bool:
-    """‖θ‖₂ ≤ bound, given ‖θ‖² (so every weight is finite and at most bound). NaN fails every
-    comparison, and ∞ or overflow gives ‖θ‖ = ∞, so both fail here."""
-    return math.sqrt(sq_norm) <= bound
+def _grad_norms(g: dict, cols: np.ndarray) -> dict[str, float]:
+    """{name: ‖g_name‖} in PARAM_NAMES order. dU is zero outside the columns ``cols`` of the
+    window's tokens, so only those are read (a word model's dU has 8,000 columns, a window 20)."""
+    out = {}
+    for k in PARAM_NAMES:
+        a = g[k][:, cols] if k == "U" else g[k]
+        f = a.reshape(-1)
+        out[k] = math.sqrt(f.dot(f))
+    return out
 
 
 class Trainer:
@@ -160,27 +157,59 @@ class Trainer:
         """T·ln V: the window loss L of an untrained model (what the first steps should show)."""
         return self.config.seq_len * self.baseline_loss
 
+    @property
+    def cell(self):
+        """The recurrent cell (rnnviz.cells): title, equations, gates, diagnostics, spectrum."""
+        return get_cell(self.config.cell)
+
     def reset(self) -> None:
         """Back to step 0 with freshly initialised weights (same seed ⇒ same weights)."""
         c = self.config
-        params = init_params(self.vocab_size, c.hidden_size, seed=c.seed, init=c.init, spectral_radius=c.spectral_radius)
-        self.layout = Layout({k: param_shapes(self.vocab_size, c.hidden_size)[k] for k in PARAM_NAMES})
-        theta = self._freeze(self.layout.flatten(params))
+        params = init_params(self.vocab_size, c.hidden_size, cell=c.cell, seed=c.seed, init=c.init,
+                             spectral_radius=c.spectral_radius)
+        self.layout = Layout({k: params[k].shape for k in PARAM_NAMES})
+        # θ: the one vector the Trainer owns and updates in place; params are named views of it.
+        self._theta = self.layout.flatten(params)
+        self._theta.flags.writeable = False  # pages read it; only _apply writes (it flips the flag)
+        self._views = self.layout.views(self._theta)
         self.optimizer = make_optimizer(c.optimizer)
-        self.state = State(
-            step=0, theta=theta, params=self.layout.views(theta), opt=self.optimizer.init_state(theta), pos=0,
-            h=np.zeros(c.hidden_size), smooth_loss=self.baseline_loss, lr_scale=1.0,
-            block_sum=0.0, prev_block_mean=math.inf, norm_bound=math.sqrt(theta.dot(theta)) * SLACK,
+        self._state = State(
+            step=0, theta=self._theta, params=self._views, opt=self.optimizer.init_state(self._theta), pos=0,
+            h=self.cell.zero_state(c.hidden_size), smooth_loss=self.baseline_loss, lr_scale=1.0,
+            block_sum=0.0, prev_block_mean=math.inf, norm_bound=math.sqrt(self._theta.dot(self._theta)) * SLACK,
         )
         self.history = History()
         self.divergence: Divergence | None = None
         self.last: StepRecord | None = None
-        nbytes = theta.nbytes + self.state.opt.nbytes()
+        nbytes = self._theta.nbytes + self._state.opt.nbytes()
         fit = self.undo_budget_bytes // max(nbytes, 1)
         # Keep a snapshot every `stride` steps so that ≥ UNDO_DEPTH steps back are reachable.
         self.snapshot_stride = 1 if fit >= UNDO_DEPTH + 1 else max(1, math.ceil(UNDO_DEPTH / max(fit - 2, 1)))
-        self._snapshots: list[State] = [self.state]
-        self._retired: list[np.ndarray] = []
+        self._snapshots: list[State] = [self._snapshot_of(self._state)]
+
+    @property
+    def state(self) -> State:
+        """The live state. Its θ is the Trainer's own vector, changed in place by the next step:
+        copy what must be kept (``params`` views change with it)."""
+        return self._state
+
+    @state.setter
+    def state(self, s: State) -> None:
+        """Adopt a state built elsewhere (a snapshot, a restored session): its θ is copied into ours."""
+        if s.theta is not self._theta:
+            if s.theta.shape != self._theta.shape:
+                raise ValueError(f"θ has {s.theta.size} weights; this model has {self._theta.size}")
+            self._theta.flags.writeable = True
+            np.copyto(self._theta, s.theta)
+            self._theta.flags.writeable = False
+            s = replace(s, theta=self._theta, params=self._views)
+        self._state = s
+
+    @staticmethod
+    def _snapshot_of(s: State) -> State:
+        theta = s.theta.copy()
+        theta.flags.writeable = False
+        return replace(s, theta=theta, params=None)
 
     def reconfigure(self, config: TrainConfig) -> bool:
         """Apply new settings. Live ones (lr, clipping, truncation, halving) apply from the next
@@ -191,12 +220,6 @@ class Trainer:
             return False
         self.__init__(self.text, config, undo_budget_bytes=self.undo_budget_bytes)
         return True
-
-    @staticmethod
-    def _freeze(theta: np.ndarray) -> np.ndarray:
-        """Make θ read-only: states are shared by snapshots, so nothing may write into them."""
-        theta.flags.writeable = False
-        return theta
 
     @classmethod
     def from_checkpoint(cls, data: bytes, *, undo_budget_bytes: int = UNDO_BUDGET_BYTES) -> Trainer:
@@ -213,10 +236,9 @@ class Trainer:
             raise CheckpointError(f"not a valid rnnviz checkpoint: its text cannot be trained on ({e})") from None
         if tr.tokenizer.vocab != ck["vocab"]:
             raise CheckpointError("not a valid rnnviz checkpoint: its vocabulary does not match its text")
-        theta = tr._freeze(tr.layout.flatten(ck["params"]))
-        tr.state = replace(tr.state, step=ck["step"], theta=theta, params=tr.layout.views(theta),
-                           norm_bound=math.sqrt(theta.dot(theta)) * SLACK)
-        tr._snapshots = [tr.state]
+        theta = tr.layout.flatten(ck["params"])
+        tr.state = replace(tr.state, step=ck["step"], theta=theta, norm_bound=math.sqrt(theta.dot(theta)) * SLACK)
+        tr._snapshots = [tr._snapshot_of(tr.state)]
         return tr
 
     # ------------------------------------------------------------------ reading state
@@ -238,7 +260,7 @@ class Trainer:
         return self.config.lr * self.state.lr_scale
 
     def next_window(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(inputs (T,), targets (T,), h0 (H,)) that the next step will train on."""
+        """(inputs (T,), targets (T,), h0) that the next step will train on (h0: the cell's state)."""
         T = self.config.seq_len
         pos, h = self.state.pos, self.state.h
         if pos + T + 1 > self.data.size:
@@ -274,17 +296,14 @@ class Trainer:
         xs = self.data[pos:pos + T]
         ys = self.data[pos + 1:pos + T + 1]
         g = self._grad_buffer()
-        in_place = cfg.optimizer == "sgd" and cfg.clip == "none" and self.layout.size >= INPLACE_MIN_WEIGHTS
         res = loss_and_grads(s.params, xs, ys, h0, cfg.effective_truncate, cell=cfg.cell,
-                             diagnostics=DIAGNOSTICS, grads_out=self._grad_views, validate=False, defer_dV=in_place)
+                             diagnostics=DIAGNOSTICS, grads_out=self._grad_views, validate=False)
         self._dirty_columns = xs
         step_no = s.step + 1
         lr = cfg.lr * s.lr_scale
-        update = self._sgd_in_place(s, res, xs, lr) if in_place else None
-        if update is None:
-            update = self._update(s, cfg, res, g, xs, lr, in_place)
-            if isinstance(update, str):
-                return self._refuse(step_no, update)
+        update = self._update(s, cfg, res, g, xs, lr)
+        if isinstance(update, str):
+            return self._refuse(step_no, update)
         theta, opt, clip, norm_bound = update
         loss_tok = res.loss / T
         smooth = EMA * s.smooth_loss + (1 - EMA) * loss_tok
@@ -294,9 +313,8 @@ class Trainer:
             if cfg.lr_halving and mean > prev_mean:
                 lr_scale, lr_changed = lr_scale * 0.5, True
             block_sum, prev_mean = 0.0, mean
-        params = s.params if theta is s.theta else self.layout.views(theta)
-        self.state = State(step_no, theta, params, opt, pos + T, res.h_last, smooth,
-                           lr_scale, block_sum, prev_mean, norm_bound)
+        self._state = State(step_no, theta, self._views, opt, pos + T, res.h_last, smooth,
+                            lr_scale, block_sum, prev_mean, norm_bound)
         self.divergence = None
         self._take_snapshot()
         wall_ms = (time.perf_counter() - t0) * 1e3
@@ -317,65 +335,66 @@ class Trainer:
                 row[after] = clip.norms_after[k]
             self.history.append(row, res.dh_norms, cfg)
             if spectrum_due(step_no):
-                self.history.spectrum.append((step_no, *w_spectrum_numbers(self.params["W"])))
+                spec = self.cell.spectrum(self.params, xs, h0)  # the window just trained on, new weights
+                self.history.spectrum.append((step_no, spec.rho, spec.sigma_max))
         self.last = rec
         return rec
 
-    def _update(self, s: State, cfg: TrainConfig, res: LossResult, g: np.ndarray, xs: np.ndarray, lr: float,
-                sgd_norms: bool) -> tuple | str:
-        """The general path: clip g, let the optimizer propose a new θ, and check it.
+    def _update(self, s: State, cfg: TrainConfig, res: LossResult, g: np.ndarray, xs: np.ndarray,
+                lr: float) -> tuple | str:
+        """Clip g, let the optimizer propose its change Δ, check it, and only then write θ − Δ
+        into θ: a refused step changes nothing.
 
         Returns (θ, optimizer state, ClipReport, bound on ‖θ‖), or why the step must be refused.
-        sgd_norms: measure g as the in-place path does (rnnviz.inplace), so both report the same bits."""
-        before = norms(grad_sq_norms(res.grads, np.unique(xs))) if sgd_norms else None  # reading grads["V"] fills dV
-        g, clip = clip_flat(g, self.layout, cfg.clip, cfg.clip_value, before=before)
+        The check: ‖θ − Δ‖ ≤ ‖θ‖ + ‖Δ‖ (triangle inequality), and we keep an upper bound on ‖θ‖;
+        only when bound + ‖Δ‖ would pass MAX_WEIGHT_NORM is ‖θ − Δ‖ computed exactly (rare)."""
+        cols = np.unique(xs)
+        g, clip = clip_flat(g, self.layout, cfg.clip, cfg.clip_value, before=_grad_norms(self._grad_views, cols))
         # The norm is NaN/∞ exactly when some gradient entry is (or its squares overflow).
         if not (math.isfinite(res.loss) and math.isfinite(clip.global_before)):
             return "the loss or a gradient is not a finite number (NaN or ∞)"
-        theta, opt, sq_norm = self.optimizer.propose_checked(s.theta, g, s.opt, lr, out=self._spare_theta())
-        if not _within(sq_norm, MAX_WEIGHT_NORM):
-            return (f"this update would push the weights' norm beyond {MAX_WEIGHT_NORM:g} or to NaN/∞ "
-                    f"(gradient norm {clip.global_before:.3g}, learning rate {lr:.3g})")
-        self._freeze(theta)
-        if self._snapshots[-1] is not s and REFCOUNTS_PROVE_OWNERSHIP:
-            self._retired.append(s.theta)  # may be recycled once nothing else refers to it
-        return theta, opt, clip, math.sqrt(sq_norm) * SLACK
+        opt = self.optimizer
+        if opt.sparse:
+            # Δ = η g: zero where g is, so only the window's columns of U change (a word model's U
+            # has 8,000 columns, a window 20), and ‖Δ‖ = η‖g‖ is already known.
+            delta, new_opt = None, OptState(s.opt.t + 1, {})
+            delta_norm = lr * clip.global_after
+        else:
+            delta, slots = opt.rule(g, s.opt.slots, lr, s.opt.t + 1)
+            new_opt = OptState(s.opt.t + 1, slots)
+            delta_norm = math.sqrt(delta.dot(delta))
+        bound = (s.norm_bound + delta_norm) * SLACK
+        if not bound <= MAX_WEIGHT_NORM:  # NaN fails too: then check exactly
+            new = s.theta - (lr * g if delta is None else delta)
+            sq = float(new.dot(new))
+            if not math.sqrt(sq) <= MAX_WEIGHT_NORM:
+                return (f"this update would push the weights' norm beyond {MAX_WEIGHT_NORM:g} or to NaN/∞ "
+                        f"(gradient norm {clip.global_before:.3g}, learning rate {lr:.3g})")
+            bound = math.sqrt(sq) * SLACK
+        self._apply(g, delta, lr, cols)
+        return self._theta, new_opt, clip, bound
 
-    def _sgd_in_place(self, s: State, res: LossResult, xs: np.ndarray, lr: float) -> tuple | None:
-        """Plain SGD with θ of state s updated in place (rnnviz.inplace): (θ, optimizer state,
-        ClipReport, bound on ‖θ‖) as ``_update`` returns them, bit for bit.
-
-        None, with nothing changed, unless that is safe:
-          - the step cannot be refused: the loss is finite and ‖θ‖ + η‖g‖ ≤ MAX_WEIGHT_NORM (with
-            ‖dV‖ bounded before it is computed), so every new weight is finite and within bounds;
-          - nobody else can see θ: s is not a snapshot, and CPython's reference counts show that
-            nothing but s refers to s, to its params dict, to θ or to a view of θ.
-        """
-        if not math.isfinite(res.loss) or self._snapshots[-1] is s or not REFCOUNTS_PROVE_OWNERSHIP:
-            return None
-        # Counts include the references held here: self.state, the caller's `s`, our argument and
-        # getrefcount's own for s; s.params and the argument for the dict; for θ, s.theta, one per
-        # view in s.params (a view refers to the array that owns the memory) and the argument; for
-        # each view, the dict, the loop's name and the argument.
-        if (sys.getrefcount(s) != 4 or sys.getrefcount(s.params) != 2
-                or sys.getrefcount(s.theta) != 2 + len(s.params)
-                or any(sys.getrefcount(view) != 3 for view in s.params.values())):
-            return None
-        cols = np.unique(xs)
-        sq = grad_sq_norms(res.grads, cols, with_V=False)
-        bound = math.hypot(*(math.sqrt(v) for v in sq.values()), dV_norm_bound(res.dlogits, res.hs))
-        if not (s.norm_bound + lr * bound) * SLACK <= MAX_WEIGHT_NORM:  # NaN fails too
-            return None
-        theta = s.theta
+    def _apply(self, g: np.ndarray, delta: np.ndarray | None, lr: float, cols: np.ndarray) -> None:
+        """θ ← θ − Δ in place; Δ = η g restricted to where g can be nonzero if delta is None."""
+        theta = self._theta
         theta.flags.writeable = True
         try:
-            sq["V"] = sgd_in_place(self.layout.views(theta), res.grads, res.dlogits, res.hs, cols, lr)
+            if delta is not None:
+                np.subtract(theta, delta, out=theta)
+                return
+            # U first in the layout: after it, W, V, b, c form one contiguous tail.
+            tail = self.layout.slices["U"].stop
+            chunk = 1 << 15  # 256 kB: the temporary η g stays in cache
+            tmp = np.empty(min(chunk, max(theta.size - tail, 1)))
+            for i in range(tail, theta.size, chunk):
+                j = min(i + chunk, theta.size)
+                t = tmp[: j - i]
+                np.multiply(g[i:j], lr, out=t)
+                np.subtract(theta[i:j], t, out=theta[i:j])
+            U, dU = self._views["U"], self.layout.views(g)["U"]
+            U[:, cols] -= dU[:, cols] * lr
         finally:
             theta.flags.writeable = False
-        before = norms(sq)
-        g_norm = math.hypot(*before.values())
-        return (theta, OptState(s.opt.t + 1, {}), ClipReport(before, before, g_norm, g_norm, False),
-                (s.norm_bound + lr * g_norm) * SLACK)
 
     def _grad_buffer(self) -> np.ndarray:
         """The flat gradient vector, zero-filled, reused from step to step.
@@ -399,22 +418,6 @@ class Trainer:
                 dU[:, self._dirty_columns] = 0.0
         return self._grad
 
-    def _spare_theta(self) -> np.ndarray | None:
-        """A retired θ vector that nothing refers to any more, made writable again; else None.
-
-        Writing a fresh vector of millions of weights costs page faults worth a whole pass, so
-        we reuse old ones, but only when CPython's reference count proves that no view of
-        them (an old params dict, a snapshot, a caller's variable) is still alive.
-        """
-        while self._retired and REFCOUNTS_PROVE_OWNERSHIP:
-            cand = self._retired.pop()
-            # 2 = our local name + getrefcount's own argument: nobody else holds it or a view.
-            if sys.getrefcount(cand) == 2 and cand.size == self.layout.size:
-                cand.flags.writeable = True
-                self._retired.clear()
-                return cand
-        return None
-
     def _refuse(self, step_no: int, reason: str) -> None:
         c = self.config
         tips = []
@@ -429,7 +432,7 @@ class Trainer:
     # ------------------------------------------------------------------ undo
     def _take_snapshot(self) -> None:
         if self.state.step % self.snapshot_stride == 0:
-            self._snapshots.append(self.state)
+            self._snapshots.append(self._snapshot_of(self.state))
         # Drop snapshots no longer needed to reach UNDO_DEPTH steps back (keep the newest such).
         floor = self.state.step - UNDO_DEPTH
         while len(self._snapshots) > 1 and self._snapshots[1].step <= floor:
@@ -446,7 +449,7 @@ class Trainer:
             return False
         while self._snapshots[-1].step > target:
             self._snapshots.pop()
-        self.state = self._snapshots[-1]
+        self.state = self._snapshots[-1]  # copied into θ; the snapshot stays for later undos
         # Replay the steps between the snapshot and the target with the settings they used (the
         # history addresses steps, not rows: old rows are thinned, a loaded checkpoint starts later).
         for step_no in range(self.state.step + 1, target + 1):
@@ -456,46 +459,3 @@ class Trainer:
         self.divergence = None
         self.last = None
         return True
-
-
-def _refcount_self_test() -> bool:
-    """Whether reference counts here prove that nothing outside a Trainer holds its weights.
-
-    In-place SGD and the recycling of retired θ vectors rely on CPython's counts (see
-    _sgd_in_place, _spare_theta). Other interpreters, free-threaded builds and newer CPython
-    versions may count differently (3.14 skips some increments), so at import a tiny model checks
-    that θ is updated in place when nothing is held, and that a caller's view, params dict, State
-    or θ, and a view of an old θ, keep their values. If any check fails both optimisations are
-    switched off: slower, never wrong."""
-    global INPLACE_MIN_WEIGHTS
-    saved, INPLACE_MIN_WEIGHTS = INPLACE_MIN_WEIGHTS, 0
-    try:
-        text = "abcab cbadc " * 4
-        sgd = TrainConfig(hidden_size=3, seq_len=4, optimizer="sgd", clip="none", lr=0.5)
-        tr = Trainer(text, sgd, undo_budget_bytes=1)
-        tr.step(tr.snapshot_stride + 1)                # past the first snapshot
-        before = id(tr.state.theta)
-        tr.step()
-        if id(tr.state.theta) != before:               # counts higher than expected: never in place
-            return False
-        # (what a caller holds, how to read V from it then, and V from a copy of θ taken then)
-        V_of = {"view": lambda h: h, "params": lambda h: h["V"], "state": lambda h: h.params["V"],
-                "theta": lambda h: tr.layout.views(h)["V"]}
-        grab = {"view": lambda: tr.params["V"], "params": lambda: tr.params, "state": lambda: tr.state,
-                "theta": lambda: tr.state.theta}
-        for kind in V_of:
-            held, V_then = grab[kind](), tr.params["V"].copy()
-            tr.step()
-            if not np.array_equal(V_of[kind](held), V_then):
-                return False
-            del held
-        ada = Trainer(text, sgd.with_changes(optimizer="adagrad"), undo_budget_bytes=1)  # general path
-        ada.step(2)
-        held, copy = ada.params["V"], ada.params["V"].copy()
-        ada.step(4)                                    # old θ retire and are recycled
-        return bool(np.array_equal(held, copy))
-    finally:
-        INPLACE_MIN_WEIGHTS = saved
-
-
-REFCOUNTS_PROVE_OWNERSHIP = _refcount_self_test()

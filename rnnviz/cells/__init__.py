@@ -1,10 +1,8 @@
-"""Recurrent cells. A cell computes the hidden states of a window and their backward pass.
+"""Recurrent cells: the registry. The protocol is in ``rnnviz.cells.base``.
 
-Adding a cell (LSTM, GRU) means adding one module to this package that defines a class with the
-same methods as :class:`rnnviz.cells.rnn.VanillaRNNCell` (forward, step, backward, reach,
-diagnostics) and a module-level ``CELL = TheCell()``: modules here are discovered, so nothing else
-needs editing to register it. The output head (V, c, softmax, cross-entropy) is shared by every
-cell and lives in ``rnnviz.head``.
+Each module here that defines a module-level ``CELL`` (an instance of a ``Cell`` subclass) is
+discovered at import, so adding a cell is adding one file. ``register`` adds one from elsewhere
+(a test's toy cell) and ``unregister`` removes it again.
 """
 
 import importlib
@@ -21,5 +19,18 @@ def get_cell(name: str = "rnn"):
     """The cell registered under ``name``; ValueError names the choices."""
     try:
         return CELLS[name]
-    except KeyError:
+    except (KeyError, TypeError):
         raise ValueError(f"unknown cell {name!r}; choose one of {', '.join(CELLS)}") from None
+
+
+def register(cell):
+    """Make ``cell`` available under ``cell.name`` (TrainConfig, Trainer, checkpoints…). Returns it."""
+    if cell.name in CELLS:
+        raise ValueError(f"a cell named {cell.name!r} is already registered")
+    CELLS[cell.name] = cell
+    return cell
+
+
+def unregister(name: str) -> None:
+    """Remove a cell added with ``register``."""
+    CELLS.pop(name, None)

@@ -1,0 +1,187 @@
+"""The cell protocol: everything that differs between the vanilla RNN, the LSTM and the GRU.
+
+A cell stacks G gate blocks of H rows in U (G·H×V), W (G·H×H) and b (G·H,); the output head
+(V, c) is shared. Its carried state s_t has S = len(state_parts)·H numbers: (H,) for one part,
+(P, H) for P parts (the LSTM's [h; c]); inside the engine it travels flat, (S,).
+
+What a cell must provide (see rnnviz.cells.rnn for a small example):
+
+    forward(params, xs, s0) -> Cache      the window; cache.hs (H, T), cache.h_prev (H, T),
+                                          cache.h_prev_rows (T, H), cache.s_last (state shape)
+    back_step(params, cache, t, dS, dA_x, dA_h) -> dS_prev
+        One LINEAR step back through time. dS: (..., S) rows, each a gradient w.r.t. s_t as the
+        future sees it (h_t and the other parts as separate inputs). It is updated IN PLACE to the
+        total gradient at the state's nodes (the LSTM adds the path c_t → h_t to its c part).
+        Writes into dA_x (..., G·H) the gradients w.r.t. the pre-activations that U x_t + b feed,
+        into dA_h (..., G·H) those that W h_{t−1} feeds (the same array unless
+        ``separate_h_preact``), and returns dS_prev (..., S), the gradients w.r.t. s_{t−1}.
+    reference_step(params, x, s) -> s     the plain equations, written independently (gradient check)
+
+and may override init_params, diagnostics, spectrum, equations (the base class has generic ones).
+Nothing outside rnnviz/cells branches on a cell's name: the BPTT driver (rnnviz.bptt), the
+Trainer, checkpoints, sampling and pages call these methods.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+SATURATED = 0.95  # |tanh| above this: tanh' < 0.1, gradients through that unit nearly die
+
+
+class Cache:
+    """What a forward pass keeps. Always: inputs (T,), s0, hs (H, T), h_prev (H, T),
+    h_prev_rows (T, H) (row t is h_{t−1}), s_last (state shape). Cells add their own fields."""
+
+    def __init__(self, **fields):
+        self.__dict__.update(fields)
+
+
+@dataclass
+class Spectrum:
+    """The spectrum of the matrix that rules how far gradients reach (``Cell.spectrum_of``).
+
+    eigenvalues: complex;  rho: max |λ|;  sigma_max: largest singular value."""
+
+    eigenvalues: np.ndarray
+    rho: float
+    sigma_max: float
+
+
+def matrix_spectrum(M: np.ndarray) -> Spectrum:
+    """Eigenvalues, spectral radius and largest singular value of a square matrix."""
+    M = np.asarray(M, dtype=np.float64)
+    if M.size == 0:
+        return Spectrum(np.zeros(0, dtype=complex), 0.0, 0.0)
+    eig = np.linalg.eigvals(M)
+    return Spectrum(eig, float(np.max(np.abs(eig))), float(np.linalg.norm(M, 2)))
+
+
+def sigmoid(x):
+    """σ(x) = 1 / (1 + e^(−x)), written plainly (the reference steps use it)."""
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def quad_frobenius(E: np.ndarray, gram: np.ndarray) -> np.ndarray:
+    """‖Σ_b diag(E[t, :, b]) W_b‖_F² for every t, without building the matrices.
+
+    E: (T, H, G) row scales per block;  gram: (H, G, G) with gram[i, b, b'] = W_b[i]·W_b'[i].
+    Row i of Σ_b diag(e_b) W_b is Σ_b e_b[i] W_b[i], whose squared norm is eᵀ gram[i] e."""
+    Ei = E.transpose(1, 0, 2)                    # (H, T, G)
+    return np.einsum("itb,itb->t", np.matmul(Ei, gram), Ei)
+
+
+def block_gram(W: np.ndarray, G: int) -> np.ndarray:
+    """(H, G, G): gram[i, b, b'] = W_b[i]·W_b'[i] for the G row blocks of W (G·H×H)."""
+    H = W.shape[1]
+    Wb = W.reshape(G, H, H).transpose(1, 0, 2)   # (H, G, H): [i, b, :] = W_b[i]
+    return np.matmul(Wb, Wb.transpose(0, 2, 1))
+
+
+class Cell:
+    """Base class with the generic parts of the protocol. Subclasses set the class attributes."""
+
+    name = "base"
+    title = "Cell"                      # display title
+    blocks = 1                          # G: gate blocks stacked in U, W, b
+    gate_names: tuple[str, ...] = ()    # gates whose mean activation per step is reported
+    state_parts: tuple[str, ...] = ("h",)
+    separate_h_preact = False           # dA_h differs from dA_x (the GRU's n block)
+    spectral_radius_ok = False          # init_params accepts spectral_radius (rescaling a square W)
+    spectrum_of = "J̄"                   # the matrix whose spectrum ``spectrum`` returns
+    spectrum_note = ("J̄ is the mean over the window of the local Jacobian ∂s_t/∂s_{t−1}: for a gated "
+                     "cell it depends on the gates, so W alone does not decide how far gradients reach.")
+    equations: tuple[str, ...] = ()     # LaTeX, one equation per string, as shown on screen
+    saturation_note = "fraction of units whose tanh output has |·| > 0.95"
+
+    # ------------------------------------------------------------------ shapes and state
+    def param_shapes(self, vocab_size: int, hidden_size: int) -> dict[str, tuple[int, ...]]:
+        """The five shapes: U (G·H×V), W (G·H×H), V (V×H), b (G·H,), c (V,)."""
+        V, H, GH = int(vocab_size), int(hidden_size), self.blocks * int(hidden_size)
+        return {"U": (GH, V), "W": (GH, H), "V": (V, H), "b": (GH,), "c": (V,)}
+
+    def state_shape(self, H: int) -> tuple[int, ...]:
+        return (H,) if len(self.state_parts) == 1 else (len(self.state_parts), H)
+
+    def state_size(self, H: int) -> int:
+        return len(self.state_parts) * H
+
+    def zero_state(self, H: int) -> np.ndarray:
+        return np.zeros(self.state_shape(H))
+
+    def check_state(self, s, H: int) -> np.ndarray:
+        """s as a float64 array of state_shape(H) (zeros if None); ValueError if it does not fit."""
+        if s is None:
+            return self.zero_state(H)
+        s = np.asarray(s, dtype=np.float64)
+        if s.size != self.state_size(H):
+            raise ValueError(f"the {self.title} state has shape {self.state_shape(H)} (got {s.shape})")
+        return s.reshape(self.state_shape(H))
+
+    def hidden(self, s: np.ndarray) -> np.ndarray:
+        """h, the part of the state the output head reads ((H,))."""
+        return s if s.ndim == 1 else s[0]
+
+    # ------------------------------------------------------------------ initialisation
+    def init_params(self, vocab_size: int, hidden_size: int, *, seed: int = 0, init: str = "uniform",
+                    spectral_radius: float | None = None) -> dict[str, np.ndarray]:
+        """Every weight ~ U(−1/√H, 1/√H) (PyTorch's choice for nn.LSTM/nn.GRU), biases from
+        ``init_bias``. init="orthogonal": each H×H block of W a random orthogonal matrix.
+        spectral_radius: refused (ValueError): it rescales a square vanilla W; a gated cell's
+        reach is set by its gates, not by W's eigenvalues."""
+        if spectral_radius is not None:
+            raise ValueError(f"spectral radius ρ rescales the vanilla RNN's W; the {self.title}'s W stacks "
+                             f"{self.blocks} gate blocks and its gates decide how far gradients reach. "
+                             "Turn ρ off for this cell.")
+        V, H = int(vocab_size), int(hidden_size)
+        G = self.blocks
+        rng = np.random.default_rng(seed)
+        bound = 1.0 / np.sqrt(H)
+        U = rng.uniform(-bound, bound, size=(G * H, V))
+        if init == "orthogonal":
+            blocks = []
+            for _ in range(G):
+                q, r = np.linalg.qr(rng.standard_normal((H, H)))
+                blocks.append(q * np.sign(np.diag(r)))
+            W = np.concatenate(blocks, axis=0)
+        else:
+            W = rng.uniform(-bound, bound, size=(G * H, H))
+        Vmat = rng.uniform(-bound, bound, size=(V, H))
+        return {"U": U, "W": W, "V": Vmat, "b": self.init_bias(H), "c": np.zeros(V)}
+
+    def init_bias(self, H: int) -> np.ndarray:
+        return np.zeros(self.blocks * H)
+
+    # ------------------------------------------------------------------ stepping
+    def step(self, params, x: int, s: np.ndarray) -> np.ndarray:
+        """One time step (sampling): the new state, shaped like s."""
+        return self.forward(params, np.array([int(x)], dtype=np.intp), s).s_last
+
+    # ------------------------------------------------------------------ Jacobians and diagnostics
+    def jacobians(self, params, cache: Cache) -> np.ndarray:
+        """(T, S, S): J_t = ∂s_t/∂s_{t−1}, from back_step applied to the identity (it is linear:
+        a row gradient g goes back as g J_t)."""
+        H, T = cache.hs.shape
+        S, GH = self.state_size(H), params["W"].shape[0]
+        out = np.empty((T, S, S))
+        for t in range(T):
+            ax = np.empty((S, GH))
+            ah = np.empty((S, GH)) if self.separate_h_preact else ax
+            out[t] = self.back_step(params, cache, t, np.eye(S), ax, ah)
+        return out
+
+    def diagnostics(self, params, cache: Cache) -> dict:
+        """{"jacobian_norms": (T,) ‖∂s_t/∂s_{t−1}‖_F, "saturation": (T,) (saturation_note),
+        "gates": {gate name: (T,) mean activation}}. Generic (slow) version from ``jacobians``."""
+        J = self.jacobians(params, cache)
+        return {"jacobian_norms": np.sqrt(np.einsum("tij,tij->t", J, J)),
+                "saturation": np.mean(np.abs(cache.hs) > SATURATED, axis=0), "gates": {}}
+
+    def spectrum(self, params, inputs, s0=None) -> Spectrum:
+        """The spectrum of ``spectrum_of``: here J̄, the mean of ∂s_t/∂s_{t−1} over the window."""
+        H = params["W"].shape[1]
+        xs = np.asarray(inputs, dtype=np.intp).reshape(-1)
+        cache = self.forward(params, xs, self.check_state(s0, H))
+        return matrix_spectrum(self.jacobians(params, cache).mean(axis=0))

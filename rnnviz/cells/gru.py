@@ -1,0 +1,114 @@
+"""The GRU cell (Cho et al. 2014) in PyTorch's form, gate order r, z, n, one bias per gate.
+
+    r_t = σ(U_r x_t + W_r h_{t-1} + b_r)     z_t = σ(U_z x_t + W_z h_{t-1} + b_z)
+    n_t = tanh(U_n x_t + b_n + r_t ⊙ (W_n h_{t-1}))
+    h_t = (1 − z_t) ⊙ n_t + z_t ⊙ h_{t-1}
+
+U: 3H×V, W: 3H×H, b: (3H,); state (H,). The reset gate multiplies W_n h_{t−1}, so the gradient
+that W_n sees is r_t ⊙ (that of U_n and b_n): the one place where dA_h differs from dA_x.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from rnnviz.cells.base import SATURATED, Cache, Cell, block_gram, quad_frobenius, sigmoid
+
+
+class GRUCell(Cell):
+    name = "gru"
+    title = "GRU"
+    blocks = 3
+    gate_names = ("r", "z")
+    separate_h_preact = True
+    saturation_note = "fraction of units with |n_t| > 0.95"
+    equations = (
+        r"r_t = \sigma(U_r x_t + W_r h_{t-1} + b_r)",
+        r"z_t = \sigma(U_z x_t + W_z h_{t-1} + b_z)",
+        r"n_t = \tanh(U_n x_t + b_n + r_t \odot (W_n h_{t-1}))",
+        r"h_t = (1 - z_t) \odot n_t + z_t \odot h_{t-1}",
+    )
+
+    def init_params(self, vocab_size, hidden_size, *, seed=0, init="uniform", spectral_radius=None):
+        """Weights ~ U(−1/√H, 1/√H) as PyTorch's nn.GRU; biases 0 (see Cell.init_params)."""
+        return super().init_params(vocab_size, hidden_size, seed=seed, init=init, spectral_radius=spectral_radius)
+
+    def forward(self, params, inputs, s0) -> Cache:
+        U, W, b = params["U"], params["W"], params["b"]
+        xs = np.asarray(inputs, dtype=np.intp)
+        T, H = xs.shape[0], W.shape[1]
+        P = np.add(U.T[xs], b)                 # (T, 3H) U x_t + b
+        P[:, :2 * H] *= 0.5                    # σ(a) = ½ tanh(a/2) + ½ for r and z
+        Ws = W.copy()
+        Ws[:2 * H] *= 0.5
+        hs_all = np.empty((T + 1, H))
+        hs_all[0] = np.asarray(s0, dtype=np.float64).reshape(H)
+        WH = np.empty((T, 3 * H))              # W h_{t−1} (r, z rows halved); WH[:, 2H:] = W_n h_{t−1}
+        RZ = np.empty((T, 2 * H))
+        N = np.empty((T, H))
+        Ws_dot, add, multiply, tanh, subtract = Ws.dot, np.add, np.multiply, np.tanh, np.subtract
+        for t in range(T):
+            wh, rz, n, h, hp = WH[t], RZ[t], N[t], hs_all[t + 1], hs_all[t]
+            Ws_dot(hp, wh)
+            add(P[t, :2 * H], wh[:2 * H], rz)
+            tanh(rz, rz)
+            multiply(rz, 0.5, rz)
+            add(rz, 0.5, rz)                   # r, z
+            multiply(rz[:H], wh[2 * H:], n)
+            add(n, P[t, 2 * H:], n)
+            tanh(n, n)                         # n_t
+            subtract(hp, n, h)
+            multiply(rz[H:], h, h)
+            add(h, n, h)                       # h_t = n + z ⊙ (h_{t−1} − n)
+        r, z = RZ[:, :H], RZ[:, H:]
+        hp = hs_all[:-1]
+        cn = (1.0 - z) * (1.0 - N * N)         # dA_n (U's view) = dh ⊙ cn
+        coef_zn = np.empty((T, 2, H))
+        coef_zn[:, 0] = (hp - N) * z * (1.0 - z)
+        coef_zn[:, 1] = cn
+        return Cache(inputs=xs, s0=hs_all[0], hs=hs_all[1:].T, h_prev=hp.T, h_prev_rows=hp,
+                     s_last=hs_all[-1].copy(), r=r, z=np.ascontiguousarray(z), n=N, coef_zn=coef_zn,
+                     cr=WH[:, 2 * H:] * r * (1.0 - r),   # dA_r = dA_n ⊙ W_n h_{t−1} ⊙ σ'(r)
+                     cnr=cn * r)                         # W_n sees r ⊙ dA_n
+
+    def back_step(self, params, cache, t, dS, dA_x, dA_h):
+        H = cache.n.shape[1]
+        shape = dA_x.shape[:-1] + (3, H)
+        dA3, dAh3 = dA_x.reshape(shape), dA_h.reshape(shape)
+        np.multiply(dS[..., None, :], cache.coef_zn[t], out=dA3[..., 1:, :])
+        np.multiply(dA3[..., 2, :], cache.cr[t], out=dA3[..., 0, :])
+        dAh3[..., :2, :] = dA3[..., :2, :]
+        np.multiply(dS, cache.cnr[t], out=dAh3[..., 2, :])
+        prev = dA_h @ params["W"]
+        prev += dS * cache.z[t]                # the direct path h_{t−1} → z ⊙ h_{t−1}
+        return prev
+
+    def reference_step(self, params, x, s):
+        H = params["W"].shape[1]
+        U, W, b = params["U"], params["W"], params["b"]
+        ax = U[:, x] + b
+        wh = W @ s
+        r = sigmoid(ax[:H] + wh[:H])
+        z = sigmoid(ax[H:2 * H] + wh[H:2 * H])
+        n = np.tanh(ax[2 * H:] + r * wh[2 * H:])
+        return (1 - z) * n + z * s
+
+    def diagnostics(self, params, cache) -> dict:
+        """jacobian_norms[t] = ‖∂h_t/∂h_{t−1}‖_F = ‖diag(z_t) + Σ_b diag(e_b) W_b‖_F (closed form);
+        saturation[t]: fraction of |n_t| > 0.95;  gates: mean of r_t, z_t over units."""
+        W = params["W"]
+        H, T = cache.hs.shape
+        E = np.empty((T, H, 3))
+        E[:, :, 0] = cache.coef_zn[:, 1] * cache.cr
+        E[:, :, 1] = cache.coef_zn[:, 0]
+        E[:, :, 2] = cache.cnr
+        Wdiag = np.diagonal(W.reshape(3, H, H), axis1=1, axis2=2)   # (3, H): W_b[i, i]
+        z = cache.z
+        sq = (quad_frobenius(E, block_gram(W, 3)) + 2 * np.einsum("th,th->t", z, np.einsum("thb,bh->th", E, Wdiag))
+              + np.einsum("th,th->t", z, z))
+        return {"jacobian_norms": np.sqrt(np.maximum(sq, 0.0)),
+                "saturation": np.mean(np.abs(cache.n) > SATURATED, axis=1),
+                "gates": {"r": cache.r.mean(axis=1), "z": cache.z.mean(axis=1)}}
+
+
+CELL = GRUCell()

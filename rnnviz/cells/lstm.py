@@ -1,0 +1,135 @@
+"""The LSTM cell (Hochreiter & Schmidhuber 1997, with a forget gate), PyTorch's gate order i, f, g, o.
+
+    i_t = σ(U_i x_t + W_i h_{t-1} + b_i)     f_t = σ(U_f x_t + W_f h_{t-1} + b_f)
+    g_t = tanh(U_g x_t + W_g h_{t-1} + b_g)  o'_t = σ(U_o x_t + W_o h_{t-1} + b_o)
+    c_t = f_t ⊙ c_{t-1} + i_t ⊙ g_t          h_t = o'_t ⊙ tanh(c_t)
+
+U: 4H×V, W: 4H×H, b: (4H,), blocks in the order i, f, g, o. The carried state is (2, H) = [h; c]
+(flat (2H,) inside the engine). Along the cell path ∂c_t/∂c_{t−1} = diag(f_t): the highway.
+σ(x) is computed as ½ tanh(x/2) + ½ (one tanh call for all four blocks).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from rnnviz.cells.base import SATURATED, Cache, Cell, block_gram, quad_frobenius, sigmoid
+
+
+class LSTMCell(Cell):
+    name = "lstm"
+    title = "LSTM"
+    blocks = 4
+    gate_names = ("i", "f", "o")
+    state_parts = ("h", "c")
+    saturation_note = "fraction of units with |tanh(c_t)| > 0.95"
+    equations = (
+        r"i_t = \sigma(U_i x_t + W_i h_{t-1} + b_i)",
+        r"f_t = \sigma(U_f x_t + W_f h_{t-1} + b_f)",
+        r"g_t = \tanh(U_g x_t + W_g h_{t-1} + b_g)",
+        r"o'_t = \sigma(U_o x_t + W_o h_{t-1} + b_o)",
+        r"c_t = f_t \odot c_{t-1} + i_t \odot g_t",
+        r"h_t = o'_t \odot \tanh(c_t)",
+    )
+
+    def init_bias(self, H):
+        """b_f = 1, other biases 0: the forget gate starts mostly open (Gers et al. 2000;
+        Jozefowicz et al. 2015), so gradients travel along c from the first step."""
+        b = np.zeros(4 * H)
+        b[H:2 * H] = 1.0
+        return b
+
+    @staticmethod
+    def _scales(H):
+        # σ(a) = ½ tanh(a/2) + ½: pre-activations of i, f, o are halved, then mapped affinely.
+        pre = np.full(4 * H, 0.5)
+        pre[2 * H:3 * H] = 1.0
+        mul = pre.copy()
+        add = np.full(4 * H, 0.5)
+        add[2 * H:3 * H] = 0.0
+        return pre, mul, add
+
+    def forward(self, params, inputs, s0) -> Cache:
+        U, W, b = params["U"], params["W"], params["b"]
+        xs = np.asarray(inputs, dtype=np.intp)
+        T, H = xs.shape[0], W.shape[1]
+        s0 = np.asarray(s0, dtype=np.float64).reshape(2, H)
+        pre, mul, add_ = self._scales(H)
+        Ws = W * pre[:, None]
+        Y = np.add(U.T[xs], b)                # (T, 4H) U x_t + b, then the gates in place
+        Y *= pre
+        hs_all = np.empty((T + 1, H))
+        cs_all = np.empty((T + 1, H))
+        hs_all[0], cs_all[0] = s0
+        tc = np.empty((T, H))                 # tanh(c_t)
+        ig = np.empty(H)
+        Wh = np.empty(4 * H)
+        Ws_dot, add, multiply, tanh = Ws.dot, np.add, np.multiply, np.tanh
+        Y4 = Y.reshape(T, 4, H)
+        for t in range(T):
+            a = Y[t]
+            Ws_dot(hs_all[t], Wh)
+            add(a, Wh, a)
+            tanh(a, a)
+            multiply(a, mul, a)
+            add(a, add_, a)                   # i, f, g, o'
+            i, f, g, o = Y4[t]
+            c = cs_all[t + 1]
+            multiply(f, cs_all[t], c)
+            multiply(i, g, ig)
+            add(c, ig, c)                     # c_t = f ⊙ c_{t−1} + i ⊙ g
+            tanh(c, tc[t])
+            multiply(o, tc[t], hs_all[t + 1])  # h_t = o' ⊙ tanh(c_t)
+        i, f, g, o = (Y4[:, k] for k in range(4))
+        dtc = 1.0 - tc * tc
+        coef3 = np.empty((T, 3, H))           # dA_{i,f,g} = dc_t ⊙ coef3
+        coef3[:, 0] = g * i * (1.0 - i)
+        coef3[:, 1] = cs_all[:-1] * f * (1.0 - f)
+        coef3[:, 2] = i * (1.0 - g * g)
+        s_last = np.stack([hs_all[-1], cs_all[-1]])
+        return Cache(inputs=xs, s0=s0, hs=hs_all[1:].T, h_prev=hs_all[:-1].T, h_prev_rows=hs_all[:-1],
+                     s_last=s_last, gates=Y4, tanh_c=tc, cs=cs_all[1:].T,
+                     k=o * dtc,                                  # ∂h_t/∂c_t = diag(o' ⊙ (1 − tanh² c_t))
+                     coef3=coef3, coef_o=tc * o * (1.0 - o),     # dA_o = dh_t ⊙ tanh(c_t) ⊙ σ'
+                     f=np.ascontiguousarray(f))
+
+    def back_step(self, params, cache, t, dS, dA_x, dA_h):
+        H = cache.k.shape[1]
+        dh, dc = dS[..., :H], dS[..., H:]
+        dc += dh * cache.k[t]                 # total ∂L/∂c_t: from c_{t+1} and through h_t
+        dA4 = dA_x.reshape(dA_x.shape[:-1] + (4, H))
+        np.multiply(dc[..., None, :], cache.coef3[t], out=dA4[..., :3, :])
+        np.multiply(dh, cache.coef_o[t], out=dA4[..., 3, :])
+        prev = np.empty_like(dS)
+        prev[..., :H] = dA_x @ params["W"]
+        np.multiply(dc, cache.f[t], out=prev[..., H:])   # ∂c_t/∂c_{t−1} = diag(f_t)
+        return prev
+
+    def reference_step(self, params, x, s):
+        H = params["W"].shape[1]
+        h, c = s[0], s[1]
+        a = params["U"][:, x] + params["W"] @ h + params["b"]
+        i, f, g, o = sigmoid(a[:H]), sigmoid(a[H:2 * H]), np.tanh(a[2 * H:3 * H]), sigmoid(a[3 * H:])
+        c = f * c + i * g
+        return np.stack([o * np.tanh(c), c])
+
+    def diagnostics(self, params, cache) -> dict:
+        """jacobian_norms[t] = ‖∂(h_t, c_t)/∂(h_{t−1}, c_{t−1})‖_F (exact, in closed form);
+        saturation[t]: fraction of |tanh(c_t)| > 0.95;  gates: mean of i_t, f_t, o'_t over units."""
+        W = params["W"]
+        H, T = cache.hs.shape
+        gram = block_gram(W, 4)
+        EC = np.zeros((T, H, 4))                      # ∂c_t/∂h_{t−1} = Σ_b diag(EC_b) W_b
+        EC[:, :, :3] = cache.coef3.transpose(0, 2, 1)
+        EA = EC * cache.k[:, :, None]                 # ∂h_t/∂h_{t−1} = diag(k) ∂c_t/∂h_{t−1} + diag(coef_o) W_o
+        EA[:, :, 3] = cache.coef_o
+        f, k = cache.f, cache.k
+        sq = quad_frobenius(EA, gram) + quad_frobenius(EC, gram) + np.einsum("th,th->t", k * f, k * f) \
+            + np.einsum("th,th->t", f, f)             # + ‖∂h_t/∂c_{t−1}‖² + ‖∂c_t/∂c_{t−1}‖²
+        g4 = cache.gates
+        return {"jacobian_norms": np.sqrt(sq),
+                "saturation": np.mean(np.abs(cache.tanh_c) > SATURATED, axis=1),
+                "gates": {"i": g4[:, 0].mean(axis=1), "f": g4[:, 1].mean(axis=1), "o": g4[:, 3].mean(axis=1)}}
+
+
+CELL = LSTMCell()
