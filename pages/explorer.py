@@ -94,7 +94,7 @@ def run_gradient_check(sess: AppSession, k: int | None) -> None:
     xs, ys, h0 = tr.next_window()
     entries, _ = check_plan(sess, k)
     t0 = time.perf_counter()
-    errors = gradient_check(tr.params, xs, ys, h0, k, max_entries=entries)
+    errors = gradient_check(tr.params, xs, ys, h0, k, max_entries=entries, cell=tr.config.cell)
     store(sess, P + "gradcheck", (k,), {"errors": errors, "entries": entries, "seconds": time.perf_counter() - t0})
 
 

@@ -16,7 +16,7 @@ from rnnviz.figures.lab import (
     twin_spectrum_figure,
 )
 from rnnviz.sample import hidden_states
-from rnnviz.spectrum import SATURATED, reach_decay, saturation, w_spectrum
+from rnnviz.spectrum import SATURATED, reach_decay, saturation
 from rnnviz.trainer import SPECTRUM_SCHEDULE
 from rnnviz.truncation import truncation_sweep
 from rnnviz.twin import TWIN_SETTINGS, TwinRun
@@ -38,7 +38,7 @@ def reach(sess: AppSession):
 
 
 def spectrum(sess: AppSession):
-    return memo(sess, P + "spectrum", (), lambda: w_spectrum(sess.trainer.params["W"]))
+    return memo(sess, P + "spectrum", (), lambda: sess.trainer.spectrum())
 
 
 def states(sess: AppSession):

@@ -1,7 +1,7 @@
 """Save and load a trained model as ``.npz``, never with pickle, and validate what is loaded.
 
-A checkpoint holds the five parameters, the vocabulary, the config, the step count and the
-training text, so a model can be taken home and trained on or sampled from later. Vocabulary,
+A checkpoint holds the five parameters, the vocabulary, the config (which names the cell), the
+step count and the training text, so a model can be taken home and trained on or sampled from later. Vocabulary,
 config and text are stored as JSON strings: NumPy's fixed-width strings drop trailing NUL
 characters, so a vocabulary entry that is the NUL character would come back as "". The
 optimizer state and history are not saved: training resumes with a fresh optimizer.
@@ -102,17 +102,18 @@ def load_checkpoint(data: bytes) -> dict:
     step = arrays["step"]
     if step.shape != () or step.dtype.kind not in "iu" or int(step) < 0:
         _fail("the step count must be a whole number ≥ 0")
-    H = arrays["W"].shape[0] if arrays["W"].ndim == 2 else -1
-    if not 1 <= H <= MAX_HIDDEN or H != config.hidden_size:
-        _fail(f"hidden size {H} does not match the settings ({config.hidden_size}) or is out of range")
-    shapes = param_shapes(len(vocab), H)
+    H = config.hidden_size   # validated (≤ MAX_HIDDEN); every array must fit it and the cell
+    if not 1 <= H <= MAX_HIDDEN:
+        _fail(f"hidden size {H} is out of range")
+    shapes = param_shapes(len(vocab), H, config.cell)   # the cell the file records decides the shapes
     params = {}
     for k in PARAM_NAMES:
         a = arrays[k]
         if a.dtype != np.float64:
             _fail(f"{k} has dtype {a.dtype}, expected float64")
         if a.shape != shapes[k]:
-            _fail(f"{k} has shape {a.shape}, expected {shapes[k]} for V={len(vocab)}, H={H}")
+            _fail(f"{k} has shape {a.shape}, expected {shapes[k]} "
+                  f"for the {config.cell} cell with V={len(vocab)}, hidden size H={H}")
         if not np.isfinite(a).all():
             _fail(f"{k} contains NaN or infinity")
         if a.size and np.abs(a).max() > MAX_ABS_WEIGHT:

@@ -66,6 +66,8 @@ class TrainConfig:
         need(_is_int(self.max_vocab) and 3 <= self.max_vocab <= MAX_VOCAB_CAP,
              f"the word vocabulary cap must be from 3 to {MAX_VOCAB_CAP}")
         need(self.cell in CELLS, f"cell must be one of {', '.join(CELLS)}")
+        need(self.spectral_radius is None or CELLS[self.cell].spectral_radius_ok,
+             f"spectral radius ρ rescales the vanilla RNN's W; turn it off for the {CELLS[self.cell].title}")
         return self
 
     @property

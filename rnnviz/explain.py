@@ -171,8 +171,9 @@ def backward_trace(params, inputs, targets, h0=None, truncate: int | None = None
     params: U (H×V), W (H×H), V (V×H), b (H,), c (V,).  inputs, targets: T ids.  h0: (H,) or None.
     truncate: k ≥ 0, or None for full BPTT (k ≥ T − 1 is the same as None).
     """
-    if cell != "rnn":
-        raise ValueError("the step-by-step explanation is written for the vanilla RNN cell")
+    if not get_cell(cell).step_by_step:
+        raise ValueError(f"the step-by-step explanation is written for the vanilla RNN; the {get_cell(cell).title} "
+                         "has its own equations (see its gradient reach and diagnostics instead)")
     xs = np.asarray(inputs, dtype=np.intp).reshape(-1)
     ys = np.asarray(targets, dtype=np.intp).reshape(-1)
     if xs.size == 0 or xs.shape != ys.shape:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from rnnviz.cells import get_cell
 from rnnviz.sample import MAX_TEMPERATURE, SampleResult, sample
 from rnnviz.tokenize import EOS, UNK
 
@@ -178,7 +179,7 @@ def read_prime(tokenizer, text: str, first_id: int) -> Prime:
 @dataclass
 class Generation:
     """One click of Generate. result.ids: (n,) generated ids; result.probs: (n,) p (at τ = 1) of each;
-    h0: (H,) the hidden state the prime was read from."""
+    h0: the cell's state the prime was read from ((H,), or (2, H) for the LSTM)."""
 
     settings: GenSettings
     prime: Prime
@@ -212,14 +213,15 @@ class Generation:
 def generate(params, tokenizer, settings: GenSettings, first_id: int, carried_h=None, cell: str = "rnn") -> Generation:
     """Read the prime, then sample settings.length tokens. Same arguments ⇒ the same Generation.
 
-    first_id: the training text's first token (the prime if there is none); carried_h: (H,) the
+    first_id: the training text's first token (the prime if there is none); carried_h: the cell's
     state training left off with, used when settings.start is "carried" (zeros if None).
     Never changes params or carried_h (sampling only reads them)."""
     settings.validate()
     prime = read_prime(tokenizer, settings.prime, first_id)
-    H = params["W"].shape[0]
+    the_cell = get_cell(cell)
+    H = params["V"].shape[1]
     use_carried = settings.start == "carried" and carried_h is not None
-    h0 = np.array(carried_h, dtype=np.float64).reshape(H) if use_carried else np.zeros(H)
+    h0 = np.array(the_cell.check_state(carried_h if use_carried else None, H))
     top_k = settings.k if settings.mode == "top-k" else None
     res = sample(params, prime.ids, settings.length, temperature=settings.temperature, top_k=top_k,
                  greedy=settings.greedy, seed=settings.seed, h0=h0, cell=cell)

@@ -19,7 +19,8 @@ MAX_TEMPERATURE = 100.0
 class SampleResult:
     """ids: (n,) generated token ids; probs: (n,) the probability the model (at τ = 1) gave each
     chosen token; top_ids, top_probs: (n, 5) its five most likely tokens at each step;
-    hs: (H, n) the hidden state after reading each generated token; h_last: (H,)."""
+    hs: (H, n) the hidden state h after reading each generated token; h_last: the cell's whole
+    state after the last one ((H,), or (2, H) = [h; c] for the LSTM)."""
 
     ids: np.ndarray
     probs: np.ndarray
@@ -30,13 +31,14 @@ class SampleResult:
 
 
 def hidden_states(params, ids, h0=None, cell: str = "rnn") -> np.ndarray:
-    """(H, n) the hidden state after reading each of the n token ids (zeros start if h0 is None)."""
-    H = params["W"].shape[0]
+    """(H, n) the hidden state h after reading each of the n token ids (zero state if h0 is None;
+    h0 is the cell's whole state: (H,), or (2, H) for the LSTM)."""
+    H = params["V"].shape[1]
     ids = np.asarray(ids, dtype=np.intp)
     if ids.size == 0:
         return np.zeros((H, 0))
-    h0 = np.zeros(H) if h0 is None else np.asarray(h0, dtype=np.float64)
-    return get_cell(cell).forward(params, ids, h0).hs
+    the_cell = get_cell(cell)
+    return the_cell.forward(params, ids, the_cell.check_state(h0, H)).hs
 
 
 def sample(
@@ -65,9 +67,9 @@ def sample(
     greedy = greedy or temperature == 0
     rng = np.random.default_rng(seed)
     the_cell = get_cell(cell)
-    H = params["W"].shape[0]
-    h = np.zeros(H) if h0 is None else np.asarray(h0, dtype=np.float64)
-    h = the_cell.forward(params, prime, h).hs[:, -1]
+    H = params["V"].shape[1]
+    s = the_cell.forward(params, prime, the_cell.check_state(h0, H)).s_last
+    h = the_cell.hidden(s)
     ids = np.empty(n, dtype=np.intp)
     probs = np.empty(n)
     k5 = min(5, Vsize)
@@ -98,6 +100,7 @@ def sample(
             cdf = np.cumsum(q)
             x = min(int(np.searchsorted(cdf, u[i] * cdf[-1], side="right")), Vsize - 1)
         ids[i], probs[i] = x, p[x]
-        h = the_cell.step(params, x, h)
+        s = the_cell.step(params, x, s)
+        h = the_cell.hidden(s)
         hs[:, i] = h
-    return SampleResult(ids=ids, probs=probs, top_ids=top_ids, top_probs=top_probs, hs=hs, h_last=h)
+    return SampleResult(ids=ids, probs=probs, top_ids=top_ids, top_probs=top_probs, hs=hs, h_last=s)

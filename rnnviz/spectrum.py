@@ -12,25 +12,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-SATURATED = 0.95   # |h| above this: tanh' = 1 − h² < 0.1, gradients through the unit nearly die
+from rnnviz.cells.base import SATURATED, Spectrum, matrix_spectrum
 
-
-@dataclass
-class Spectrum:
-    """eigenvalues: (H,) complex eigenvalues of W;  rho: ρ(W) = max |λ|;  sigma_max: ‖W‖₂."""
-
-    eigenvalues: np.ndarray
-    rho: float
-    sigma_max: float
+__all__ = ["SATURATED", "ReachDecay", "Spectrum", "power_line", "reach_decay", "saturation", "w_spectrum"]
 
 
 def w_spectrum(W: np.ndarray) -> Spectrum:
-    """Eigenvalues, spectral radius and largest singular value of W (H×H)."""
-    W = np.asarray(W, dtype=np.float64)
-    if W.size == 0:
-        return Spectrum(np.zeros(0, dtype=complex), 0.0, 0.0)
-    eig = np.linalg.eigvals(W)
-    return Spectrum(eig, float(np.max(np.abs(eig))), float(np.linalg.norm(W, 2)))
+    """Eigenvalues, spectral radius and largest singular value of a square W (the vanilla RNN's).
+    For any cell ask the cell: ``Trainer.spectrum()`` / ``cell.spectrum(params, inputs, s0)``."""
+    return matrix_spectrum(W)
 
 
 @dataclass

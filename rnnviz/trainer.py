@@ -15,12 +15,12 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from rnnviz.bptt import LossResult, loss_and_grads
+from rnnviz.cells import get_cell
+from rnnviz.cells.base import Spectrum
 from rnnviz.clip import ClipReport, clip_flat
 from rnnviz.config import TrainConfig, needs_reset
 from rnnviz.flat import Layout
 from rnnviz.history import History
-from rnnviz.cells import get_cell
-from rnnviz.cells.base import Spectrum
 from rnnviz.optim import OptState, make_optimizer
 from rnnviz.params import PARAM_NAMES, init_params
 from rnnviz.tokenize import tokenize_corpus
@@ -267,6 +267,11 @@ class Trainer:
             pos, h = 0, np.zeros_like(h)
         return self.data[pos:pos + T], self.data[pos + 1:pos + T + 1], h
 
+    def spectrum(self) -> Spectrum:
+        """The spectrum of the matrix that rules how far gradients reach (``cell.spectrum_of``:
+        W for the vanilla RNN; for gated cells the mean local Jacobian over the next window)."""
+        return self.cell.spectrum(self.params, *self.next_window()[::2])
+
     def windows_per_pass(self) -> int:
         """How many windows one pass over the text takes (the last partial one is skipped)."""
         return max(1, (self.data.size - 1) // self.config.seq_len)
@@ -391,7 +396,8 @@ class Trainer:
                 t = tmp[: j - i]
                 np.multiply(g[i:j], lr, out=t)
                 np.subtract(theta[i:j], t, out=theta[i:j])
-            U, dU = self._views["U"], self.layout.views(g)["U"]
+            shape = self.layout.shapes["U"]   # a view made now, while θ is writable
+            U, dU = theta[:tail].reshape(shape), g[:tail].reshape(shape)
             U[:, cols] -= dU[:, cols] * lr
         finally:
             theta.flags.writeable = False

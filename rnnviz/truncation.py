@@ -67,34 +67,39 @@ class Sweep:
 
 
 def truncation_sweep(params, inputs, targets, h0=None, *, cell: str = "rnn") -> Sweep:
-    """The window's truncated gradient for every k = 0..T−1, against the full one (vanilla RNN)."""
-    if cell != "rnn":
-        raise ValueError("the truncation sweep is written for the vanilla RNN cell")
+    """The window's truncated gradient for every k = 0..T−1, against the full one (any cell).
+
+    At distance d, row s of the carried matrix is ∂L_s/∂s_{s−d}: one back_step call moves every
+    row one step back at once (each row at its own time step s − d)."""
+    the_cell = get_cell(cell)
     xs = np.asarray(inputs, dtype=np.intp).reshape(-1)
     full = loss_and_grads(params, xs, targets, h0, None, cell=cell, diagnostics=False).grads
-    H, T = params["W"].shape[0], xs.size
-    h0 = np.zeros(H) if h0 is None else np.asarray(h0, dtype=np.float64).reshape(H)
-    cache = get_cell(cell).forward(params, xs, h0)
+    GH, H = params["W"].shape
+    T = xs.size
+    cache = the_cell.forward(params, xs, the_cell.check_state(h0, H))
     head = head_forward_backward(params, cache.hs, np.asarray(targets, dtype=np.intp).reshape(-1))
-    WT, dtanh, h_prev = params["W"].T, cache.dtanh, cache.h_prev
+    h_prev = cache.h_prev_rows
     # dU differs from the full one only in the columns of tokens in the window: compare those.
     cols, col_of_t = np.unique(xs, return_inverse=True)
     onehot = np.zeros((T, cols.size))      # onehot[s, j] = 1 if x_s is the j-th distinct token
     onehot[np.arange(T), col_of_t] = 1.0
     ref = {"W": full["W"], "U": full["U"][:, cols], "b": full["b"]}
-    acc = {"W": np.zeros((H, H)), "U": np.zeros((H, cols.size)), "b": np.zeros(H)}
+    acc = {"W": np.zeros((GH, H)), "U": np.zeros((GH, cols.size)), "b": np.zeros(GH)}
     unchanged_sq = sum(float(np.vdot(full[n], full[n])) for n in ("V", "c"))  # same for every k
     full_sq = {n: float(np.vdot(full[n], full[n])) for n in SWEPT}
     full_all = np.sqrt(sum(full_sq.values()) + unchanged_sq)
     err = {n: np.zeros(T) for n in (*SWEPT, "all")}
     nrm = {n: np.zeros(T) for n in (*SWEPT, "all")}
-    G = head.dh_out.copy()  # at distance d, column s holds ∂L_s/∂h_{s−d} (valid for s ≥ d)
+    live = np.zeros((T, the_cell.state_size(H)))
+    live[:, :H] = head.dh_out.T             # row s: ∂L_s/∂s_{s−d} at the current distance d
+    bx = np.empty((T, GH))
+    bh = np.empty((T, GH)) if the_cell.separate_h_preact else bx
     for d in range(T):
         n = T - d
-        delta = dtanh[:, :n] * G[:, d:]           # δ of L_s at step s − d, for s = d..T−1
-        acc["W"] += delta @ h_prev[:, :n].T
-        acc["U"] += delta @ onehot[:n]           # column x_s gets δ_s (repeats add up)
-        acc["b"] += delta.sum(axis=1)
+        prev = the_cell.back_step(params, cache, np.arange(n), live[d:], bx[:n], bh[:n])
+        acc["W"] += bh[:n].T @ h_prev[:n]
+        acc["U"] += bx[:n].T @ onehot[:n]     # column x_{s−d} gets its row (repeats add up)
+        acc["b"] += bx[:n].sum(axis=0)
         e_all, n_all = 0.0, unchanged_sq
         for name in SWEPT:
             diff = acc[name] - ref[name]
@@ -106,7 +111,7 @@ def truncation_sweep(params, inputs, targets, h0=None, *, cell: str = "rnn") -> 
         err["all"][d] = _rel(np.sqrt(e_all), full_all)
         nrm["all"][d] = np.sqrt(n_all)
         if n > 1:
-            G[:, d + 1:] = WT @ delta[:, 1:]       # one step further back: ∂L_s/∂h_{s−d−1}
+            live[d + 1:] = prev[1:]                 # one step further back: ∂L_s/∂s_{s−d−1}
     for name in err:                              # k = T − 1 is full BPTT by definition
         err[name][-1] = 0.0
     full_norms = {n: float(np.sqrt(v)) for n, v in full_sq.items()} | {"all": float(full_all)}

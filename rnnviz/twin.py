@@ -14,7 +14,6 @@ import numpy as np
 
 from rnnviz.checkpoint import save_checkpoint
 from rnnviz.config import MAX_LR, TrainConfig
-from rnnviz.spectrum import w_spectrum
 from rnnviz.trainer import Trainer
 
 TWIN_SETTINGS = ("clip", "lr", "truncate")   # the one setting that differs between A and B
@@ -22,7 +21,7 @@ SPECTRUM_SAMPLES = 10                        # ρ(W), σ_max(W) at most this oft
 SPECTRUM_BUDGET = 2e8                        # … and at most this many H³ (an eigen-decomposition costs ~H³)
 
 
-def spectrum_samples(H: int, n: int) -> int:
+def spectrum_samples(H: int, n: int) -> int:  # (a gated cell's spectrum is of a 2H×2H or H×H Jacobian)
     """How many times a step(n) call samples ρ(W) and σ_max(W): up to SPECTRUM_SAMPLES, fewer for
     a big W (H = 512: once, at the last step) so that a click stays about a second."""
     return int(min(n, SPECTRUM_SAMPLES, max(1, SPECTRUM_BUDGET // max(H, 1) ** 3)))
@@ -77,7 +76,7 @@ class TwinSide:
     divergence: str = ""
 
     def record_spectrum(self, step: int) -> None:
-        s = w_spectrum(self.trainer.params["W"])
+        s = self.trainer.spectrum()  # the cell's: ρ(W), σ_max(W) for the vanilla RNN
         self.spec_steps.append(step)
         self.rho.append(s.rho)
         self.sigma_max.append(s.sigma_max)

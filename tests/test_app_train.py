@@ -178,7 +178,7 @@ def test_undo_while_playing_pauses_and_goes_back_one_step(at):
 
 
 def test_a_big_word_model_with_plain_sgd_steps_undoes_and_plays_exactly(at):
-    """Big enough for in-place SGD (rnnviz.inplace): the page's steps, undo and play give the
+    """A big word model with plain SGD (θ updated in place): the page's steps, undo and play give the
     engine's own numbers, whatever the page held on to between reruns."""
     cfg = DEFAULT_CONFIG.with_changes(level="word", hidden_size=300, seq_len=20, optimizer="sgd", lr=0.05,
                                       clip="none", max_vocab=8000)

@@ -9,7 +9,9 @@ What a cell must provide (see rnnviz.cells.rnn for a small example):
     forward(params, xs, s0) -> Cache      the window; cache.hs (H, T), cache.h_prev (H, T),
                                           cache.h_prev_rows (T, H), cache.s_last (state shape)
     back_step(params, cache, t, dS, dA_x, dA_h) -> dS_prev
-        One LINEAR step back through time. dS: (..., S) rows, each a gradient w.r.t. s_t as the
+        One LINEAR step back through time. t: the time step (0-based), or an (m,) array giving
+        each row of dS its own time step (index the cache with t and broadcasting does the rest).
+        dS: (..., S) rows, each a gradient w.r.t. s_t as the
         future sees it (h_t and the other parts as separate inputs). It is updated IN PLACE to the
         total gradient at the state's nodes (the LSTM adds the path c_t → h_t to its c part).
         Writes into dA_x (..., G·H) the gradients w.r.t. the pre-activations that U x_t + b feed,
@@ -95,6 +97,7 @@ class Cell:
                      "cell it depends on the gates, so W alone does not decide how far gradients reach.")
     equations: tuple[str, ...] = ()     # LaTeX, one equation per string, as shown on screen
     saturation_note = "fraction of units whose tanh output has |·| > 0.95"
+    step_by_step = False                # rnnviz.explain's written-out backward pass covers this cell
 
     # ------------------------------------------------------------------ shapes and state
     def param_shapes(self, vocab_size: int, hidden_size: int) -> dict[str, tuple[int, ...]]:

@@ -22,6 +22,7 @@ class VanillaRNNCell(Cell):
     title = "Vanilla RNN"
     blocks = 1
     spectral_radius_ok = True
+    step_by_step = True
     spectrum_of = "W"
     spectrum_note = ("Going back one step multiplies the gradient by diag(1 − h_t²) W, so W's spectrum "
                      "bounds the reach: ‖∂h_t/∂h_k‖ ≤ σ_max(W)^(t−k).")
