@@ -16,13 +16,23 @@ from browser_support import StreamlitServer, launch, require_browser  # noqa: E4
 os.environ.setdefault("RNNVIZ_SESSION_DIR", tempfile.mkdtemp(prefix="rnnviz-test-sessions-"))
 
 
+UI_TEST_MODULES = ("test_app_", "test_play")  # the tests that run pages or rnnviz.ui (Streamlit)
+
+
 @pytest.fixture(autouse=True)
-def one_frame_play_runs(monkeypatch):
+def one_frame_play_runs(request):
     """In AppTest a play run draws one frame and ends (a real server loops for about a second,
-    which AppTest would wait out on every run). Browser tests run a real server: not affected."""
+    which AppTest would wait out on every run). Browser tests run a real server: not affected.
+    Only UI tests get this: importing rnnviz.ui imports Streamlit, and engine tests must run
+    without it (tests/test_engine_no_streamlit.py)."""
+    if not request.module.__name__.startswith(UI_TEST_MODULES):
+        yield
+        return
     from rnnviz.ui import play
 
-    monkeypatch.setattr(play, "LOOP_S", 0.0)
+    saved, play.LOOP_S = play.LOOP_S, 0.0
+    yield
+    play.LOOP_S = saved
 
 
 @pytest.fixture(scope="session")
