@@ -140,15 +140,13 @@ def backprop(cell, params, cache, dh_out_rows: np.ndarray, truncate: int | None)
 def weight_grads(cache, back: Backward, out: Mapping[str, np.ndarray]) -> None:
     """dU, dW, db into out (zero-filled U): single matrix operations over the window."""
     np.matmul(back.dA_h.T, cache.h_prev_rows, out=out["W"])
-    dU, dA_x = out["U"], back.dA_x
-    GH, V = dU.shape
-    # Only the columns of the tokens seen get a gradient; repeated tokens must add up, hence
-    # add.at, on flat indices (entry (i, x_t) is i·V + x_t): NumPy's fast 1-D path.
-    if dU.flags.c_contiguous:
-        at = cache.inputs[:, None] + np.arange(0, GH * V, V)
-        np.add.at(dU.reshape(-1), at.ravel(), dA_x.ravel())
-    else:
-        np.add.at(dU.T, cache.inputs, dA_x)
+    dA_x = back.dA_x
+    # Only the columns of the tokens seen get a gradient, and repeated tokens must add up: one
+    # product with the window's one-hot matrix over its distinct tokens (T × n, n ≤ T) does both.
+    cols, col_of_t = np.unique(cache.inputs, return_inverse=True)
+    onehot = np.zeros((cache.inputs.size, cols.size))
+    onehot[np.arange(cache.inputs.size), col_of_t] = 1.0
+    out["U"][:, cols] = dA_x.T @ onehot
     np.add.reduce(dA_x, axis=0, out=out["b"])
 
 

@@ -387,8 +387,10 @@ class Trainer:
             if delta is not None:
                 np.subtract(theta, delta, out=theta)
                 return
-            # U first in the layout: after it, W, V, b, c form one contiguous tail.
-            tail = self.layout.slices["U"].stop
+            # U first in the layout: after it, W, V, b, c form one contiguous tail. Where the
+            # window's tokens are a sizeable part of the vocabulary (a char model), all of θ.
+            shape = self.layout.shapes["U"]
+            tail = 0 if shape[1] <= 8 * cols.size else self.layout.slices["U"].stop
             chunk = 1 << 15  # 256 kB: the temporary η g stays in cache
             tmp = np.empty(min(chunk, max(theta.size - tail, 1)))
             for i in range(tail, theta.size, chunk):
@@ -396,9 +398,9 @@ class Trainer:
                 t = tmp[: j - i]
                 np.multiply(g[i:j], lr, out=t)
                 np.subtract(theta[i:j], t, out=theta[i:j])
-            shape = self.layout.shapes["U"]   # a view made now, while θ is writable
-            U, dU = theta[:tail].reshape(shape), g[:tail].reshape(shape)
-            U[:, cols] -= dU[:, cols] * lr
+            if tail:
+                U, dU = theta[:tail].reshape(shape), g[:tail].reshape(shape)   # views made while θ is writable
+                U[:, cols] -= dU[:, cols] * lr
         finally:
             theta.flags.writeable = False
 

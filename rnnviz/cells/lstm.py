@@ -66,20 +66,19 @@ class LSTMCell(Cell):
         Wh = np.empty(4 * H)
         Ws_dot, add, multiply, tanh = Ws.dot, np.add, np.multiply, np.tanh
         Y4 = Y.reshape(T, 4, H)
-        for t in range(T):
-            a = Y[t]
-            Ws_dot(hs_all[t], Wh)
+        # Row views handed out by zip (cheaper than indexing them in Python, 25 times a window).
+        for a, (i, f, g, o), h_prev, h, c_prev, c, tct in zip(Y, Y4, hs_all[:-1], hs_all[1:], cs_all[:-1],
+                                                               cs_all[1:], tc, strict=True):
+            Ws_dot(h_prev, Wh)
             add(a, Wh, a)
             tanh(a, a)
             multiply(a, mul, a)
-            add(a, add_, a)                   # i, f, g, o'
-            i, f, g, o = Y4[t]
-            c = cs_all[t + 1]
-            multiply(f, cs_all[t], c)
+            add(a, add_, a)                   # i, f, g, o' (a is row t of Y, so of Y4)
+            multiply(f, c_prev, c)
             multiply(i, g, ig)
             add(c, ig, c)                     # c_t = f ⊙ c_{t−1} + i ⊙ g
-            tanh(c, tc[t])
-            multiply(o, tc[t], hs_all[t + 1])  # h_t = o' ⊙ tanh(c_t)
+            tanh(c, tct)
+            multiply(o, tct, h)               # h_t = o' ⊙ tanh(c_t)
         i, f, g, o = (Y4[:, k] for k in range(4))
         dtc = 1.0 - tc * tc
         coef3 = np.empty((T, 3, H))           # dA_{i,f,g} = dc_t ⊙ coef3
@@ -101,7 +100,7 @@ class LSTMCell(Cell):
         np.multiply(dc[..., None, :], cache.coef3[t], out=dA4[..., :3, :])
         np.multiply(dh, cache.coef_o[t], out=dA4[..., 3, :])
         prev = np.empty_like(dS)
-        prev[..., :H] = dA_x @ params["W"]
+        np.matmul(dA_x, params["W"], out=prev[..., :H])
         np.multiply(dc, cache.f[t], out=prev[..., H:])   # ∂c_t/∂c_{t−1} = diag(f_t)
         return prev
 
