@@ -239,7 +239,7 @@ def sample_view(sess: AppSession) -> None:
         tok = tr.tokenizer
         prime = tr.data[:1]
         n = 200 if tok.level == "char" else 60
-        res = sample(tr.params, prime, n, temperature=temp, seed=tr.config.seed + tr.step_count)
+        res = sample(tr.params, prime, n, temperature=temp, seed=tr.config.seed + tr.step_count, cell=tr.config.cell)
         body = sample_html(tok.decode(prime), [tok.token_text(i) for i in res.ids], res.probs,
                            joiner="" if tok.level == "char" else " ")
         cached = (key, body, tr.step_count)

@@ -65,7 +65,7 @@ class VanillaRNNCell(Cell):
         """inputs: (T,) ids; s0: (H,). cache.dtanh_rows (T, H) = 1 − h_t², the local gate."""
         U, W, b = params["U"], params["W"], params["b"]
         xs = np.asarray(inputs, dtype=np.intp)
-        T, H = xs.shape[0], W.shape[0]
+        T, H = xs.shape[0], W.shape[1]
         states = np.empty((T + 1, H))
         states[0] = s0
         # U x_t + b for every t at once, parked in h_t's row until the loop adds W h_{t−1}:
