@@ -277,15 +277,17 @@ class Trainer:
         return max(1, (self.data.size - 1) // self.config.seq_len)
 
     # ------------------------------------------------------------------ training
-    def step(self, n: int = 1) -> StepRecord | None:
+    def step(self, n: int = 1, *, history: bool = True) -> StepRecord | None:
         """Do n updates (default 1). Returns the last step's record; None if the first was refused.
 
         A step whose loss, gradient or new weights are not finite (or exceed MAX_ABS_WEIGHT) is
         refused: nothing changes, ``divergence`` says why, and further steps in this call stop.
+        history=False: no history rows and no spectrum log (a race keeps its own record; such a
+        trainer must not undo, since undo replays the settings the history recorded).
         """
         record = None
         for _ in range(int(n)):
-            rec = self._step_once(self.config, record_history=True)
+            rec = self._step_once(self.config, record_history=history)
             if rec is None:
                 break
             record = rec

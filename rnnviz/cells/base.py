@@ -31,6 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 
 SATURATED = 0.95  # |tanh| above this: tanh' < 0.1, gradients through that unit nearly die
+JACOBIAN_ROWS = 4096  # rows of identity sent back per back_step call in Cell.jacobians (bounds memory)
 
 
 class Cache:
@@ -165,14 +166,18 @@ class Cell:
     # ------------------------------------------------------------------ Jacobians and diagnostics
     def jacobians(self, params, cache: Cache) -> np.ndarray:
         """(T, S, S): J_t = ∂s_t/∂s_{t−1}, from back_step applied to the identity (it is linear:
-        a row gradient g goes back as g J_t)."""
+        a row gradient g goes back as g J_t). Several time steps go back in one call (back_step
+        takes one time step per row), JACOBIAN_ROWS rows at a time."""
         H, T = cache.hs.shape
         S, GH = self.state_size(H), params["W"].shape[0]
         out = np.empty((T, S, S))
-        for t in range(T):
-            ax = np.empty((S, GH))
-            ah = np.empty((S, GH)) if self.separate_h_preact else ax
-            out[t] = self.back_step(params, cache, t, np.eye(S), ax, ah)
+        per = max(1, JACOBIAN_ROWS // S)          # time steps per call
+        for t0 in range(0, T, per):
+            ts = np.arange(t0, min(T, t0 + per))
+            ax = np.empty((ts.size * S, GH))
+            ah = np.empty((ts.size * S, GH)) if self.separate_h_preact else ax
+            rows = np.tile(np.eye(S), (ts.size, 1))
+            out[ts] = self.back_step(params, cache, np.repeat(ts, S), rows, ax, ah).reshape(ts.size, S, S)
         return out
 
     def diagnostics(self, params, cache: Cache) -> dict:

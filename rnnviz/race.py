@@ -1,0 +1,123 @@
+"""A race: the vanilla RNN, the LSTM and the GRU on one text with the same settings, stepped together.
+
+Every racer is a Trainer with the same config (same seed, optimizer, η, clipping, H, T) but its
+own cell, reading the same windows. The race keeps each one's loss per token at every step and,
+every ``eval_every`` steps, the right-closing-marker score (rnnviz.recall): how often the model
+recalls a line's first character at its end. No undo and no history rows: a racer only moves
+forward, so a race step costs the three training steps plus, now and then, one bounded forward
+pass per cell.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from rnnviz.bptt import gradient_reach
+from rnnviz.cells import get_cell
+from rnnviz.config import TrainConfig
+from rnnviz.recall import MAX_EVAL_TOKENS, RecallScore, trainer_recall
+from rnnviz.trainer import Trainer
+
+RACE_CELLS = ("rnn", "lstm", "gru")
+EVAL_EVERY = 50          # steps between two recall scores (each a forward pass of ≤ MAX_EVAL_TOKENS)
+MAX_RACE_STEPS = 20_000  # a race's record is bounded: steps beyond this are refused
+
+
+@dataclass
+class Racer:
+    """One cell's record. loss: (steps,) L/T per step (NaN after divergence);
+    eval_steps / accuracy / correct / n: the recall scores, one per evaluation."""
+
+    trainer: Trainer
+    loss: list = field(default_factory=list)
+    eval_steps: list = field(default_factory=list)
+    accuracy: list = field(default_factory=list)
+    correct: list = field(default_factory=list)
+    n: list = field(default_factory=list)
+    diverged_at: int | None = None
+    divergence: str = ""
+
+    @property
+    def title(self) -> str:
+        return self.trainer.cell.title
+
+    def score(self, step: int, max_tokens: int) -> RecallScore:
+        s = trainer_recall(self.trainer, max_tokens)
+        self.eval_steps.append(step)
+        self.accuracy.append(s.accuracy)
+        self.correct.append(s.correct)
+        self.n.append(s.n)
+        return s
+
+
+class Race:
+    """Racers for ``cells`` from one config; ``steps`` counts race steps (all advance together)."""
+
+    def __init__(self, text: str, config: TrainConfig, cells: tuple[str, ...] = RACE_CELLS, *,
+                 eval_every: int = EVAL_EVERY, eval_tokens: int = MAX_EVAL_TOKENS):
+        for c in cells:
+            get_cell(c)   # ValueError names the choices
+        base = config.with_changes(spectral_radius=None) if config.spectral_radius is not None else config
+        self.config = base
+        self.eval_every = max(1, int(eval_every))
+        self.eval_tokens = int(eval_tokens)
+        self.racers = {c: Racer(Trainer(text, base.with_changes(cell=c), undo_budget_bytes=0)) for c in cells}
+        self.steps = 0
+        self.chance = math.nan
+        for r in self.racers.values():
+            self.chance = r.score(0, self.eval_tokens).chance
+
+    @classmethod
+    def start(cls, trainer: Trainer, **kw) -> Race:
+        """A race on the trainer's text with its settings (every cell from its own fresh weights)."""
+        return cls(trainer.text, trainer.config, **kw)
+
+    def step(self, n: int = 1) -> int:
+        """Advance every racer n steps (bounded by MAX_RACE_STEPS); returns the steps taken.
+        A racer that diverges stops there (NaN loss from then on), the others go on."""
+        n = max(0, min(int(n), MAX_RACE_STEPS - self.steps))
+        for _ in range(n):
+            self.steps += 1
+            for r in self.racers.values():
+                rec = r.trainer.step(history=False) if r.diverged_at is None else None
+                if rec is None:
+                    if r.diverged_at is None:
+                        r.diverged_at = self.steps
+                        d = r.trainer.divergence
+                        r.divergence = d.reason if d else "the step was refused"
+                    r.loss.append(math.nan)
+                else:
+                    r.loss.append(rec.loss_per_token)
+            if self.steps % self.eval_every == 0:
+                for r in self.racers.values():
+                    r.score(self.steps, self.eval_tokens)
+        return n
+
+    def series(self, cell: str) -> dict[str, np.ndarray]:
+        """Arrays for charts: step (1..steps), loss; eval_steps, accuracy, correct, n."""
+        r = self.racers[cell]
+        return {"step": np.arange(1, len(r.loss) + 1), "loss": np.asarray(r.loss, dtype=float),
+                "eval_steps": np.asarray(r.eval_steps, dtype=int),
+                "accuracy": np.asarray(r.accuracy, dtype=float),
+                "correct": np.asarray(r.correct, dtype=int), "n": np.asarray(r.n, dtype=int)}
+
+    def reach(self, cell: str, wrt: str = "h") -> np.ndarray:
+        """(T, T) the reach R[t, k] = ‖∂L_t/∂s_k‖ of the cell's current weights on its next window."""
+        tr = self.racers[cell].trainer
+        xs, ys, s0 = tr.next_window()
+        return gradient_reach(tr.params, xs, ys, s0, cell=cell, wrt=wrt)
+
+    def summary(self, last: int = EVAL_EVERY) -> list[dict]:
+        """One dict per racer: label, step, accuracy / correct / n (latest score), best (highest
+        accuracy so far), loss (mean L/T over the last ``last`` steps), diverged_at."""
+        out = []
+        for r in self.racers.values():
+            losses = np.asarray(r.loss[-last:], dtype=float)
+            out.append({"label": r.title, "step": self.steps, "accuracy": r.accuracy[-1], "correct": r.correct[-1],
+                        "n": r.n[-1], "best": float(np.nanmax(r.accuracy)) if r.n[-1] else math.nan,
+                        "loss": float(np.nanmean(losses)) if np.isfinite(losses).any() else math.nan,
+                        "diverged_at": r.diverged_at})
+        return out
