@@ -1,22 +1,24 @@
 """A twin run: two Trainers from identical weights and data, one setting apart, stepped together.
 
-Only live settings (clipping, learning rate, truncation) may differ: they touch no random draw, so
-both twins start from the same weights and read the same windows, and any difference between
-their curves is caused by that one setting.
+The setting that differs touches no random draw (clipping, learning rate, truncation, the optimizer),
+so both twins start from the same weights and read the same windows, and any difference between
+their curves is caused by that one setting. (Comparing cells, whose weights differ in shape, is a
+race: rnnviz.race.)
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from rnnviz.checkpoint import save_checkpoint
-from rnnviz.config import MAX_LR, TrainConfig
+from rnnviz.config import MAX_LR, TrainConfig, needs_reset
 from rnnviz.trainer import Trainer
 
-TWIN_SETTINGS = ("clip", "lr", "truncate")   # the one setting that differs between A and B
+TWIN_SETTINGS = ("clip", "lr", "truncate", "optimizer")   # the one setting that differs between A and B
+TWIN_OPTIMIZERS = ("sgd", "adagrad")        # "optimizer": A plain SGD, B Adagrad (the char-level tutorial's comparison)
 SPECTRUM_SAMPLES = 10                        # ρ(W), σ_max(W) at most this often per step(n) call …
 SPECTRUM_BUDGET = 2e8                        # … and at most this many H³ (an eigen-decomposition costs ~H³)
 
@@ -29,7 +31,8 @@ def spectrum_samples(H: int, n: int) -> int:  # (a gated cell's spectrum is of a
 
 def twin_configs(config: TrainConfig, setting: str) -> tuple[TrainConfig, TrainConfig]:
     """(A, B): config with `setting` changed. clip: A off, B on (the config's own clipping if it
-    has one, else global norm ≤ c);  lr: B uses 10η;  truncate: A full BPTT, B truncated at k."""
+    has one, else global norm ≤ c);  lr: B uses 10η;  truncate: A full BPTT, B truncated at k;
+    optimizer: A SGD, B Adagrad, both at the config's η."""
     if setting == "clip":
         on = config.clip if config.clip != "none" else "norm"
         return config.with_changes(clip="none"), config.with_changes(clip=on)
@@ -40,6 +43,9 @@ def twin_configs(config: TrainConfig, setting: str) -> tuple[TrainConfig, TrainC
         k = config.effective_truncate
         k = min(4, max(config.seq_len - 2, 0)) if k is None else k
         return config.with_changes(truncate=None), config.with_changes(truncate=k)
+    if setting == "optimizer":
+        a, b = TWIN_OPTIMIZERS
+        return config.with_changes(optimizer=a), config.with_changes(optimizer=b)
     raise ValueError(f"unknown twin setting {setting!r}; choose one of {', '.join(TWIN_SETTINGS)}")
 
 
@@ -53,7 +59,21 @@ def describe(config: TrainConfig, setting: str) -> str:
     if setting == "truncate":
         k = config.effective_truncate
         return "full BPTT" if k is None else f"truncated, k = {k}"
+    if setting == "optimizer":
+        return {"sgd": "SGD", "momentum": "SGD with momentum", "adagrad": "Adagrad", "rmsprop": "RMSprop",
+                "adam": "Adam"}.get(config.optimizer, config.optimizer) + f", η = {config.lr:g}"
     raise ValueError(f"unknown twin setting {setting!r}")
+
+
+def _with_config(tr: Trainer, cfg: TrainConfig) -> Trainer:
+    """tr with cfg and tr's weights: a live change keeps the trainer; another (the optimizer) would
+    reset it, so a fresh trainer with cfg takes tr's weights (its optimizer starts fresh either way)."""
+    if not needs_reset(tr.config, cfg):
+        tr.reconfigure(cfg)
+        return tr
+    new = Trainer(tr.text, cfg, undo_budget_bytes=0)
+    new.state = replace(new.state, step=tr.step_count, theta=tr.state.theta, norm_bound=tr.state.norm_bound)
+    return new
 
 
 @dataclass
@@ -111,8 +131,7 @@ class TwinRun:
             data = save_checkpoint(trainer)
             a = Trainer.from_checkpoint(data, undo_budget_bytes=0)
             b = Trainer.from_checkpoint(data, undo_budget_bytes=0)
-            a.reconfigure(cfg_a)   # live settings only: the weights are kept
-            b.reconfigure(cfg_b)
+            a, b = (_with_config(t, cfg) for t, cfg in ((a, cfg_a), (b, cfg_b)))
             return cls(a, b, setting, trainer.step_count)
         return cls(Trainer(trainer.text, cfg_a, undo_budget_bytes=0),
                    Trainer(trainer.text, cfg_b, undo_budget_bytes=0), setting, 0)

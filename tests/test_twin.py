@@ -25,8 +25,20 @@ def _diff_fields(a: TrainConfig, b: TrainConfig) -> set[str]:
 def test_twin_configs_differ_in_exactly_one_live_setting(setting):
     a, b = twin_configs(SMALL, setting)
     changed = _diff_fields(a, b)
-    assert changed and changed <= {"clip", "clip_value", "lr", "truncate"}
+    assert changed and changed <= {"clip", "clip_value", "lr", "truncate", "optimizer"}
     assert describe(a, setting) != describe(b, setting)
+
+
+def test_optimizer_twins_from_current_weights_keep_them_with_fresh_optimizers():
+    main = Trainer(TEXT, SMALL.with_changes(optimizer="adam", cell="lstm"))
+    main.step(4)
+    run = TwinRun.start(main, "optimizer", from_current=True)
+    assert (run.a.trainer.config.optimizer, run.b.trainer.config.optimizer) == ("sgd", "adagrad")
+    assert run.a.label.startswith("SGD") and run.b.label.startswith("Adagrad")
+    for side in run.sides:
+        assert np.array_equal(side.trainer.state.theta, main.state.theta) and side.trainer.state.opt.t == 0
+    run.step(2)
+    assert run.a.loss[0] == run.b.loss[0] and run.a.loss[1] != run.b.loss[1]
 
 
 def test_clip_twins_when_the_model_does_not_clip():
