@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
+import time
+
 import streamlit as st
 
-from rnnviz.bptt import gradient_reach
+from rnnviz.bptt import gradient_reach, loss_and_grads
+from rnnviz.figures.cells import (
+    jacobian_sv_caption,
+    jacobian_sv_figure,
+    race_accuracy_figure,
+    race_caption,
+    race_loss_figure,
+    race_reach_figure,
+    reach_parts_caption,
+    reach_parts_figure,
+)
 from rnnviz.figures.lab import (
     eigen_figure,
     reach_decay_figure,
@@ -15,8 +27,10 @@ from rnnviz.figures.lab import (
     twin_metric_figure,
     twin_spectrum_figure,
 )
+from rnnviz.local_jacobian import local_jacobian
+from rnnviz.race import Race
 from rnnviz.sample import hidden_states
-from rnnviz.spectrum import SATURATED, reach_decay, saturation
+from rnnviz.spectrum import SATURATED, reach_decay
 from rnnviz.trainer import SPECTRUM_SCHEDULE
 from rnnviz.truncation import truncation_sweep
 from rnnviz.twin import TWIN_SETTINGS, TwinRun
@@ -27,14 +41,40 @@ from rnnviz.ui.state import AppSession
 
 P = "lab_"                           # every sess.extras key of this page starts with this
 CHART = {"displayModeBar": False}
-SETTING_LABELS = {"clip": "Clipping on / off", "lr": "Learning rate η vs 10η", "truncate": "Full vs truncated BPTT"}
+SETTING_LABELS = {"clip": "Clipping on / off", "lr": "Learning rate η vs 10η", "truncate": "Full vs truncated BPTT",
+                  "optimizer": "Optimizer: SGD vs Adagrad", "cell": "Cell: RNN vs LSTM vs GRU"}
+CHOICES = (*TWIN_SETTINGS, "cell")   # "cell" is a race of three models (rnnviz.race), not a pair of twins
 TWIN_STEPS = (1, 10, 50)
+RACE_STEPS = (10, 50)
+RACE_PLAY_S = 0.8                    # one play rerun of the race trains this long, then redraws
+RACE_PLAY_EVERY_S = 1.0              # and the next one starts this often
 
 
 # ---------------------------------------------------------------------------- engine calls (memoised per model state)
-def reach(sess: AppSession):
+def reach(sess: AppSession, part: str = "h"):
+    """R[t, k] = ‖∂L_t/∂s_k‖ through state part ``part`` on the next window."""
     tr = sess.trainer
-    return memo(sess, P + "reach", (), lambda: gradient_reach(tr.params, *tr.next_window(), cell=tr.config.cell))
+    return memo(sess, P + "reach_" + part, (),
+                lambda: gradient_reach(tr.params, *tr.next_window(), cell=tr.config.cell, wrt=part))
+
+
+def diagnostics(sess: AppSession):
+    """The next window's loss, gradients and the cell's per-step diagnostics (saturation, gates)."""
+    tr = sess.trainer
+    def compute():
+        xs, ys, s0 = tr.next_window()
+        return loss_and_grads(tr.params, xs, ys, s0, cell=tr.config.cell)
+
+    return memo(sess, P + "diag", (), compute)
+
+
+def jacobian(sess: AppSession):
+    tr = sess.trainer
+    def compute():
+        xs, _, s0 = tr.next_window()
+        return local_jacobian(tr.params, xs, s0, cell=tr.config.cell)
+
+    return memo(sess, P + "jac", (), compute)
 
 
 def spectrum(sess: AppSession):
@@ -88,15 +128,18 @@ def intro(sess: AppSession) -> None:
     page_header(
         sess, "Vanishing & exploding gradients lab",
         f"Measured on the model at step {tr.step_count:,} and on the window its next Step will train on "
-        f"(T = {tr.config.seq_len}). Going back one time step multiplies the gradient by diag(1 − h_t²) W: "
-        "over many steps it shrinks or grows roughly like ρ(W)^(t−k). Try the lecture presets "
-        "*Vanishing gradients* and *Exploding gradients* in the sidebar.",
+        f"(T = {tr.config.seq_len}), cell: {tr.cell.title}. Going back one time step multiplies the gradient by the "
+        "local Jacobian ∂s_t/∂s_{t−1} (for the vanilla RNN diag(1 − h_t²) W): over many steps it shrinks or grows "
+        "roughly like the product of those factors. Try the lecture presets *Vanishing gradients*, *Exploding "
+        "gradients* and *Long memory* in the sidebar.",
     )
 
 
 @guarded("the gradient reach")
 def reach_section(sess: AppSession) -> None:
     spec = spectrum(sess)
+    cell = sess.trainer.cell
+    m = cell.spectrum_of
     left, right = st.columns(2)
     with left:
         st.markdown("**Gradient reach** R[t, k] = ‖∂L_t/∂h_k‖: how much of loss term L_t arrives at step k")
@@ -105,51 +148,61 @@ def reach_section(sess: AppSession) -> None:
         st.caption("Each row is one loss term; read it from the diagonal leftwards: the colour fading (or brightening) "
                    "towards the left is the gradient vanishing (or exploding) as it travels back.")
     with right:
-        st.markdown("**Decay with distance**, against ρ(W)^(t−k)")
+        st.markdown(f"**Decay with distance**, against ρ({m})^(t−k)")
         def build():
             dec = reach_decay(reach(sess))
-            return reach_decay_figure(dec.d, dec.typical, dec.low, dec.high, spec.rho, spec.sigma_max)
+            return reach_decay_figure(dec.d, dec.typical, dec.low, dec.high, spec.rho, spec.sigma_max, matrix=m)
 
         st.plotly_chart(figure(sess, "decay", (), build), config=CHART, key=f"{P}chart_decay")
-        st.caption(f"The measured gradient follows the red line ρ(W)^(t−k) with ρ(W) = {spec.rho:.3g} when tanh is "
-                   "unsaturated, falls below it when saturated units (1 − h² ≈ 0) block it, and can never rise above "
-                   f"the dotted σ_max(W)^(t−k) bound (σ_max = {spec.sigma_max:.3g}).")
+        st.caption(f"ρ({m}) = {spec.rho:.3g}, σ_max({m}) = {spec.sigma_max:.3g}. {cell.spectrum_note}")
+    if len(cell.state_parts) > 1:
+        decays = {part: (lambda d: (d.d, d.typical))(reach_decay(reach(sess, part))) for part in cell.state_parts}
+        st.markdown(f"**Reach through each part of the {cell.title} state** "
+                    + ", ".join(f"‖∂L_t/∂{p}_k‖" for p in cell.state_parts))
+        st.plotly_chart(figure(sess, "reach_parts", (), lambda: reach_parts_figure(decays)), config=CHART,
+                        key=f"{P}chart_reach_parts")
+        st.caption(reach_parts_caption(decays))
 
 
-@guarded("the spectrum of W")
+@guarded("the spectrum")
 def spectrum_section(sess: AppSession) -> None:
     spec = spectrum(sess)
+    cell = sess.trainer.cell
+    m = cell.spectrum_of
     hs = states(sess)
-    sat = saturation(hs)
+    sat = float(diagnostics(sess).saturation.mean())
     c = st.columns(3)
-    c[0].metric("Spectral radius ρ(W)", f"{spec.rho:.3f}",
-                help="max |λ| over the eigenvalues λ of W: below 1 gradients tend to vanish, above 1 they can explode")
-    c[1].metric("Largest singular value σ_max(W)", f"{spec.sigma_max:.3f}",
-                help="‖W‖₂: the most one step back through W can stretch a gradient (tanh′ ≤ 1 only shrinks it)")
-    c[2].metric(f"Saturated units (|h| > {SATURATED:g})", f"{sat:.1%}",
-                help="Share of hidden values in this window where tanh′ = 1 − h² < 0.1")
+    c[0].metric(f"Spectral radius ρ({m})", f"{spec.rho:.3f}",
+                help=f"max |λ| over the eigenvalues λ of {m}. {cell.spectrum_note}")
+    c[1].metric(f"Largest singular value σ_max({m})", f"{spec.sigma_max:.3f}",
+                help=f"‖{m}‖₂: the most one step back through {m} can stretch a gradient")
+    c[2].metric("Saturated units", f"{sat:.1%}", help=f"Mean over this window of the {cell.saturation_note}")
     left, right = st.columns(2)
     with left:
-        st.markdown("**Eigenvalues of W** in the complex plane")
-        st.plotly_chart(figure(sess, "eig", (), lambda: eigen_figure(spec.eigenvalues, spec.rho)), config=CHART,
-                        key=f"{P}chart_eig")
-        st.caption("Eigenvalues outside the green unit circle are directions in which W stretches a gradient "
-                   "at every step back; inside, it shrinks. ρ(W), the red circle, is the largest |λ|.")
+        st.markdown(f"**Eigenvalues of {m}** in the complex plane")
+        st.plotly_chart(figure(sess, "eig", (), lambda: eigen_figure(spec.eigenvalues, spec.rho, matrix=m)),
+                        config=CHART, key=f"{P}chart_eig")
+        outside = int((abs(spec.eigenvalues) > 1).sum())
+        st.caption(f"{outside} of {len(spec.eigenvalues)} eigenvalues lie outside the green unit circle: directions in "
+                   f"which {m} stretches a gradient at every step back; inside, it shrinks. ρ({m}) = {spec.rho:.3g} "
+                   "is the red circle.")
     with right:
-        st.markdown("**How saturated is tanh?** |h| over every unit and step of the window")
+        st.markdown("**How saturated is h?** |h| over every unit and step of the window")
         st.plotly_chart(figure(sess, "sat", (), lambda: saturation_figure(hs, SATURATED)), config=CHART,
                         key=f"{P}chart_sat")
-        st.caption("Values piled up near 1 (red) are saturated units: their tanh′ is nearly 0, so gradients "
-                   "through them vanish whatever ρ(W) is.")
+        st.caption(f"{(abs(hs) > SATURATED).mean():.1%} of the window's |h| values exceed {SATURATED:g} (red).")
+    lj = jacobian(sess)
+    st.markdown("**The local Jacobian ∂s_t/∂s_{t−1} at every step of the window**: its singular values")
+    st.plotly_chart(figure(sess, "jac", (), lambda: jacobian_sv_figure(lj.sv)), config=CHART, key=f"{P}chart_jac")
+    st.caption(jacobian_sv_caption(lj.sv, lj.state_parts))
     log = list(sess.trainer.history.spectrum)
     if not log or log[-1][0] != sess.trainer.step_count:
         log.append((sess.trainer.step_count, spec.rho, spec.sigma_max))  # always include the model as it is now
     steps, rho, sigma = (list(col) for col in zip(*log, strict=True))
-    st.markdown("**ρ(W) and σ_max(W) over training**")
-    st.plotly_chart(spectrum_history_figure(steps, rho, sigma), config=CHART, key=f"{P}chart_spec_hist")
-    st.caption("Training reshapes W: watch whether ρ(W) drifts above 1 (gradients can explode) or below it (they "
-               f"vanish). Logged {SPECTRUM_SCHEDULE}, plus the current step; after very long runs older entries are "
-               "thinned.")
+    st.markdown(f"**ρ({m}) and σ_max({m}) over training**")
+    st.plotly_chart(spectrum_history_figure(steps, rho, sigma, matrix=m), config=CHART, key=f"{P}chart_spec_hist")
+    st.caption(f"From {rho[0]:.3g} at step {steps[0]:,} to {rho[-1]:.3g} at step {steps[-1]:,} (ρ). Logged "
+               f"{SPECTRUM_SCHEDULE}, plus the current step; after very long runs older entries are thinned.")
 
 
 @guarded("the truncation sweep")
@@ -177,14 +230,18 @@ def twin_section(sess: AppSession) -> None:
     skey, fkey = f"{P}twin_setting_{gen}", f"{P}twin_from_{gen}"
     setting = ps.setdefault("setting", "clip")
     c = st.columns([1.1, 1])
-    c[0].radio("What differs between twin A and twin B", TWIN_SETTINGS, index=TWIN_SETTINGS.index(setting),
+    c[0].radio("What differs between twin A and twin B", CHOICES, index=CHOICES.index(setting),
                format_func=SETTING_LABELS.get, horizontal=True, key=skey, on_change=_on_twin_choice,
                args=(sess, "setting", skey))
     fresh_label = f"fresh weights (seed {tr.config.seed}, step 0)"
     now_label = f"the main model now (step {tr.step_count:,})"
     c[1].radio("Both start from", ["fresh", "current"], index=1 if ps.get("from_current") else 0, horizontal=True,
                format_func={"fresh": fresh_label, "current": now_label}.get,
-               key=fkey, on_change=_on_twin_choice, args=(sess, "from_current", fkey, lambda v: v == "current"))
+               key=fkey, on_change=_on_twin_choice, args=(sess, "from_current", fkey, lambda v: v == "current"),
+               disabled=setting == "cell", help="A race of cells always starts each cell from its own fresh weights.")
+    if setting == "cell":
+        race_section(sess)
+        return
     c = st.columns([1, 1, 1, 1, 2.5], vertical_alignment="bottom")
     for col, n in zip(c[:3], TWIN_STEPS, strict=True):
         col.button(f"Step both ×{n}" if n > 1 else "Step both", key=f"{P}twin_step_{n}", on_click=step_twin,
@@ -219,6 +276,83 @@ def twin_section(sess: AppSession) -> None:
                "across 1, where gradients stop vanishing and start exploding.")
 
 
+# ---------------------------------------------------------------------------- the race of cells
+def race(sess: AppSession) -> Race:
+    """The session's race of cells (rnnviz.race), started on first use from the sidebar's settings."""
+    ps = page_state(sess, P)
+    if ps.get("race") is None:
+        ps["race"] = Race.start(sess.trainer)
+    return ps["race"]
+
+
+def step_race(sess: AppSession, n: int) -> None:
+    race(sess).step(n)
+
+
+def restart_race(sess: AppSession) -> None:
+    page_state(sess, P)["race"] = None
+
+
+def play_race(sess: AppSession) -> None:
+    """One play rerun: train the race for about RACE_PLAY_S, then redraw."""
+    r, t0 = race(sess), time.perf_counter()
+    while time.perf_counter() - t0 < RACE_PLAY_S and r.step(1):
+        pass
+
+
+def race_section(sess: AppSession) -> None:
+    ps = page_state(sess, P)
+    r = race(sess)
+    cfg = r.config
+    st.caption(f"Three models, one per cell, each from its own fresh weights (seed {cfg.seed}), with the sidebar's "
+               f"settings: H = {cfg.hidden_size}, T = {cfg.seq_len}, {cfg.optimizer} η = {cfg.lr:g}, reading the same "
+               "windows. Every {n} steps each model is scored on the text: at each line's closing marker, is the "
+               "most likely of the markers the line's first character?".replace("{n}", str(r.eval_every)))
+    c = st.columns([1, 1, 1.2, 1, 2.2], vertical_alignment="bottom")
+    for col, n in zip(c[:2], RACE_STEPS, strict=True):
+        col.button(f"Race ×{n}", key=f"{P}race_step_{n}", on_click=step_race, args=(sess, n), width="stretch",
+                   type="primary" if n == RACE_STEPS[0] else "secondary")
+    playing = c[2].toggle("Play the race", key=f"{P}race_play_{sess.generation}",
+                          help="Train all three continuously; the charts redraw about once a second")
+    c[3].button("Restart race", key=f"{P}race_restart", on_click=restart_race, args=(sess,), width="stretch",
+                help="Start the three models again (also picks up changed sidebar settings)")
+    ps["race_playing"] = playing
+
+    @st.fragment(run_every=RACE_PLAY_EVERY_S if playing else None)
+    def live():
+        if page_state(sess, P).get("race_playing"):
+            play_race(sess)
+        draw_race(sess, race(sess))
+
+    live()
+
+
+def draw_race(sess: AppSession, r: Race) -> None:
+    summary = r.summary()
+    if r.racers and all(s["n"] == 0 for s in summary):
+        st.info("This text has no lines opening and closing with a marker A–D, so the right-closing-marker score is "
+                "not defined; the loss curves still compare the cells. The *Long memory* preset loads such a text.")
+    else:
+        st.markdown(race_caption(summary, r.chance))
+    for rc in r.racers.values():
+        if rc.diverged_at is not None:
+            st.warning(f"{rc.title} diverged at race step {rc.diverged_at}: {rc.divergence}. It stops there.")
+    labels = {cell: rc.title for cell, rc in r.racers.items()}
+    left, right = st.columns(2)
+    with left:
+        st.plotly_chart(race_accuracy_figure({labels[c]: (r.series(c)["eval_steps"], r.series(c)["accuracy"])
+                                              for c in r.racers}, r.chance), config=CHART, key=f"{P}chart_race_acc")
+    with right:
+        st.plotly_chart(race_loss_figure({labels[c]: (r.series(c)["step"], r.series(c)["loss"]) for c in r.racers},
+                                         next(iter(r.racers.values())).trainer.baseline_loss),
+                        config=CHART, key=f"{P}chart_race_loss")
+    st.markdown("**Gradient reach of each model** on its next window, R[t, k] = ‖∂L_t/∂h_k‖ (one colour scale)")
+    st.plotly_chart(race_reach_figure({labels[c]: r.reach(c) for c in r.racers}), config=CHART,
+                    key=f"{P}chart_race_reach")
+    st.caption("Read each row leftwards from the diagonal: where the colour stays bright, a loss term still reaches "
+               "steps far back, which is what recalling a line's first character needs.")
+
+
 def twin_figures(sess: AppSession, run: TwinRun) -> tuple:
     """(loss, gradient norm, spectrum) figures of the twin run, rebuilt only when it has stepped."""
     ps = page_state(sess, P)
@@ -234,7 +368,7 @@ def twin_figures(sess: AppSession, run: TwinRun) -> tuple:
                            hline_text=f"untrained: ln V = {base:.2f}"),
         twin_metric_figure(sa["step"], sa["grad_norm"], sb["grad_norm"], la, lb, "‖∂L/∂θ‖ before clipping (log)",
                            log=True),
-        twin_spectrum_figure(sa, sb, la, lb),
+        twin_spectrum_figure(sa, sb, la, lb, matrix=a.trainer.cell.spectrum_of),
     )
     ps["twin_figs"] = (run, run.steps, figs)
     return figs

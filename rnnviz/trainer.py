@@ -283,7 +283,8 @@ class Trainer:
         A step whose loss, gradient or new weights are not finite (or exceed MAX_ABS_WEIGHT) is
         refused: nothing changes, ``divergence`` says why, and further steps in this call stop.
         history=False: no history rows and no spectrum log (a race keeps its own record; such a
-        trainer must not undo, since undo replays the settings the history recorded).
+        trainer must not undo, since undo replays the settings the history recorded); nor per-step
+        diagnostics (the record's result has empty diagnostic arrays).
         """
         record = None
         for _ in range(int(n)):
@@ -304,7 +305,7 @@ class Trainer:
         ys = self.data[pos + 1:pos + T + 1]
         g = self._grad_buffer()
         res = loss_and_grads(s.params, xs, ys, h0, cfg.effective_truncate, cell=cfg.cell,
-                             diagnostics=DIAGNOSTICS, grads_out=self._grad_views, validate=False)
+                             diagnostics=DIAGNOSTICS and record_history, grads_out=self._grad_views, validate=False)
         self._dirty_columns = xs
         step_no = s.step + 1
         lr = cfg.lr * s.lr_scale

@@ -144,7 +144,8 @@ def test_explorer_follows_the_trainer_after_steps_and_a_new_model():
 # ----------------------------------------------------------------------------- lab
 def test_lab_runs_on_the_default_state():
     at = open_page(LAB)
-    assert chart_count(at) == 7            # incl. ρ(W) over training; the twins' charts appear after their first step
+    assert chart_count(at) == 8            # incl. the local Jacobian and ρ(W) over training; the twins' charts appear
+                                           # after their first step
     assert lab_state(at)["twin"].steps == 0
     assert any("Spectral radius" in m.label for m in at.metric)
 
@@ -152,7 +153,7 @@ def test_lab_runs_on_the_default_state():
 def test_twin_buttons_step_both_and_restart():
     at = open_page(LAB)
     at.button(key="lab_twin_step_1").click().run()
-    assert lab_state(at)["twin"].steps == 1 and chart_count(at) == 9
+    assert lab_state(at)["twin"].steps == 1 and chart_count(at) == 10
     at.button(key="lab_twin_step_10").click().run()
     run = lab_state(at)["twin"]
     assert run.steps == 11 and len(run.a.loss) == len(run.b.loss) == 11
@@ -180,5 +181,5 @@ def test_lab_after_steps_shows_the_current_model():
     assert any("step 20" in c.value for c in at.caption)
     rho = float(at.metric[0].value)
     assert rho == pytest.approx(rnnviz.spectral_radius_of(tr.params["W"]), abs=5e-4)
-    R = session(at).extras["lab_reach"][3]
+    R = session(at).extras["lab_reach_h"][3]
     np.testing.assert_allclose(R, rnnviz.gradient_reach(tr.params, *tr.next_window()), rtol=1e-12)

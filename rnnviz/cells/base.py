@@ -90,6 +90,8 @@ class Cell:
     title = "Cell"                      # display title
     blocks = 1                          # G: gate blocks stacked in U, W, b
     gate_names: tuple[str, ...] = ()    # gates whose mean activation per step is reported
+    block_names: tuple[str, ...] = ()   # the G row blocks of U, W, b, in order (δ of each is shown)
+    backward_equations: tuple[str, ...] = ()  # LaTeX: one step of the backward pass, as shown on screen
     state_parts: tuple[str, ...] = ("h",)
     separate_h_preact = False           # dA_h differs from dA_x (the GRU's n block)
     spectral_radius_ok = False          # init_params accepts spectral_radius (rescaling a square W)

@@ -21,6 +21,14 @@ class GRUCell(Cell):
     blocks = 3
     gate_names = ("r", "z")
     separate_h_preact = True
+    block_names = ("r", "z", "n")
+    backward_equations = (
+        r"\frac{\partial L}{\partial h_t} = V^\top \frac{\partial L_t}{\partial o_t} + z_{t+1} \odot "
+        r"\frac{\partial L}{\partial h_{t+1}} + W_{r,z}^\top \delta^{r,z}_{t+1} + W_n^\top (r_{t+1} \odot \delta^n_{t+1})",
+        r"\delta^n_t = \frac{\partial L}{\partial h_t} \odot (1 - z_t) \odot (1 - n_t^2) \quad "
+        r"\delta^z_t = \frac{\partial L}{\partial h_t} \odot (h_{t-1} - n_t) \odot z_t (1 - z_t)",
+        r"\delta^r_t = \delta^n_t \odot (W_n h_{t-1}) \odot r_t (1 - r_t)",
+    )
     saturation_note = "fraction of units with |n_t| > 0.95"
     equations = (
         r"r_t = \sigma(U_r x_t + W_r h_{t-1} + b_r)",

@@ -22,6 +22,16 @@ class LSTMCell(Cell):
     blocks = 4
     gate_names = ("i", "f", "o")
     state_parts = ("h", "c")
+    block_names = ("i", "f", "g", "o")
+    backward_equations = (
+        r"\frac{\partial L}{\partial h_t} = V^\top \frac{\partial L_t}{\partial o_t} + W^\top \delta_{t+1}",
+        r"\frac{\partial L}{\partial c_t} = \frac{\partial L}{\partial h_t} \odot o'_t \odot (1 - \tanh^2 c_t)"
+        r" + f_{t+1} \odot \frac{\partial L}{\partial c_{t+1}}",
+        r"\delta^i_t = \frac{\partial L}{\partial c_t} \odot g_t \odot i_t (1 - i_t) \quad "
+        r"\delta^f_t = \frac{\partial L}{\partial c_t} \odot c_{t-1} \odot f_t (1 - f_t)",
+        r"\delta^g_t = \frac{\partial L}{\partial c_t} \odot i_t \odot (1 - g_t^2) \quad "
+        r"\delta^o_t = \frac{\partial L}{\partial h_t} \odot \tanh c_t \odot o'_t (1 - o'_t)",
+    )
     saturation_note = "fraction of units with |tanh(c_t)| > 0.95"
     equations = (
         r"i_t = \sigma(U_i x_t + W_i h_{t-1} + b_i)",

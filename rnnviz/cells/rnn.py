@@ -23,6 +23,11 @@ class VanillaRNNCell(Cell):
     blocks = 1
     spectral_radius_ok = True
     step_by_step = True
+    block_names = ("a",)
+    backward_equations = (
+        r"\frac{\partial L}{\partial h_t} = V^\top \frac{\partial L_t}{\partial o_t} + W^\top \delta_{t+1}",
+        r"\delta_t = (1 - h_t^2) \odot \frac{\partial L}{\partial h_t}",
+    )
     spectrum_of = "W"
     spectrum_note = ("Going back one step multiplies the gradient by diag(1 − h_t²) W, so W's spectrum "
                      "bounds the reach: ‖∂h_t/∂h_k‖ ≤ σ_max(W)^(t−k).")

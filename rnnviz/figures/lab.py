@@ -71,8 +71,9 @@ def reach_heatmap_spec(R) -> dict:
     ))
 
 
-def reach_decay_spec(d, typical, low, high, rho: float, sigma_max: float) -> dict:
-    """How ‖∂L_t/∂h_{t−d}‖ / ‖∂L_t/∂h_t‖ changes with the distance d, against ρ(W)^d and σ_max(W)^d.
+def reach_decay_spec(d, typical, low, high, rho: float, sigma_max: float, matrix: str = "W") -> dict:
+    """How ‖∂L_t/∂h_{t−d}‖ / ‖∂L_t/∂h_t‖ changes with the distance d, against ρ(M)^d and σ_max(M)^d,
+    M = matrix (the cell's ``spectrum_of``: W for the vanilla RNN, J̄ for a gated cell).
 
     d, typical, low, high: (n,) from rnnviz.spectrum.reach_decay. The reference lines are drawn
     only within a few decades of the data, so an exploding 2^200 does not squash the chart."""
@@ -93,7 +94,8 @@ def reach_decay_spec(d, typical, low, high, rho: float, sigma_max: float) -> dic
     else:
         lo, hi = -3.0, 1.0
     with np.errstate(over="ignore", under="ignore", divide="ignore"):
-        for base, name, colour, dash in ((rho, "ρ(W)", CLIP_RED, "dash"), (sigma_max, "σ_max(W)", "#7f7f7f", "dot")):
+        for base, name, colour, dash in ((rho, f"ρ({matrix})", CLIP_RED, "dash"),
+                                         (sigma_max, f"σ_max({matrix})", "#7f7f7f", "dot")):
             line = np.power(float(base), d)
             keep = (line > 10 ** lo) & (line < 10 ** hi)
             data.append(dict(type="scatter", x=d[keep], y=line[keep], mode="lines",
@@ -107,8 +109,8 @@ def reach_decay_spec(d, typical, low, high, rho: float, sigma_max: float) -> dic
     ), dict(orientation="v", yanchor="top", y=0.99, xanchor="right", x=0.99, bgcolor="rgba(255,255,255,0.8)")))
 
 
-def eigen_spec(eigenvalues, rho: float) -> dict:
-    """The eigenvalues of W in the complex plane, the unit circle, and the circle of radius ρ(W)."""
+def eigen_spec(eigenvalues, rho: float, matrix: str = "W") -> dict:
+    """The eigenvalues of M = matrix in the complex plane, the unit circle, and the circle of radius ρ(M)."""
     ev = np.asarray(eigenvalues, dtype=complex)[:MAX_EIGS]
     theta = np.linspace(0, 2 * np.pi, 181)
     r = max(1.15, rho * 1.1, float(np.abs(ev).max()) * 1.1 if ev.size else 0.0)
@@ -116,8 +118,8 @@ def eigen_spec(eigenvalues, rho: float) -> dict:
         dict(type="scatter", x=np.cos(theta), y=np.sin(theta), mode="lines", name="unit circle |λ| = 1",
              line=dict(color="#2ca02c", width=2), hoverinfo="skip"),
         dict(type="scatter", x=rho * np.cos(theta), y=rho * np.sin(theta), mode="lines",
-             name=f"|λ| = ρ(W) = {rho:.3g}", line=dict(color=CLIP_RED, width=1.5, dash="dash"), hoverinfo="skip"),
-        dict(type="scatter", x=ev.real, y=ev.imag, mode="markers", name="eigenvalues λ of W",
+             name=f"|λ| = ρ({matrix}) = {rho:.3g}", line=dict(color=CLIP_RED, width=1.5, dash="dash"), hoverinfo="skip"),
+        dict(type="scatter", x=ev.real, y=ev.imag, mode="markers", name=f"eigenvalues λ of {matrix}",
              marker=dict(size=7, color=ACCENT, opacity=0.8, line=dict(width=0.5, color="white")),
              customdata=np.abs(ev), hovertemplate="λ = %{x:.3f} %{y:+.3f}i<br>|λ| = %{customdata:.3f}<extra></extra>"),
     ], layout=_with_legend(layout(
@@ -175,7 +177,7 @@ def twin_metric_spec(step, a, b, label_a: str, label_b: str, y_title: str, log: 
 
 
 def twin_spectrum_spec(series_a: dict, series_b: dict, label_a: str, label_b: str,
-                       x_title: str = "twin step (0 = start)") -> dict:
+                       x_title: str = "twin step (0 = start)", matrix: str = "W") -> dict:
     """ρ(W) (solid) and σ_max(W) (dotted) of both twins over twin steps, with the line 1. Log axis:
     one twin's W can grow a thousandfold while the other's stays near 1."""
     data = []
@@ -183,10 +185,10 @@ def twin_spectrum_spec(series_a: dict, series_b: dict, label_a: str, label_b: st
         if not len(s["spec_steps"]):
             continue
         x, rho, sig = downsample(s["spec_steps"], s["rho"], s["sigma_max"])
-        data.append(dict(type="scatter", x=x, y=_positive(rho), mode="lines+markers", name=f"ρ(W): {label}",
+        data.append(dict(type="scatter", x=x, y=_positive(rho), mode="lines+markers", name=f"ρ({matrix}): {label}",
                          line=dict(color=colour, width=2), marker=dict(size=5),
                          hovertemplate="step %{x}: ρ = %{y:.4g}<extra></extra>"))
-        data.append(dict(type="scatter", x=x, y=_positive(sig), mode="lines", name=f"σ_max(W): {label}",
+        data.append(dict(type="scatter", x=x, y=_positive(sig), mode="lines", name=f"σ_max({matrix}): {label}",
                          line=dict(color=colour, width=1.5, dash="dot"),
                          hovertemplate="step %{x}: σ_max = %{y:.4g}<extra></extra>"))
     return dict(data=data, layout=_with_legend(layout(
@@ -196,15 +198,15 @@ def twin_spectrum_spec(series_a: dict, series_b: dict, label_a: str, label_b: st
         annotations=[dict(x=0.99, xref="paper", y=0.0, xanchor="right", yanchor="bottom", showarrow=False,
                           text="1: the edge between vanishing and exploding", font=dict(color="#2ca02c"))],
         xaxis=dict(title=dict(text=x_title), rangemode="tozero"),
-        yaxis=dict(type="log", title=dict(text="ρ(W) and σ_max(W) (log)"), exponentformat="power"),
+        yaxis=dict(type="log", title=dict(text=f"ρ({matrix}) and σ_max({matrix}) (log)"), exponentformat="power"),
     ), LEGEND_TOP_LEFT))
 
 
-def spectrum_history_spec(steps, rho, sigma_max) -> dict:
-    """ρ(W) and σ_max(W) of the model over training steps (a sparse log), with the line 1."""
+def spectrum_history_spec(steps, rho, sigma_max, matrix: str = "W") -> dict:
+    """ρ(M) and σ_max(M) of the model over training steps (a sparse log), with the line 1 (M = matrix)."""
     return twin_spectrum_spec({"spec_steps": np.asarray(steps), "rho": np.asarray(rho), "sigma_max": np.asarray(sigma_max)},
                               {"spec_steps": np.zeros(0), "rho": np.zeros(0), "sigma_max": np.zeros(0)},
-                              "this model", "", x_title="training step")
+                              "this model", "", x_title="training step", matrix=matrix)
 
 
 def sweep_spec(ks, rel_error: dict, current_k: int | None) -> dict:

@@ -1,0 +1,49 @@
+"""AppTest: every page runs for every cell (no exception, no error box), after steps too, and the
+Lab's race of cells steps all three models."""
+
+from __future__ import annotations
+
+import pytest
+
+from rnnviz.cells import CELLS
+
+from apptest_helpers import session, start
+
+PAGES = ("train", "explorer", "lab", "generate")
+CELL_NAMES = ("rnn", "lstm", "gru")
+
+
+def _with_cell(cell: str, steps: int = 3):
+    at = start()
+    sess = session(at)
+    assert sess.apply_config(sess.config.with_changes(cell=cell, hidden_size=16, seq_len=12))
+    sess.trainer.step(steps)
+    return at
+
+
+def _clean(at):
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+@pytest.mark.parametrize("cell", CELL_NAMES)
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_runs_for_every_cell(page, cell):
+    assert cell in CELLS
+    at = _with_cell(cell)
+    at.switch_page(f"pages/{page}.py").run()
+    _clean(at)
+    assert session(at).trainer.config.cell == cell
+
+
+def test_lab_race_of_cells_steps_three_models():
+    at = _with_cell("gru")
+    at.switch_page("pages/lab.py").run()
+    gen = session(at).generation
+    at.radio(key=f"lab_twin_setting_{gen}").set_value("cell").run()
+    _clean(at)
+    at.button(key="lab_race_step_10").click().run()
+    _clean(at)
+    race = session(at).extras["lab_state"]["race"]
+    assert race.steps == 10 and set(race.racers) == set(CELL_NAMES)
+    assert any(m.value.startswith("After 10 steps") for m in at.markdown)
