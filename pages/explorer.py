@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from rnnviz.explain import TERM_NAMES, BackwardTrace, backward_trace, gradient_check_plan
+from rnnviz.explain_cells import CellTrace, cell_trace
 from rnnviz.figures.explorer import MAX_UNITS, dh_compare_figure, gradcheck_figure, matrix_heatmap, unrolled_graph
 from rnnviz.gradcheck import gradient_check
 from rnnviz.truncation import truncation_gap
@@ -31,13 +32,16 @@ def position(sess: AppSession) -> tuple[int, int | None]:
     return t, (None if k is None or k >= T - 1 else k)
 
 
-def trace(sess: AppSession, k: int | None) -> BackwardTrace:
-    """The step-by-step backward pass of the window the next Step will train on (memoised)."""
+def trace(sess: AppSession, k: int | None) -> BackwardTrace | CellTrace:
+    """The step-by-step backward pass of the window the next Step will train on (memoised): the
+    vanilla RNN's written out from its equations (rnnviz.explain), any other cell's from its own
+    back_step (rnnviz.explain_cells)."""
     tr = sess.trainer
 
     def compute():
         xs, ys, h0 = tr.next_window()
-        return backward_trace(tr.params, xs, ys, h0, k, cell=tr.config.cell)
+        build = backward_trace if tr.cell.step_by_step else cell_trace
+        return build(tr.params, xs, ys, h0, k, cell=tr.config.cell)
 
     return memo(sess, P + ("trace_full" if k is None else "trace_k"), (k,), compute)
 
@@ -148,21 +152,76 @@ def graph(sess: AppSession) -> None:
     T = tc.T
     st.markdown(f"**The unrolled network** of this window · backward pass at **t = {t + 1}** of T = {T}"
                 + ("" if k is None else f" · truncated at k = {k}"))
+    norms = tc.norms()
     fig = memo(sess, P + "fig_graph", (t, k), lambda: unrolled_graph(
-        [tok(i) for i in tc.inputs], [tok(i) for i in tc.targets], t, k, tc.norms()["dh"], tc.losses))
+        [tok(i) for i in tc.inputs], [tok(i) for i in tc.targets], t, k, norms["dh"], tc.losses,
+        dc_norms=norms.get("dc")))
     st.plotly_chart(fig, config=CHART, key=f"{P}chart_graph")
     shown = "" if T <= 12 else " Only 12 steps around t are drawn; “…” stands for the rest."
     cut = ("" if k is None else
            f" Grey losses and the ✂ on W: terms more than k = {k} steps after t whose gradient is cut before h_t.")
+    highway = ""
+    if "dc" in norms:
+        dc = norms["dc"]
+        highway = (f" Diamonds: the cell state c. Going back along c_t → c_(t−1) multiplies the gradient by f_t only "
+                   f"(thick red: the edges later losses take back to c_{t + 1}); here ‖∂L/∂c_{t + 1}‖ = {dc[t]:.3g}, "
+                   f"‖∂L/∂h_{t + 1}‖ = {norms['dh'][t]:.3g}.")
     st.caption("Same colour, same weights: one U (green), one W (purple) and one V (orange) are used at every step. "
                "Red glow: where the gradient flows now (strong) and the path by which later losses reach h_t (faint); "
-               "h nodes already visited are shaded by ‖∂L/∂h_t‖." + cut + shown)
+               "h nodes already visited are shaded by ‖∂L/∂h_t‖." + highway + cut + shown)
 
 
 def _eq_row(latex: str, numbers: str) -> None:
     left, right = st.columns([1.15, 1], vertical_alignment="center")
     left.latex(latex)
     right.markdown(numbers)
+
+
+@guarded("the equations at this step")
+def cell_equations(sess: AppSession) -> None:
+    """Any cell: its forward and backward equations (from the cell) beside this window's norms."""
+    tr = sess.trainer
+    cell = tr.cell
+    t, k = position(sess)
+    tc = trace(sess, k)
+    T, s = tc.T, t + 1
+    tok = tr.tokenizer.token_text
+    out = tc.output_summary(t)
+    n = {name: v[t] for name, v in tc.norms().items()}
+    st.markdown(f"**At t = {s}: the {cell.title}'s backward pass, with this window's numbers**")
+    with st.expander(f"The {cell.title}'s forward equations"):
+        for eq in cell.equations:
+            st.latex(eq)
+    pushes = ", ".join(f"{md_token(tok(i))} {num(v)}" for i, v in out["others"])
+    _eq_row(rf"\frac{{\partial L_{{{s}}}}}{{\partial o_{{{s}}}}} = p_{{{s}}} - \mathrm{{onehot}}(y_{{{s}}})",
+            f"Target y = {md_token(tok(out['target']))} had p = {num(out['p_target'])}; the largest others: {pushes}. "
+            f"‖·‖ = {num(out['norm'])}, L_{s} = {num(out['loss'])} nats.")
+    parts = []
+    for p in tc.state_parts:
+        own = f"{num(n[f'd{p}_own'])} from its own output, " if n[f"d{p}_own"] > 0 else ""
+        cut = (f" (truncation cut {num(n[f'd{p}_cut'])})" if k is not None and n[f"d{p}_cut"] > 0 else "")
+        parts.append(f"‖∂L/∂{p}_{s}‖ = **{num(n[f'd{p}'])}**: {own}{num(n[f'd{p}_future'])} from step {s + 1}{cut}")
+    blocks = ", ".join(f"‖δ^{b}‖ = {num(v)}" for b, v in tc.block_norms(t).items())
+    eqs = cell.backward_equations or ()
+    left, right = st.columns([1.3, 1], vertical_alignment="center")
+    with left:
+        for eq in eqs:
+            st.latex(eq)
+    right.markdown("  \n".join(parts) + f"  \nPre-activation gradients of the blocks {', '.join(cell.block_names)}: "
+                   f"{blocks}; ‖δ_{s}‖ = **{num(n['delta'])}**.")
+    term = tc.term_norms(t)
+    run = memo(sess, P + "running_norms", (t, k), lambda: tc.running_norms(t))
+    full = memo(sess, P + "whole_norms", (k,), lambda: tc.running_norms(0))
+    table = pd.DataFrame({
+        "parameter": [f"d{p}" for p in TERM_NAMES],
+        f"‖term added at t = {s}‖": [term[p] for p in TERM_NAMES],
+        f"‖sum of steps {s}…{T}‖": [run[p] for p in TERM_NAMES],
+        "‖whole gradient (t = 1…T)‖": [full[p] for p in TERM_NAMES],
+    })
+    st.markdown(f"dW += δ^W_{s} h_{s - 1}ᵀ, dU[:, x_{s}] += δ_{s}, db += δ_{s}, dV += ∂L_{s}/∂o_{s} h_{s}ᵀ, "
+                f"dc += ∂L_{s}/∂o_{s} ({len(cell.block_names)} block(s) of H rows in δ):")
+    st.dataframe(table, hide_index=True, width="stretch", key=f"{P}terms_table",
+                 column_config={c: st.column_config.NumberColumn(format="%.4g") for c in table.columns[1:]})
 
 
 @guarded("the equations at this step")
@@ -321,7 +380,7 @@ def main() -> None:
     follow_trainer_k(sess)
     controls(sess)
     graph(sess)
-    equations(sess)
+    (equations if sess.trainer.cell.step_by_step else cell_equations)(sess)
     dw_heatmaps(sess)
     truncation(sess)
     gradcheck(sess)

@@ -20,7 +20,7 @@ from rnnviz.generation import (
     encode_known,
     generate,
 )
-from rnnviz.sample import MAX_TEMPERATURE, hidden_states
+from rnnviz.sample import MAX_TEMPERATURE, state_trajectory
 from rnnviz.ui.guard import guarded
 from rnnviz.ui.memo import page_state
 from rnnviz.ui.page import page_header, setup_page
@@ -222,8 +222,17 @@ def hidden_units(sess: AppSession, current: GenSettings | None) -> None:
     total = int(ids.size)
     ids = ids[:MAX_ANALYSE_TOKENS]
     tokens = [tok.token_text(i) for i in ids]
-    hs = hidden_states(tr.params, ids, h0=h0, cell=tr.config.cell)   # (H, n): h after each token
+    states = state_trajectory(tr.params, ids, h0=h0, cell=tr.config.cell)   # {part: (H, n)} after each token
+    part = "h"
+    if len(states) > 1:
+        part = st.radio("State shown", list(states), horizontal=True, key=f"gen_part_{g}", persist_state=KEEP,
+                        format_func=lambda p: f"{p} ({tr.cell.title} state)",
+                        help="The LSTM carries two vectors: h (what the output reads, in [−1, 1]) and the cell "
+                             "state c (unbounded: the memory the gradient highway runs along).") or "h"
+    hs = states[part]
     H = hs.shape[0]
+    peak = float(np.abs(hs).max()) if hs.size else 1.0
+    scale = 1.0 if peak <= 1.0 else float(np.ceil(peak))  # h lies in [−1, 1]; c may not
     c = st.columns([2, 3, 2], vertical_alignment="bottom")
     top = min(MAX_UNITS, H)
     n_units = (c[0].slider(f"Units shown (of H = {H})", 1, top, min(24, top), key=f"gen_nunits_{g}", persist_state=KEEP)
@@ -237,7 +246,7 @@ def hidden_units(sess: AppSession, current: GenSettings | None) -> None:
     capped = f" (the first {MAX_ANALYSE_TOKENS} of its {total:,} tokens)" if total > MAX_ANALYSE_TOKENS else ""
     c[2].caption(f"Reading {what}{capped} with the weights at step {tr.step_count:,}, starting from "
                  f"{START_PHRASES[memory]}.")
-    st.plotly_chart(hidden_heatmap(hs, units, tokens), config=CHART, key=f"gen_heat_{g}")
+    st.plotly_chart(hidden_heatmap(hs, units, tokens, part=part, scale=scale), config=CHART, key=f"gen_heat_{g}")
     st.caption("Rows: hidden units; columns: the tokens read, left to right (drag sideways to scroll, hover for the "
                "value). Blue: h near +1, red: near −1, white: 0. Look for a row that switches colour at a quote, a "
                "bracket or a line end: that unit has learned to keep track of it.")
@@ -246,7 +255,7 @@ def hidden_units(sess: AppSession, current: GenSettings | None) -> None:
                         format_func=lambda u: f"unit {u} (spread σ = {spread[u]:.2f})")
     if unit is None:
         return
-    st.html(unit_strip_html(tokens, hs[unit], unit, joiner=joiner(sess)))
+    st.html(unit_strip_html(tokens, hs[unit], unit, joiner=joiner(sess), part=part, scale=scale))
     st.caption(f"The text again, each token's background the value of unit {unit} after reading it. Does it light up "
                "inside quotes, after a space, near the end of a line? Early in training most units look like noise.")
 

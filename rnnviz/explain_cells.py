@@ -95,6 +95,22 @@ class CellTrace:
         return {"target": y, "p_target": float(g[y] + 1.0), "target_entry": float(g[y]), "others": others,
                 "norm": float(np.linalg.norm(g)), "loss": float(self.losses[t])}
 
+    def term(self, name: str, t: int) -> np.ndarray:
+        """The term step t adds to d<name>, shaped like the parameter (W: δ^W_t h_{t−1}ᵀ, G·H×H)."""
+        if name == "W":
+            return np.outer(self.dA_h[t], self.h_prev[t])
+        if name == "U":
+            out = np.zeros((self.dA_x.shape[1], self.dlogits.shape[1]))
+            out[:, self.inputs[t]] = self.dA_x[t]
+            return out
+        if name == "b":
+            return self.dA_x[t].copy()
+        if name == "V":
+            return np.outer(self.dlogits[t], self.hs[:, t])
+        if name == "c":
+            return self.dlogits[t].copy()
+        raise ValueError(f"unknown parameter {name!r}; choose one of {', '.join(TERM_NAMES)}")
+
     def term_norms(self, t: int) -> dict[str, float]:
         """‖term step t adds‖ per parameter (rank one: a product of two vector norms)."""
         dx = float(np.linalg.norm(self.dA_x[t]))

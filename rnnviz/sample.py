@@ -41,6 +41,17 @@ def hidden_states(params, ids, h0=None, cell: str = "rnn") -> np.ndarray:
     return the_cell.forward(params, ids, the_cell.check_state(h0, H)).hs
 
 
+def state_trajectory(params, ids, h0=None, cell: str = "rnn") -> dict[str, np.ndarray]:
+    """{state part: (H, n)} each part of the state after reading each of the n token ids (h, and
+    the LSTM's c); h0 as in hidden_states."""
+    H = params["V"].shape[1]
+    ids = np.asarray(ids, dtype=np.intp)
+    the_cell = get_cell(cell)
+    if ids.size == 0:
+        return {p: np.zeros((H, 0)) for p in the_cell.state_parts}
+    return the_cell.states(the_cell.forward(params, ids, the_cell.check_state(h0, H)))
+
+
 def sample(
     params,
     prime_ids,

@@ -126,6 +126,11 @@ class Cell:
             raise ValueError(f"the {self.title} state has shape {self.state_shape(H)} (got {s.shape})")
         return s.reshape(self.state_shape(H))
 
+    def states(self, cache: Cache) -> dict[str, np.ndarray]:
+        """{state part: (H, T) its value after each step}: cache.hs, and cache.<part>s for the
+        other parts (the LSTM's cache.cs)."""
+        return {p: getattr(cache, p + "s") for p in self.state_parts}
+
     def hidden(self, s: np.ndarray) -> np.ndarray:
         """h, the part of the state the output head reads ((H,))."""
         return s if s.ndim == 1 else s[0]

@@ -59,13 +59,16 @@ def _colourbar_ticks(lo: float, hi: float) -> dict:
 
 
 def unrolled_graph_spec(input_tokens, target_tokens, t: int, truncate: int | None, dh_norms, losses,
-                        max_steps: int = MAX_SHOWN) -> dict:
+                        max_steps: int = MAX_SHOWN, dc_norms=None, cell_path: str = "⊙ f") -> dict:
     """The window unrolled: x_s → h_s → o_s → L_s and h_{s−1} → h_s, with the backward pass at t.
 
     input_tokens, target_tokens: T strings (x_s, y_s).  t: current step, 0-based (shown as t+1).
     truncate: k or None.  dh_norms: (T,) ‖∂L/∂h_s‖ (nodes already visited, s ≥ t, are coloured
     by it).  losses: (T,) L_s.  Loss terms that cannot reach h_t under truncation are greyed and
     the W edge where their gradient is cut carries a ✂.
+    dc_norms: (T,) ‖∂L/∂c_s‖ for a cell with a cell state (the LSTM): a row of c nodes is drawn
+    between the h nodes, c_{s−1} → c_s labelled ``cell_path`` (⊙ f_s: ∂c_s/∂c_{s−1} = diag(f_s)),
+    the edges the gradient takes back to c_t drawn thick and red.
     """
     T = len(input_tokens)
     lo, hi = visible_steps(T, t, max_steps)
@@ -162,6 +165,8 @@ def unrolled_graph_spec(input_tokens, target_tokens, t: int, truncate: int | Non
             text=[_sub(row, s + 1) for s in steps], textfont=dict(size=13, color=font), hovertext=hover,
             hoverinfo="text", showlegend=False,
             marker=dict(size=36, symbol="square" if row == "x" else "circle", color=fill, line=ring)))
+    if dc_norms is not None:
+        _cell_row(data, notes, edge, xpos, steps, t, lo, hi, T, reaches, np.asarray(dc_norms, dtype=float), cell_path)
     # left end: the carried state h_0 (a constant here) or "…"; right end: "…"
     if lo == 0:
         data.append(dict(type="scatter", x=[0], y=[ROWS["h"]], mode="markers+text", text=[_sub("h", 0)],
@@ -185,6 +190,44 @@ def unrolled_graph_spec(input_tokens, target_tokens, t: int, truncate: int | Non
                  yaxis=dict(visible=False, range=[ROWS["x"] - 0.85, ROWS["L"] + 0.8]))
     lay["margin"] = dict(l=10, r=10, t=10, b=10)
     return dict(data=data, layout=lay)
+
+
+C_ROW = 0.55      # the c nodes sit this far above the h row, halfway between two time steps
+C_SHIFT = 0.45
+HIGHWAY = "#d62728"
+
+
+def _cell_row(data, notes, edge, xpos, steps, t, lo, hi, T, reaches, dc, cell_path) -> None:
+    """The LSTM's cell state in the unrolled graph: c_s nodes, c_{s−1} → c_s (⊙ f_s) and c_s → h_s."""
+    y = ROWS["h"] + C_ROW
+    for s in range(lo, hi + 1):
+        x = xpos[s] + C_SHIFT
+        on_path = t < s and reaches(s)          # gradient from L_s travels c_s → c_{s−1} towards c_t
+        if s > 0 or lo == 0:
+            edge(x - 1, y, x, y, HIGHWAY if on_path else WEIGHT_COLOURS["W"], width=3.2 if on_path else 1.6,
+                 label=f"{cell_path}<sub>{s + 1}</sub>", label_colour=HIGHWAY if on_path else None, dy=0.12,
+                 glow=GLOW_PATH if on_path else None)
+        edge(x, y, xpos[s], ROWS["h"], NEUTRAL, width=1.2)
+    visited = steps >= t
+    with np.errstate(divide="ignore", invalid="ignore"):
+        logdc = np.log10(np.where(dc[steps] > 0, dc[steps], np.nan))
+    fin = logdc[visited & np.isfinite(logdc)]
+    cmin, cmax = (float(fin.min()), float(fin.max())) if fin.size else (0.0, 1.0)
+    if cmax - cmin < 1e-9:
+        cmin, cmax = cmin - 0.5, cmax + 0.5
+    colour = [float(v) if vis and np.isfinite(v) else None for v, vis in zip(logdc, visited, strict=True)]
+    data.append(dict(
+        type="scatter", x=[xpos[s] + C_SHIFT for s in steps], y=np.full(steps.size, y), mode="markers+text",
+        text=[_sub("c", s + 1) for s in steps], textfont=dict(size=12, color="black"), showlegend=False,
+        marker=dict(size=30, symbol="diamond", color=[c if c is not None else cmin - 0.3 * (cmax - cmin) for c in colour],
+                    colorscale=NODE_SCALE, cmin=cmin - 0.3 * (cmax - cmin), cmax=cmax, line=dict(width=1.5, color="#555")),
+        customdata=np.stack([dc[steps], steps + 1], axis=1),
+        hovertemplate="c<sub>%{customdata[1]}</sub>: ‖∂L/∂c‖ = %{customdata[0]:.3g}<extra></extra>"))
+    if lo == 0:
+        data.append(dict(type="scatter", x=[C_SHIFT], y=[y], mode="markers+text", text=[_sub("c", 0)],
+                         textfont=dict(size=12, color="#666"), showlegend=False, hoverinfo="text",
+                         hovertext=["c<sub>0</sub>: carried from the previous window, held constant"],
+                         marker=dict(size=30, symbol="diamond", color="#eeeeee", line=dict(width=1.5, color="#999"))))
 
 
 def matrix_heatmap_spec(M, scale_of=None, max_units: int = MAX_UNITS, colorbar_title: str = "value") -> dict:

@@ -8,6 +8,8 @@ heatmap with per-cell hover labels costs ~150 ms); tests validate the spec in fu
 
 from __future__ import annotations
 
+import html
+
 import numpy as np
 import plotly.graph_objects as go
 
@@ -59,11 +61,15 @@ def _label(tok: str) -> str:
     return token_label(tok)  # escaped for plotly's HTML subset, quotes as numeric entities
 
 
-def heatmap_spec(hs, units, tokens: list[str], *, visible_columns: int = VISIBLE_COLUMNS) -> dict:
+def heatmap_spec(hs, units, tokens: list[str], *, visible_columns: int = VISIBLE_COLUMNS, part: str = "h",
+                 scale: float = 1.0) -> dict:
     """Rows = the chosen hidden units (in the order given, first on top), columns = the tokens
     read, colour = h in [−1, 1] (red −1, white 0, blue +1). At most MAX_COLUMNS tokens are drawn.
 
-    hs: (H, n); units: (N,) row indices into hs (the first MAX_UNITS are used); tokens: n strings."""
+    hs: (H, n); units: (N,) row indices into hs (the first MAX_UNITS are used); tokens: n strings.
+    part, scale: the state part shown (h, or the LSTM's c) and the colour range ±scale (c is not
+    bounded by 1)."""
+    scale = float(scale) if np.isfinite(scale) and scale > 0 else 1.0
     hs = np.asarray(hs, dtype=float)
     units = np.asarray(units, dtype=int).reshape(-1)[:MAX_UNITS]
     if hs.ndim != 2 or hs.shape[1] != len(tokens):
@@ -74,10 +80,11 @@ def heatmap_spec(hs, units, tokens: list[str], *, visible_columns: int = VISIBLE
     # Long labels (words) are turned so neighbours do not overlap; single characters stay upright.
     long_labels = any(len(visible(t)) > 2 for t in tokens[:n])
     heat = dict(
-        type="heatmap", z=hs[units, :n], x=np.arange(n), y=rows, zmin=-1, zmax=1, zmid=0, colorscale=COLORSCALE,
-        customdata=[labels] * len(rows), xgap=0.5, ygap=0.5,
-        colorbar=dict(title=dict(text="h  (−1 … +1)", side="right"), tickvals=[-1, -0.5, 0, 0.5, 1], thickness=14),
-        hovertemplate="%{y} after token %{x}: %{customdata}<br>h = %{z:+.2f}<extra></extra>",
+        type="heatmap", z=hs[units, :n], x=np.arange(n), y=rows, zmin=-scale, zmax=scale, zmid=0,
+        colorscale=COLORSCALE, customdata=[labels] * len(rows), xgap=0.5, ygap=0.5,
+        colorbar=dict(title=dict(text=f"{html.escape(part)}  (−{scale:g} … +{scale:g})", side="right"),
+                      tickvals=[-scale, -scale / 2, 0, scale / 2, scale], thickness=14),
+        hovertemplate="%{y} after token %{x}: %{customdata}<br>" + html.escape(part) + " = %{z:+.2f}<extra></extra>",
     )
     return dict(data=[heat], layout=layout(
         height=110 + ROW_PX * max(len(rows), 4) + (40 if long_labels else 0), dragmode="pan",
@@ -90,6 +97,7 @@ def heatmap_spec(hs, units, tokens: list[str], *, visible_columns: int = VISIBLE
     ))
 
 
-def hidden_heatmap(hs, units, tokens: list[str], *, visible_columns: int = VISIBLE_COLUMNS) -> go.Figure:
+def hidden_heatmap(hs, units, tokens: list[str], *, visible_columns: int = VISIBLE_COLUMNS, part: str = "h",
+                   scale: float = 1.0) -> go.Figure:
     """The figure of ``heatmap_spec`` (same arguments)."""
-    return fast_figure(heatmap_spec(hs, units, tokens, visible_columns=visible_columns))
+    return fast_figure(heatmap_spec(hs, units, tokens, visible_columns=visible_columns, part=part, scale=scale))

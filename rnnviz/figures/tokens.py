@@ -93,24 +93,27 @@ def activation_colour(v: float) -> str:
     return "rgb(33, 102, 172)"  # unreachable: v ≤ 1 is caught by the last stop
 
 
-def unit_strip_html(tokens: list[str], values, unit: int, joiner: str = "") -> str:
+def unit_strip_html(tokens: list[str], values, unit: int, joiner: str = "", part: str = "h", scale: float = 1.0) -> str:
     """The text with each token's background the value of hidden unit ``unit`` after reading it.
 
     tokens: n strings; values: (n,) h values in [−1, 1]. Hover a token for its position and value.
-    A unit that is blue inside quotes and red outside is tracking whether a quote is open."""
+    A unit that is blue inside quotes and red outside is tracking whether a quote is open.
+    part, scale: the state part (h, or the LSTM's c) and the value drawn at full colour (±scale)."""
     values = np.asarray(values, dtype=float)
+    scale = float(scale) if np.isfinite(scale) and scale > 0 else 1.0
     if values.shape != (len(tokens),):
         raise ValueError(f"need one value per token (got {values.shape[0] if values.ndim else 0} for {len(tokens)})")
     parts = []
     for i, (tok, v) in enumerate(zip(tokens, values, strict=True)):
-        tip = f"unit {unit} · token {i} {visible(tok)!r} · h = {v:+.2f}"
+        tip = f"unit {unit} · token {i} {visible(tok)!r} · {part} = {v:+.2f}"
         shown = _printable(tok) if tok != "\n" else "⏎\n"
-        ink = "color:white;" if np.isfinite(v) and abs(v) > 0.7 else ""  # keep dark cells readable
-        parts.append(f'{_esc(joiner) if i else ""}<span style="background:{activation_colour(v)};{ink}" '
+        ink = "color:white;" if np.isfinite(v) and abs(v) > 0.7 * scale else ""  # keep dark cells readable
+        parts.append(f'{_esc(joiner) if i else ""}<span style="background:{activation_colour(v / scale)};{ink}" '
                      f'title="{_esc(tip)}">{_esc(shown)}</span>')
-    legend = ('<div class="rv-legend">Background: h of unit ' + _esc(str(unit)) + ' after reading each token: '
+    legend = ('<div class="rv-legend">Background: ' + _esc(part) + ' of unit ' + _esc(str(unit))
+              + ' after reading each token: '
               + "".join(f'<span style="background:{activation_colour(x)};padding:0 6px;'
-                        f'{"color:white;" if abs(x) > 0.7 else ""}">{t}</span>'
-                        for x, t in ((-1, "−1"), (-0.5, "−0.5"), (0, "0"), (0.5, "+0.5"), (1, "+1")))
+                        f'{"color:white;" if abs(x) > 0.7 else ""}">{_esc(f"{x * scale:+g}")}</span>'
+                        for x in (-1, -0.5, 0, 0.5, 1))
               + '. Hover a token for its value.</div>')
     return STRIP_CSS + f'<div class="rv-sample">{"".join(parts)}</div>' + legend
