@@ -28,6 +28,7 @@ from rnnviz.figures.lab import (
     twin_spectrum_figure,
 )
 from rnnviz.local_jacobian import local_jacobian
+from rnnviz.presets import PRESETS_BY_KEY
 from rnnviz.race import Race
 from rnnviz.sample import hidden_states
 from rnnviz.spectrum import SATURATED, reach_decay
@@ -101,7 +102,8 @@ def twin(sess: AppSession) -> TwinRun:
     """The session's twin run, started on first use with the page's choices."""
     ps = page_state(sess, P)
     if ps.get("twin") is None:
-        ps["twin"] = TwinRun.start(sess.trainer, ps.get("setting", "clip"), ps.get("from_current", False))
+        setting = ps.get("setting", "clip")
+        ps["twin"] = TwinRun.start(sess.trainer, "clip" if setting == "cell" else setting, ps.get("from_current", False))
     return ps["twin"]
 
 
@@ -228,7 +230,8 @@ def twin_section(sess: AppSession) -> None:
                 "stepped together")
     gen = sess.generation
     skey, fkey = f"{P}twin_setting_{gen}", f"{P}twin_from_{gen}"
-    setting = ps.setdefault("setting", "clip")
+    preset = PRESETS_BY_KEY.get(sess.preset) if sess.preset else None
+    setting = ps.setdefault("setting", preset.lab_choice if preset else "clip")
     c = st.columns([1.1, 1])
     c[0].radio("What differs between twin A and twin B", CHOICES, index=CHOICES.index(setting),
                format_func=SETTING_LABELS.get, horizontal=True, key=skey, on_change=_on_twin_choice,

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rnnviz.config import TrainConfig
+from rnnviz.race import LONGMEM_CONFIG
 
 
 @dataclass(frozen=True)
@@ -19,6 +20,7 @@ class Preset:
     sample: str           # stem of a file in sample_texts/
     config: TrainConfig
     notice: str           # what to look at, in one or two sentences, for the lecture
+    lab_choice: str = "clip"  # what the Lab's twin run compares when this preset is loaded
 
 
 PRESETS: tuple[Preset, ...] = (
@@ -56,6 +58,14 @@ PRESETS: tuple[Preset, ...] = (
                     clip="elementwise", clip_value=5.0),
         "Tokens are words and punctuation; truncated BPTT with k = 4 as in the word-level "
         "tutorial. Samples become grammatical sentences of the small vocabulary.",
+    ),
+    Preset(
+        "longmem", "Long memory: RNN vs LSTM vs GRU", "recall_first_char",
+        LONGMEM_CONFIG.with_changes(cell="gru"),
+        "Each line closes with the marker it opened with, 20-40 characters earlier. Open the Lab, choose "
+        "\"Cell: RNN vs LSTM vs GRU\" and play the race: within a few hundred steps the GRU recalls the marker "
+        "almost every time while the vanilla RNN stays near chance (25%).",
+        lab_choice="cell",
     ),
 )
 

@@ -100,6 +100,40 @@ def test_race_caption_names_the_gap_and_who_sits_at_chance():
             dict(label="GRU", step=900, accuracy=1.0, correct=60, n=60, best=1.0, loss=0.5, diverged_at=None),
             dict(label="LSTM", step=900, accuracy=0.5, correct=30, n=60, best=0.5, loss=0.7, diverged_at=40)]
     cap = fc.race_caption(rows, 0.25)
-    assert "GRU recalls the first character 75% more often than Vanilla RNN" in cap
+    assert "GRU picks the right closing marker 75 percentage points more often than Vanilla RNN" in cap
     assert "Within 10 points of chance (25%): Vanilla RNN." in cap
     assert "LSTM diverged at step 40" in cap
+
+
+@pytest.mark.parametrize("k", [None, 2])
+def test_unrolled_graph_with_a_cell_state_row_is_valid_and_marks_the_highway(k):
+    from rnnviz.figures.explorer import unrolled_graph_spec
+
+    T, t = 16, 6
+    toks = [chr(97 + i) for i in range(T)]
+    spec = unrolled_graph_spec(toks, toks[1:] + ["z"], t, k, np.linspace(1, 2, T), np.ones(T),
+                               dc_norms=np.linspace(0.1, 1, T))
+    go.Figure(spec)
+    labels = [a["text"] for a in spec["layout"]["annotations"] if "⊙ f" in a.get("text", "")]
+    red = [a for a in spec["layout"]["annotations"] if "⊙ f" in a.get("text", "") and a["font"]["color"] == "#d62728"]
+    assert labels and red                     # later losses reach c_t along ⊙ f edges, drawn red
+    steps = [int(a["text"].split("<sub>")[1].split("</sub>")[0]) for a in red]   # s + 1 of the edge c_{s−1} → c_s
+    reach = T if k is None else t + k + 1            # L_s reaches c_t when s − t ≤ k (s 0-based)
+    assert all(t + 1 < n <= reach for n in steps) and t + 2 in steps
+    plain = unrolled_graph_spec(toks, toks, t, k, np.ones(T), np.ones(T))
+    assert not [a for a in plain["layout"]["annotations"] if "⊙ f" in a.get("text", "")]
+
+
+def test_heatmap_and_strip_show_c_on_its_own_scale():
+    from rnnviz.figures.generate import heatmap_spec
+    from rnnviz.figures.tokens import unit_strip_html
+
+    hs = np.array([[0.5, -3.0, 2.0], [1.0, 0.0, -1.0]])
+    spec = heatmap_spec(hs, [0, 1], ["a", "b", "c"], part="c", scale=3.0)
+    go.Figure(spec)
+    heat = spec["data"][0]
+    assert (heat["zmin"], heat["zmax"]) == (-3.0, 3.0) and "c  (−3 … +3)" in heat["colorbar"]["title"]["text"]
+    assert "c = " in heat["hovertemplate"]
+    html_ = unit_strip_html(["a", "b", "c"], hs[0], 0, part="c", scale=3.0)
+    assert "c = -3.00" in html_ and "+3" in html_ and "c of unit 0" in html_
+    assert heatmap_spec(hs, [0], ["a", "b", "c"], scale=float("nan"))["data"][0]["zmax"] == 1.0

@@ -287,8 +287,9 @@ def race_caption(summary: list[dict], chance: float) -> str:
         tail = min(ok, key=lambda s: s["accuracy"])
         near = [s["label"] for s in ok if abs(s["accuracy"] - chance) <= 0.1]
         if lead["accuracy"] - tail["accuracy"] >= 0.2:
-            verdict = (f" {lead['label']} recalls the first character {lead['accuracy'] - tail['accuracy']:.0%} "
-                       f"more often than {tail['label']}.")
+            gap = 100 * (lead["accuracy"] - tail["accuracy"])
+            verdict = (f" {lead['label']} picks the right closing marker {gap:.0f} percentage points more often "
+                       f"than {tail['label']}.")
         if near:
             verdict += f" Within 10 points of chance ({chance:.0%}): {', '.join(near)}."
     return f"After {step} steps — " + "; ".join(parts) + "." + verdict

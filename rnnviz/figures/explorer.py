@@ -72,6 +72,8 @@ def unrolled_graph_spec(input_tokens, target_tokens, t: int, truncate: int | Non
     """
     T = len(input_tokens)
     lo, hi = visible_steps(T, t, max_steps)
+    # With a cell-state row, o and L move up to make room for it between h and o.
+    R = dict(ROWS) if dc_norms is None else {**ROWS, "o": ROWS["o"] + C_ROW, "L": ROWS["L"] + C_ROW}
     xpos = {s: s - lo + 1 for s in range(lo, hi + 1)}          # column 0 is h_0 or "…"
     right = hi - lo + 2                                          # column of the right "…"
     k = truncate
@@ -95,18 +97,18 @@ def unrolled_graph_spec(input_tokens, target_tokens, t: int, truncate: int | Non
     for s in range(lo, hi + 1):
         x = xpos[s]
         now = s == t
-        edge(x, ROWS["x"], x, ROWS["h"], WEIGHT_COLOURS["U"], label="U", dx=-0.17, glow=GLOW_NOW if now else None)
+        edge(x, R["x"], x, R["h"], WEIGHT_COLOURS["U"], label="U", dx=-0.17, glow=GLOW_NOW if now else None)
         glow_out = GLOW_NOW if now else (GLOW_PATH if reaches(s) else None)
         cut_out = s > t and not reaches(s)
-        edge(x, ROWS["h"], x, ROWS["o"], CUT if cut_out else WEIGHT_COLOURS["V"], label="V", dx=-0.17, glow=glow_out)
-        edge(x, ROWS["o"], x, ROWS["L"], CUT if cut_out else NEUTRAL, glow=glow_out)
+        edge(x, R["h"], x, R["o"], CUT if cut_out else WEIGHT_COLOURS["V"], label="V", dx=-0.17, glow=glow_out)
+        edge(x, R["o"], x, R["L"], CUT if cut_out else NEUTRAL, glow=glow_out)
     for s in range(lo, hi + 2):   # W edge into h_s (from h_{s−1}); s = hi + 1 leads to the right "…"
         if s == hi + 1 and hi == T - 1:
             break
         x0, x1 = (xpos[s] - 1, xpos[s]) if s <= hi else (xpos[hi], right)
         carries = t < s and reaches(s)             # some L_{s..t+k} crosses this edge towards h_t
         is_cut = k is not None and s == t + k + 1  # L_{t+k+1}'s gradient stops here
-        edge(x0, ROWS["h"], x1, ROWS["h"], CUT if is_cut else WEIGHT_COLOURS["W"], label="✂ W" if is_cut else "W",
+        edge(x0, R["h"], x1, R["h"], CUT if is_cut else WEIGHT_COLOURS["W"], label="✂ W" if is_cut else "W",
              dy=0.13, label_colour=CLIP_RED if is_cut else None,
              glow=GLOW_NOW if s == t + 1 and carries else (GLOW_PATH if carries else None))
 
@@ -124,13 +126,13 @@ def unrolled_graph_spec(input_tokens, target_tokens, t: int, truncate: int | Non
     ring = dict(width=1.5, color="#555")
     todo = ~visited
     data.append(dict(   # h nodes the backward pass has not reached yet
-        type="scatter", x=cols[todo], y=np.full(int(todo.sum()), ROWS["h"]), mode="markers+text",
+        type="scatter", x=cols[todo], y=np.full(int(todo.sum()), R["h"]), mode="markers+text",
         text=[_sub("h", s + 1) for s in steps[todo]], textfont=dict(size=13, color="#666"),
         marker=dict(size=36, color="white", line=ring), showlegend=False,
         hovertemplate="%{text}: the backward pass has not reached it yet<extra></extra>"))
     dark = cmin + 0.55 * (cmax - cmin)             # above this the fill is dark: white text
     data.append(dict(   # h nodes visited: coloured by how much gradient reached them
-        type="scatter", x=cols[visited], y=np.full(int(visited.sum()), ROWS["h"]), mode="markers+text",
+        type="scatter", x=cols[visited], y=np.full(int(visited.sum()), R["h"]), mode="markers+text",
         text=[_sub("h", s + 1) for s in steps[visited]],
         textfont=dict(size=13, color=["white" if v > dark else "black" for v in logdh[visited]]),
         customdata=np.stack([dh[visited], steps[visited] + 1], axis=1) if visited.any() else None,
@@ -161,43 +163,43 @@ def unrolled_graph_spec(input_tokens, target_tokens, t: int, truncate: int | Non
                   f"(target {token_label(target_tokens[s])})"
                   + ("" if s < t or reaches(s) else f"<br>cut: more than k = {k} steps after t") for s in steps])
         data.append(dict(
-            type="scatter", x=cols, y=np.full(cols.size, ROWS[row]), mode="markers+text",
+            type="scatter", x=cols, y=np.full(cols.size, R[row]), mode="markers+text",
             text=[_sub(row, s + 1) for s in steps], textfont=dict(size=13, color=font), hovertext=hover,
             hoverinfo="text", showlegend=False,
             marker=dict(size=36, symbol="square" if row == "x" else "circle", color=fill, line=ring)))
     if dc_norms is not None:
-        _cell_row(data, notes, edge, xpos, steps, t, lo, hi, T, reaches, np.asarray(dc_norms, dtype=float), cell_path)
+        _cell_row(data, edge, xpos, steps, t, lo, hi, reaches, np.asarray(dc_norms, dtype=float), cell_path)
     # left end: the carried state h_0 (a constant here) or "…"; right end: "…"
     if lo == 0:
-        data.append(dict(type="scatter", x=[0], y=[ROWS["h"]], mode="markers+text", text=[_sub("h", 0)],
+        data.append(dict(type="scatter", x=[0], y=[R["h"]], mode="markers+text", text=[_sub("h", 0)],
                          textfont=dict(size=13, color="#666"), showlegend=False,
                          marker=dict(size=36, color="#eeeeee", line=dict(width=1.5, color="#999")),
                          hovertext=["h<sub>0</sub>: carried from the previous window, held constant"],
                          hoverinfo="text"))
     else:
-        edge(0, ROWS["h"], 1, ROWS["h"], WEIGHT_COLOURS["W"], label="W", dy=0.13)
+        edge(0, R["h"], 1, R["h"], WEIGHT_COLOURS["W"], label="W", dy=0.13)
     for xcol, show in ((0, lo > 0), (right, hi < T - 1)):
         if show:
-            for r in ROWS.values():
+            for r in R.values():
                 notes.append(dict(x=xcol, y=r, text="…", showarrow=False, font=dict(size=22, color="#888")))
     for s in steps:   # tokens under the inputs and over the losses
-        notes.append(dict(x=xpos[s], y=ROWS["x"] - 0.5, text=token_label(input_tokens[s]), showarrow=False,
+        notes.append(dict(x=xpos[s], y=R["x"] - 0.5, text=token_label(input_tokens[s]), showarrow=False,
                           font=dict(size=13, family="monospace")))
-        notes.append(dict(x=xpos[s], y=ROWS["L"] + 0.5, text="→" + token_label(target_tokens[s]), showarrow=False,
+        notes.append(dict(x=xpos[s], y=R["L"] + 0.5, text="→" + token_label(target_tokens[s]), showarrow=False,
                           font=dict(size=12, family="monospace", color="#555")))
     lay = layout(height=440, shapes=shapes, annotations=notes,
                  xaxis=dict(visible=False, range=[-0.6, right + 0.6]),
-                 yaxis=dict(visible=False, range=[ROWS["x"] - 0.85, ROWS["L"] + 0.8]))
+                 yaxis=dict(visible=False, range=[R["x"] - 0.85, R["L"] + 0.8]))
     lay["margin"] = dict(l=10, r=10, t=10, b=10)
     return dict(data=data, layout=lay)
 
 
-C_ROW = 0.55      # the c nodes sit this far above the h row, halfway between two time steps
+C_ROW = 0.75      # the c nodes sit this far above the h row, halfway between two time steps
 C_SHIFT = 0.45
 HIGHWAY = "#d62728"
 
 
-def _cell_row(data, notes, edge, xpos, steps, t, lo, hi, T, reaches, dc, cell_path) -> None:
+def _cell_row(data, edge, xpos, steps, t, lo, hi, reaches, dc, cell_path) -> None:
     """The LSTM's cell state in the unrolled graph: c_s nodes, c_{s−1} → c_s (⊙ f_s) and c_s → h_s."""
     y = ROWS["h"] + C_ROW
     for s in range(lo, hi + 1):
@@ -205,7 +207,7 @@ def _cell_row(data, notes, edge, xpos, steps, t, lo, hi, T, reaches, dc, cell_pa
         on_path = t < s and reaches(s)          # gradient from L_s travels c_s → c_{s−1} towards c_t
         if s > 0 or lo == 0:
             edge(x - 1, y, x, y, HIGHWAY if on_path else WEIGHT_COLOURS["W"], width=3.2 if on_path else 1.6,
-                 label=f"{cell_path}<sub>{s + 1}</sub>", label_colour=HIGHWAY if on_path else None, dy=0.12,
+                 label=f"{cell_path}<sub>{s + 1}</sub>", label_colour=HIGHWAY if on_path else None, dy=0.2,
                  glow=GLOW_PATH if on_path else None)
         edge(x, y, xpos[s], ROWS["h"], NEUTRAL, width=1.2)
     visited = steps >= t

@@ -11,6 +11,7 @@ import math
 
 import streamlit as st
 
+from rnnviz.cells import CELLS
 from rnnviz.checkpoint import save_checkpoint
 from rnnviz.clip import CLIP_MODES
 from rnnviz.config import MAX_SEQ_LEN, TrainConfig
@@ -109,6 +110,9 @@ def model_section(sess: AppSession) -> None:
         with st.form(f"model_form_{g}", border=False):
             level = st.radio("Tokens", ["char", "word"], index=["char", "word"].index(c.level), horizontal=True,
                              format_func=lambda v: {"char": "Characters", "word": "Words"}[v])
+            cell = st.selectbox("Cell", list(CELLS), index=list(CELLS).index(c.cell), format_func=lambda n: CELLS[n].title,
+                                help="The recurrent cell: the vanilla RNN, or the gated LSTM and GRU that keep "
+                                     "gradients alive over long distances.")
             hidden = st.select_slider("Hidden size H", HIDDEN_OPTIONS, value=_nearest(HIDDEN_OPTIONS, c.hidden_size),
                                       help="Number of hidden units. Bigger learns more but each step is slower.")
             seq_len = st.slider("Window length T (time steps per update)", 1, MAX_SEQ_LEN, c.seq_len,
@@ -118,7 +122,8 @@ def model_section(sess: AppSession) -> None:
             init = st.radio("Initialisation of W", ["uniform", "orthogonal"], index=["uniform", "orthogonal"].index(c.init),
                             horizontal=True, format_func=lambda v: {"uniform": "Uniform ±1/√H", "orthogonal": "Orthogonal"}[v])
             use_rho = st.toggle("Rescale W to spectral radius ρ", value=c.spectral_radius is not None,
-                                help="ρ(W) < 1 makes gradients vanish over time, ρ(W) > 1 lets them explode.")
+                                help="ρ(W) < 1 makes gradients vanish over time, ρ(W) > 1 lets them explode. "
+                                     "Vanilla RNN only: a gated cell's W stacks its gate blocks.")
             rho = st.slider("ρ(W)", 0.1, 4.0, float(c.spectral_radius or 1.0), 0.1)
             seed = st.number_input("Random seed", 0, 2**31 - 1, c.seed, help="Same seed and settings ⇒ the same run.")
             if level == "word":
@@ -130,7 +135,8 @@ def model_section(sess: AppSession) -> None:
             if st.form_submit_button("Apply and reset the model", type="primary", width="stretch"):
                 truncate = c.truncate if c.truncate is None or c.truncate < seq_len else seq_len - 1
                 new = TrainConfig(**{**c.to_dict(), "level": level, "hidden_size": int(hidden), "seq_len": int(seq_len),
-                                     "optimizer": optimizer, "init": init, "spectral_radius": float(rho) if use_rho else None,
+                                     "optimizer": optimizer, "init": init, "cell": cell,
+                                     "spectral_radius": float(rho) if use_rho and CELLS[cell].spectral_radius_ok else None,
                                      "seed": int(seed), "max_vocab": int(max_vocab), "sentence_tokens": bool(sentence_tokens),
                                      "truncate": truncate})
                 if new == c:
