@@ -14,6 +14,7 @@ from rnnviz.figures.tokens import STRIP_CSS, sample_html, window_html
 from rnnviz.figures.train import dh_heatmap, dh_html, grad_norms_figure, loss_figure
 from rnnviz.sample import sample
 from rnnviz.ui import play
+from rnnviz.ui.cell_panel import cell_section
 from rnnviz.ui.guard import fill_html, guarded
 from rnnviz.ui.page import page_header, setup_page
 from rnnviz.ui.slots import Slot
@@ -289,6 +290,7 @@ def draw_panel(sess: AppSession) -> Callable[[int], None]:
         dh_history(sess)
     with right:
         norms_chart(sess)
+    cell_section(sess, sess.extras.get("dh_log", True))
     sample_view(sess)
 
     def redraw(frame: int) -> None:  # frame: 0 for the first draw of a run, then 1, 2, …

@@ -47,3 +47,18 @@ def test_lab_race_of_cells_steps_three_models():
     race = session(at).extras["lab_state"]["race"]
     assert race.steps == 10 and set(race.racers) == set(CELL_NAMES)
     assert any(m.value.startswith("After 10 steps") for m in at.markdown)
+
+
+@pytest.mark.parametrize("cell, parts, gates", [("rnn", False, False), ("lstm", True, True), ("gru", False, True)])
+def test_train_page_shows_the_cells_state_path_and_gates(cell, parts, gates):
+    at = _with_cell(cell)
+    at.switch_page("pages/train.py").run()
+    _clean(at)
+    text = " ".join(m.value for m in at.markdown)
+    title = CELLS[cell].title
+    assert (f"The {title}'s state path" in text) == parts
+    assert (f"The {title}'s gates" in text) == gates
+    if gates:
+        res = session(at).trainer.last.result
+        g = next(iter(res.gate_means))
+        assert any(f"{g}: mean {res.gate_means[g].mean():.2f}" in c.value for c in at.caption)
