@@ -11,15 +11,15 @@ from rnnviz.explain import TERM_NAMES, BackwardTrace, backward_trace, gradient_c
 from rnnviz.explain_cells import CellTrace, cell_trace
 from rnnviz.figures.explorer import MAX_UNITS, dh_compare_figure, gradcheck_figure, matrix_heatmap, unrolled_graph
 from rnnviz.gradcheck import gradient_check
+from rnnviz.gradcheck import verdict as check_verdict
 from rnnviz.truncation import truncation_gap
 from rnnviz.ui.fmt import md_token, num
 from rnnviz.ui.guard import guarded
 from rnnviz.ui.memo import memo, page_state, peek, store
-from rnnviz.ui.page import page_header, setup_page
+from rnnviz.ui.page import CHART, page_header, setup_page
 from rnnviz.ui.state import AppSession
 
 P = "explorer_"                      # every sess.extras key of this page starts with this
-CHART = {"displayModeBar": False}
 
 
 # ---------------------------------------------------------------------------- state and engine calls
@@ -364,11 +364,8 @@ def gradcheck(sess: AppSession) -> None:
                                              "steps before each L_t is held fixed, whose exact gradient truncated "
                                              "BPTT is") + ".")
         return
-    worst = max(res["errors"].values())
-    verdict = ("all below 1e-7: the backward pass is right" if worst < 1e-7 else
-               "some above 1e-3: a gradient is wrong" if worst > 1e-3 else
-               "between 1e-7 and 1e-3: probably right, limited by the finite-difference step")
-    c[1].caption(f"Checked {res['entries']} random entries of each parameter in {res['seconds']:.2f} s: {verdict}.")
+    c[1].caption(f"Checked {res['entries']} random entries of each parameter in {res['seconds']:.2f} s: "
+                 f"{check_verdict(res['errors'])}.")
     st.plotly_chart(gradcheck_figure(res["errors"]), config=CHART, key=f"{P}chart_gradcheck")
     st.caption("Relative error ‖analytic − numeric‖ / (‖analytic‖ + ‖numeric‖) per parameter. Around 1e-8 is what "
                "central differences with ε = 1e-5 can resolve; a bug in BPTT shows up as 1e-2 or worse.")

@@ -23,7 +23,7 @@ from rnnviz.generation import (
 from rnnviz.sample import MAX_TEMPERATURE, state_trajectory
 from rnnviz.ui.guard import guarded
 from rnnviz.ui.memo import page_state
-from rnnviz.ui.page import page_header, setup_page
+from rnnviz.ui.page import CHART, page_header, setup_page
 from rnnviz.ui.safe import md
 from rnnviz.ui.state import AppSession
 
@@ -34,7 +34,6 @@ START_LABELS = {"carried": "where training left off", "zero": "blank: h = 0"}
 START_PHRASES = {"carried": "the memory training left off with", "zero": "a blank memory (h = 0)"}
 SOURCES = {"generated": "the generated text", "training": "the start of the training text", "paste": "a text you paste"}
 MAX_PASTE_CHARS = 5000
-CHART = {"displayModeBar": False}
 KEEP = "session"  # widget values survive a visit to another page (keys carry the model's generation)
 def joiner(sess: AppSession) -> str:
     return "" if sess.trainer.tokenizer.level == "char" else " "

@@ -37,11 +37,10 @@ from rnnviz.truncation import truncation_sweep
 from rnnviz.twin import TWIN_SETTINGS, TwinRun
 from rnnviz.ui.guard import guarded
 from rnnviz.ui.memo import memo, page_state
-from rnnviz.ui.page import page_header, setup_page
+from rnnviz.ui.page import CHART, page_header, setup_page
 from rnnviz.ui.state import AppSession
 
 P = "lab_"                           # every sess.extras key of this page starts with this
-CHART = {"displayModeBar": False}
 SETTING_LABELS = {"clip": "Clipping on / off", "lr": "Learning rate η vs 10η", "truncate": "Full vs truncated BPTT",
                   "optimizer": "Optimizer: SGD vs Adagrad", "cell": "Cell: RNN vs LSTM vs GRU"}
 CHOICES = (*TWIN_SETTINGS, "cell")   # "cell" is a race of three models (rnnviz.race), not a pair of twins

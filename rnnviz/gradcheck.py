@@ -141,3 +141,16 @@ def gradient_check(
         params, inputs, targets, h0, truncate, eps=eps, max_entries=max_entries, seed=seed, cell=cell
     )
     return {name: relative_error(analytic[name].reshape(-1)[idx], num) for name, (idx, num) in numeric.items()}
+
+
+GOOD, BAD = 1e-7, 1e-3   # relative error: below GOOD the gradient is right, above BAD it is wrong
+
+
+def verdict(errors: dict[str, float]) -> str:
+    """What a gradient check's relative errors {parameter: error} say, in words (worst one decides)."""
+    worst = max(errors.values(), default=0.0)
+    if not worst < BAD:          # NaN counts as wrong
+        return "some above 1e-3: a gradient is wrong"
+    if worst < GOOD:
+        return "all below 1e-7: the backward pass is right"
+    return "between 1e-7 and 1e-3: probably right, limited by the finite-difference step"

@@ -55,3 +55,12 @@ def test_truncation_cuts_only_under_truncation_and_rejects_bad_input():
         cell_trace(p, xs, ys[:-1], s0, cell="lstm")
     with pytest.raises(ValueError):
         cell_trace(p, xs, ys, s0, -1, cell="lstm")
+
+
+def test_gradient_check_verdict_reads_the_worst_error():
+    from rnnviz.gradcheck import verdict
+
+    assert verdict({"W": 1e-9, "U": 2e-8}).startswith("all below 1e-7")
+    assert verdict({"W": 1e-9, "U": 1e-5}).startswith("between")
+    assert verdict({"W": 1e-9, "U": 0.5}).startswith("some above")
+    assert verdict({"W": float("nan")}).startswith("some above")

@@ -12,6 +12,7 @@ import plotly.graph_objects as go
 from plotly.colors import get_colorscale
 
 from rnnviz.figures.common import ACCENT, CLIP_RED, SMOOTH, fast_figure, layout, token_label
+from rnnviz.gradcheck import BAD, GOOD  # the gradient check's reading: below GOOD right, above BAD wrong
 
 MAX_SHOWN = 12              # time steps drawn in the unrolled graph; the rest become "…"
 MAX_UNITS = 100             # rows/columns of a weight matrix drawn in a heatmap
@@ -21,7 +22,7 @@ CUT = "#d0d0d0"
 GLOW_NOW = "rgba(214, 39, 40, 0.55)"     # the gradient at the current step
 GLOW_PATH = "rgba(214, 39, 40, 0.22)"    # the gradient arriving at h_t from later steps
 ROWS = {"x": 0.0, "h": 1.0, "o": 2.0, "L": 3.0}
-GOOD, BAD = 1e-7, 1e-3      # gradient check reading: below GOOD right, above BAD wrong
+
 FLOOR = 1e-16               # relative errors drawn at least this high on the log axis (0 is exact)
 # Colour scales as explicit lists: fast_figure skips the validation that would expand a name, and
 # plotly.js itself knows only a few names (not OrRd or the reversed RdBu_r).

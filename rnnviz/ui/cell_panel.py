@@ -12,9 +12,9 @@ import streamlit as st
 from rnnviz.figures.cells import gates_caption, gates_figure, state_grads_caption, state_grads_figure
 from rnnviz.ui.guard import guarded
 from rnnviz.ui.memo import memo
+from rnnviz.ui.page import CHART
 from rnnviz.ui.state import AppSession
 
-CHART = {"displayModeBar": False}
 P = "cellpanel_"
 
 

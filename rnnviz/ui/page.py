@@ -13,6 +13,8 @@ from rnnviz.ui.controls import sidebar
 from rnnviz.ui.safe import md
 from rnnviz.ui.state import AppSession, get_session, show_flashes
 
+CHART = {"displayModeBar": False}   # every page's plotly config: no toolbar over the charts
+
 
 def setup_page() -> AppSession:
     """This browser session's AppSession, with the sidebar drawn."""
