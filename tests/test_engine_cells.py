@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 import rnnviz
 from rnnviz.cells import CELLS, get_cell
-from rnnviz.cells.base import sigmoid
+from rnnviz.cells.base import Cell, sigmoid
 from rnnviz.gradcheck import gradient_check
 
 CELL_NAMES = ("rnn", "lstm", "gru")
@@ -211,6 +211,16 @@ def test_spectrum_is_of_the_matrix_the_cell_names(cell):
         M = c.jacobians(p, c.forward(p, xs, s0)).mean(axis=0)
     assert spec.rho == pytest.approx(np.abs(np.linalg.eigvals(M)).max(), rel=1e-10)
     assert spec.sigma_max == pytest.approx(np.linalg.norm(M, 2), rel=1e-10)
+
+
+@pytest.mark.parametrize("cell", CELL_NAMES)
+def test_closed_form_mean_jacobian_is_the_mean_of_the_generic_jacobians(cell):
+    p, xs, ys, s0 = make_case(cell, 4, 3, 6, seed=8, scale=1.0)
+    c = get_cell(cell)
+    cache = c.forward(p, xs, s0)
+    generic = Cell.jacobians(c, p, cache)             # back_step applied to the identity
+    np.testing.assert_allclose(c.jacobians(p, cache), generic, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(c.mean_jacobian(p, cache), generic.mean(axis=0), rtol=1e-12, atol=1e-14)
 
 
 # ----------------------------------------------------------------------------- the highway and the copy
