@@ -298,3 +298,16 @@ def test_cells_describe_themselves_for_the_pages():
     assert any("o'_t" in e for e in get_cell("lstm").equations)
     assert [get_cell(n).title for n in CELL_NAMES] == ["Vanilla RNN", "LSTM", "GRU"]
     assert set(CELL_NAMES) <= set(CELLS)
+
+
+def test_nothing_outside_the_cells_package_branches_on_a_cell_name():
+    """The boundary: code outside rnnviz/cells asks the cell, it never tests which cell it is."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    pattern = re.compile(r"""["'](rnn|lstm|gru)["']\s*(==|!=|in\b)|(==|!=)\s*["'](rnn|lstm|gru)["']|["'](lstm|gru)["']""")
+    files = [*root.glob("rnnviz/**/*.py"), *root.glob("pages/*.py"), root / "app.py"]
+    offenders = [f"{f.relative_to(root)}:{i}" for f in files if "cells" not in f.parts
+                 for i, line in enumerate(f.read_text(encoding="utf-8").splitlines(), 1) if pattern.search(line)]
+    assert offenders == []
