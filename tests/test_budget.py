@@ -74,3 +74,17 @@ def test_step_x100_goes_through_the_budget_on_the_train_page(monkeypatch):
     at.button(key="btn_step100").click().run()
     assert not at.exception and session(at).trainer.step_count == 100
     assert seen == [("train", "Step ×100", 100, 100)]
+
+
+def test_a_queued_click_ends_the_run_early_and_the_job_goes_on_unless_stopped(monkeypatch):
+    """A click inside a fragment cannot interrupt it (Streamlit queues it): drain hands over itself."""
+    from rnnviz.ui import budget
+
+    at = AppTest.from_function(_script, default_timeout=30).run()
+    monkeypatch.setattr(budget, "click_waiting", lambda: True)
+    monkeypatch.setattr(budget, "CHUNK_S", 0.02)          # one unit per chunk
+    at.button(key="go").click().run()
+    assert 0 < at.session_state.job_done < 50 and "_rnnviz_job_x" in at.session_state   # handed over, still pending
+    monkeypatch.setattr(budget, "click_waiting", lambda: False)
+    at.run()                                               # a click that was not Stop: the job goes on
+    assert at.session_state.units == 50 and "_rnnviz_job_x" not in at.session_state

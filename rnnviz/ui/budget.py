@@ -80,14 +80,28 @@ def pending(name: str) -> Job | None:
     return st.session_state.get(_JOB_KEY + name)
 
 
+def click_waiting() -> bool:
+    """Whether the user clicked something since this run started (a rerun is queued, not a timer's).
+
+    A click on a button inside a fragment does not interrupt a running fragment: Streamlit queues it
+    until the run ends. So a long job asks this between chunks and hands over (its remainder stays
+    pending, and the click's callback decides: Stop cancels it). Reads Streamlit's queued request
+    (an internal attribute): False if it is not there, and then only a full rerun interrupts."""
+    ctx = get_script_run_ctx(suppress_warning=True)
+    requests = getattr(ctx, "script_requests", None)
+    state = getattr(getattr(requests, "_state", None), "name", "CONTINUE")
+    return state == "RERUN" and not getattr(getattr(requests, "_rerun_data", None), "is_auto_rerun", False)
+
+
 def drain(name: str, bucket: CpuBucket | None = None) -> Job | None:
     """Do the pending job `name` here, in chunks of about CHUNK_S CPU-s paid from the session's bucket.
     Returns the finished (or stopped) job, or None if there was none.
 
     Shows nothing for a job that finishes within SHOW_AFTER_S; a longer one gets a progress bar and
     a Stop button in this place. Every chunk and every wait touches the page, which is where Streamlit
-    interrupts a run for a click: Stop (or any other click) lands within about a chunk. The job stays
-    in session state until done, so an interrupted job goes on in the next run unless it was stopped."""
+    interrupts a run for a click, and a click queued behind this run (``click_waiting``) ends it early:
+    Stop (or any other click) lands within about a chunk. The job stays in session state until done, so
+    an interrupted job goes on in the next run unless it was stopped."""
     job = pending(name)
     if job is None:
         return None
@@ -113,6 +127,8 @@ def drain(name: str, bucket: CpuBucket | None = None) -> Job | None:
             if time.monotonic() - t0 > SHOW_AFTER_S or wait > SHOW_AFTER_S:
                 show(f" · waiting {wait:.1f} s for this session's CPU share")
             time.sleep(min(wait, TICK_S))
+            if click_waiting():
+                return job                     # left pending: the click's callback decides
             wait = bucket.charge(0.0)
         c0 = time.thread_time()
         ask = min(k, job.total - job.done)
@@ -123,6 +139,8 @@ def drain(name: str, bucket: CpuBucket | None = None) -> Job | None:
         if did < ask:
             break
         k = max(1, int(CHUNK_S / max(cpu / max(did, 1), 1e-6)))
+        if job.done < job.total and click_waiting():
+            return job                         # left pending: the click's callback decides
         if job.done < job.total and time.monotonic() - t0 > SHOW_AFTER_S:
             show()
     cancel(name)
