@@ -43,7 +43,16 @@ def test_a_fresh_session_writes_nothing_until_it_changes_something(store):
     assert [p.name for p in store.iterdir()] == [f"{sess.token}.npz"]
 
 
-def test_a_session_is_rewritten_at_most_every_few_seconds_even_when_paused(store):
+def test_a_small_paused_session_is_saved_after_every_click(store):
+    sess = AppSession(trainer=small(), text_label="x")
+    for _ in range(3):
+        sess.trainer.step()
+        sess.autosave()
+        assert autosave.load(sess.token)[0].step_count == sess.trainer.step_count
+
+
+def test_a_big_session_is_rewritten_at_most_every_few_seconds_even_when_paused(store, monkeypatch):
+    monkeypatch.setattr(autosave, "SMALL_SAVE_BYTES", 0)      # every state counts as big
     sess = AppSession(trainer=small(), text_label="x")
     sess.autosave()
     path = store / f"{sess.token}.npz"

@@ -3,7 +3,7 @@
 A reload starts a new Streamlit session, and st.session_state starts empty. So every session
 gets an unguessable token (128 random bits) kept in the page URL as ``?s=…``, and its state
 (rnnviz.persist: weights, optimizer, position, history) is written to a server-side folder under
-that token, at most every SAVE_EVERY_S seconds, and only once the session has changed something
+that token (a big state at most every SAVE_EVERY_S seconds), and only once the session has changed something
 (state.AppSession.autosave): a client that opens sessions by the hundred writes nothing.
 
 Nothing per-user lives in Python memory shared between sessions: the folder holds one file per
@@ -36,6 +36,7 @@ from rnnviz.persist import MAX_SESSION_BYTES, dump_trainer, load_trainer, min_du
 TOKEN_PARAM = "s"
 _TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{22}")     # token_urlsafe(16): 22 characters, nothing path-like (fullmatch)
 SAVE_EVERY_S = 3.0                                # at most one write per session per this many seconds
+SMALL_SAVE_BYTES = 2**20                          # … except a paused session this small: saved after every change
 SAVE_SHARE = 0.02                                 # … and saving takes at most this share of a playing session's time
 MAX_SAVE_BYTES = MAX_SESSION_BYTES                # bigger states (huge word models) are not autosaved
 MAX_STORE_BYTES = 2 * 2**30                       # the whole folder; beyond it the least recently saved go
@@ -141,9 +142,14 @@ def save(token: str, trainer, extra: dict) -> bool:
     return True
 
 
-def save_interval(last_cost_s: float) -> float:
+def save_interval(last_cost_s: float, *, playing: bool = True, nbytes: int | None = None) -> float:
     """Seconds between saves: SAVE_EVERY_S, or longer when the last save took long (a big model),
-    so that saving never takes more than SAVE_SHARE of the time."""
+    so that saving never takes more than SAVE_SHARE of the time. A paused session whose state is at
+    most SMALL_SAVE_BYTES (the default model: ~0.4 MB, under a millisecond to write) is saved after
+    every change, so a reload right after a click loses nothing; a big one (a word model's state
+    reached 63 MB) is not rewritten on every click."""
+    if not playing and nbytes is not None and nbytes <= SMALL_SAVE_BYTES:
+        return 0.0
     return max(SAVE_EVERY_S, last_cost_s / SAVE_SHARE)
 
 

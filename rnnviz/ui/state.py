@@ -143,14 +143,15 @@ class AppSession:
 
     # ---------------------------------------------------------------- autosave (survives a reload)
     def autosave(self, force: bool = False) -> None:
-        """Save the training state if it changed, at most every SAVE_EVERY_S (longer if saves are
-        slow: see store.save_interval) unless forced. A fresh session that has changed nothing
+        """Save the training state if it changed: a big state (or a playing one) at most every
+        SAVE_EVERY_S (longer if saves are slow: see store.save_interval) unless forced. A fresh session that has changed nothing
         (first model, step 0) saves nothing: opening sessions by the hundred writes no file."""
         key = (self.generation, self.trainer.step_count, self.trainer.config)
         last_key, last_t = self.saved
         if key == last_key or (last_key is None and self.generation == 0 and self.trainer.step_count == 0):
             return
-        if not force and time.monotonic() - last_t < store.save_interval(self.save_cost):
+        if not force and time.monotonic() - last_t < store.save_interval(
+                self.save_cost, playing=self.playing, nbytes=store.min_dump_bytes(self.trainer)):
             return
         t0 = time.perf_counter()
         try:
