@@ -18,6 +18,7 @@ from rnnviz.presets import DEFAULT_CONFIG, DEFAULT_SAMPLE, PRESETS_BY_KEY
 from rnnviz.samples import SAMPLES, read_sample
 from rnnviz.trainer import Trainer
 from rnnviz.ui import autosave as store
+from rnnviz.ui.safe import md
 from rnnviz.ui.textsource import TextError, check_text
 
 SESSION_KEY = "_rnnviz_session"  # no widget uses this key
@@ -185,7 +186,7 @@ def restored_session(token: str) -> AppSession | None:
         found = store.load(token)
     except store.RestoreError as e:
         sess = default_session()
-        sess.flash("warning", f"Your saved session could not be restored ({e}). A fresh model was started.")
+        sess.flash("warning", f"Your saved session could not be restored ({md(str(e))}). A fresh model was started.")
         return sess
     if found is None:
         return None
