@@ -187,3 +187,10 @@ def test_a_saved_session_whose_text_is_over_the_paste_limit_is_refused_before_to
     monkeypatch.setattr(persist, "Trainer", lambda *a: pytest.fail("tokenized an over-long text"))
     with pytest.raises(CheckpointError, match=f"limit is {MAX_TEXT_CHARS:,}"):
         persist.load_trainer(buf.getvalue())
+
+
+def test_odd_json_values_in_extra_fall_back_to_defaults(store):
+    token = autosave.new_token()
+    autosave.save(token, small(), {"text_label": ["x"], "preset": ["not", "hashable"], "sample_name": {"a": 1}})
+    sess = restored_session(token)
+    assert sess.trainer.step_count == 2 and sess.preset is None

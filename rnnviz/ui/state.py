@@ -176,6 +176,11 @@ def default_session() -> AppSession:
                       text_label=f"Sample: {SAMPLES[DEFAULT_SAMPLE][0]}")
 
 
+def _known_preset(key) -> str | None:
+    """key if it names a preset (a saved file's value may be any JSON: a list is unhashable)."""
+    return key if isinstance(key, str) and key in PRESETS_BY_KEY else None
+
+
 def restored_session(token: str) -> AppSession | None:
     """A copy of the session saved under token (after a reload); None if nothing is saved under it;
     a fresh session that says why if a saved file exists but cannot be restored (never silently).
@@ -193,7 +198,7 @@ def restored_session(token: str) -> AppSession | None:
     trainer, extra = found
     sess = AppSession(trainer=trainer, text_label=str(extra.get("text_label", "Restored text")),
                       source=str(extra.get("source", "paste")), sample_name=str(extra.get("sample_name", DEFAULT_SAMPLE)),
-                      preset=extra.get("preset") if extra.get("preset") in PRESETS_BY_KEY else None)
+                      preset=_known_preset(extra.get("preset")))
     if sess.sample_name not in SAMPLES:
         sess.sample_name = DEFAULT_SAMPLE
     sess.saved = ((sess.generation, trainer.step_count, trainer.config), time.monotonic())
