@@ -20,6 +20,7 @@ from rnnviz.spectrum import SATURATED, reach_decay, saturation
 from rnnviz.trainer import SPECTRUM_SCHEDULE
 from rnnviz.truncation import truncation_sweep
 from rnnviz.twin import TWIN_SETTINGS, TwinRun
+from rnnviz.ui import budget
 from rnnviz.ui.guard import guarded
 from rnnviz.ui.memo import memo, page_state
 from rnnviz.ui.page import page_header, setup_page
@@ -79,7 +80,16 @@ def _on_twin_choice(sess: AppSession, field: str, key: str, transform=lambda v: 
 
 
 def step_twin(sess: AppSession, n: int) -> None:
-    twin(sess).step(n)
+    """Ask for n twin steps: twin_section does them, paid from this session's CPU budget (rnnviz.ui.budget)."""
+    run = twin(sess)
+
+    def steps(k: int) -> int:
+        if page_state(sess, P).get("twin") is not run:   # restarted meanwhile: the job was for the old twins
+            return 0
+        run.step(k)
+        return k
+
+    budget.request("twin", f"Step both ×{n}" if n > 1 else "Step both", n, steps)
 
 
 # ---------------------------------------------------------------------------- sections
@@ -191,6 +201,7 @@ def twin_section(sess: AppSession) -> None:
                    args=(sess, n), type="primary" if n == 1 else "secondary", width="stretch")
     c[3].button("Restart twins", key=f"{P}twin_restart", on_click=restart_twin, args=(sess,), width="stretch",
                 help="Start both twins again (also picks up changed sidebar settings)")
+    budget.drain("twin")
     run = twin(sess)
     a, b = run.a, run.b
     origin = (f"the main model's weights at step {run.start_step:,}" if run.start_step else

@@ -13,7 +13,7 @@ from rnnviz.figures.htmlbars import BARS_CSS
 from rnnviz.figures.tokens import STRIP_CSS, sample_html, window_html
 from rnnviz.figures.train import dh_heatmap, dh_html, grad_norms_figure, loss_figure
 from rnnviz.sample import sample
-from rnnviz.ui import play
+from rnnviz.ui import budget, play
 from rnnviz.ui.guard import fill_html, guarded
 from rnnviz.ui.page import page_header, setup_page
 from rnnviz.ui.slots import Slot
@@ -24,10 +24,21 @@ CHART = {"displayModeBar": False}
 
 # ---------------------------------------------------------------------------- actions
 def do_step(sess: AppSession, n: int) -> None:
-    sess.trainer.step(n)
+    """Ask for n steps: controls() does them, paid from this session's CPU budget (rnnviz.ui.budget)."""
+    budget.request("train", f"Step ×{n}" if n > 1 else "Step", n, lambda k: steps_done(sess, sess.generation, k))
+
+
+def steps_done(sess: AppSession, generation: int, k: int) -> int:
+    """Train up to k steps of the model the click was for; how many were taken (fewer: it diverged)."""
+    if sess.generation != generation:
+        return 0
+    before = sess.trainer.step_count
+    sess.trainer.step(k)
+    return sess.trainer.step_count - before
 
 
 def do_undo(sess: AppSession) -> None:
+    budget.cancel("train")  # a job still running would undo this at once
     if sess.playing:  # undoing under a running play loop would be overwritten at once: pause first
         set_playing(sess, False)
     if not sess.trainer.undo():
@@ -35,6 +46,7 @@ def do_undo(sess: AppSession) -> None:
 
 
 def do_reset(sess: AppSession) -> None:
+    budget.cancel("train")  # a job still running would undo this at once
     sess.playing = False
     sess.trainer.reset()
     sess.extras.pop("train_sample", None)
@@ -42,6 +54,7 @@ def do_reset(sess: AppSession) -> None:
 
 
 def set_playing(sess: AppSession, on: bool) -> None:
+    budget.cancel("train")  # a job still running would undo this at once
     sess.playing = on
     play.stop_clock(sess)
 
@@ -55,6 +68,7 @@ def chart_config(sess: AppSession) -> dict:
 
 # ---------------------------------------------------------------------------- sections
 def controls(sess: AppSession) -> None:
+    budget.drain("train")  # steps asked for by a click, before the buttons (Undo's state) are drawn
     tr = sess.trainer
     c = st.columns([1, 1, 1, 1.2, 1, 1, 1.6], vertical_alignment="bottom")
     c[0].button("Step", type="primary", on_click=do_step, args=(sess, 1), shortcut="S", width="stretch",

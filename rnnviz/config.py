@@ -17,6 +17,12 @@ from rnnviz.params import INITS
 MAX_HIDDEN = 512      # beyond this a step takes too long to watch live
 MAX_SEQ_LEN = 200     # T; a longer window gives an unreadable per-step chart
 MAX_VOCAB_CAP = 20000 # word-level vocabulary cap: V×H weights must fit a lecture laptop
+MAX_CHAR_VOCAB = 5000 # distinct characters at char level (a Chinese novel has ~4,000; 1M distinct code points
+                      # at H=100 took 4.9 GB to build and 8 s per step before this cap)
+MAX_VH = MAX_CHAR_VOCAB * MAX_HIDDEN  # V·H: the output layer V (V×H) and U (H×V, ×4 for an LSTM) are what
+                      # grows; 2.56M weights each keeps one session's arrays (θ, optimizer, gradient, undo)
+                      # near 200 MB and a step at T=200 under a second (README, "Robust for a lecture hall")
+MAX_TEXT_CHARS = 1_000_000  # any training text (paste, upload, checkpoint, saved session) is refused beyond this
 MAX_LR = 1e3
 
 

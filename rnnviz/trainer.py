@@ -135,7 +135,7 @@ class Trainer:
     def __init__(self, text: str, config: TrainConfig | None = None, *, undo_budget_bytes: int = UNDO_BUDGET_BYTES):
         config = (config or TrainConfig()).validate()
         kw = {"max_vocab": config.max_vocab, "sentence_tokens": config.sentence_tokens} if config.level == "word" else {}
-        self.tokenizer, self.data = tokenize_corpus(text, config.level, config.seq_len, **kw)
+        self.tokenizer, self.data = tokenize_corpus(text, config.level, config.seq_len, config.hidden_size, **kw)
         self.data.flags.writeable = False  # validated once here; windows are views of it
         self.text = text
         self.config = config

@@ -18,6 +18,7 @@ from rnnviz.presets import DEFAULT_CONFIG, DEFAULT_SAMPLE, PRESETS_BY_KEY
 from rnnviz.samples import SAMPLES, read_sample
 from rnnviz.trainer import Trainer
 from rnnviz.ui import autosave as store
+from rnnviz.ui.safe import md
 from rnnviz.ui.textsource import TextError, check_text
 
 SESSION_KEY = "_rnnviz_session"  # no widget uses this key
@@ -143,13 +144,15 @@ class AppSession:
 
     # ---------------------------------------------------------------- autosave (survives a reload)
     def autosave(self, force: bool = False) -> None:
-        """Save the training state if it changed; while playing, at most every SAVE_EVERY_S (longer
-        if saves are slow: see store.save_interval) unless forced."""
+        """Save the training state if it changed: a big state (or a playing one) at most every
+        SAVE_EVERY_S (longer if saves are slow: see store.save_interval) unless forced. A fresh session that has changed nothing
+        (first model, step 0) saves nothing: opening sessions by the hundred writes no file."""
         key = (self.generation, self.trainer.step_count, self.trainer.config)
         last_key, last_t = self.saved
-        if key == last_key:
+        if key == last_key or (last_key is None and self.generation == 0 and self.trainer.step_count == 0):
             return
-        if not force and self.playing and time.monotonic() - last_t < store.save_interval(self.save_cost):
+        if not force and time.monotonic() - last_t < store.save_interval(
+                self.save_cost, playing=self.playing, nbytes=store.min_dump_bytes(self.trainer)):
             return
         t0 = time.perf_counter()
         try:
@@ -173,18 +176,29 @@ def default_session() -> AppSession:
                       text_label=f"Sample: {SAMPLES[DEFAULT_SAMPLE][0]}")
 
 
+def _known_preset(key) -> str | None:
+    """key if it names a preset (a saved file's value may be any JSON: a list is unhashable)."""
+    return key if isinstance(key, str) and key in PRESETS_BY_KEY else None
+
+
 def restored_session(token: str) -> AppSession | None:
-    """A copy of the session saved under token (after a reload), or None.
+    """A copy of the session saved under token (after a reload); None if nothing is saved under it;
+    a fresh session that says why if a saved file exists but cannot be restored (never silently).
 
     The copy gets a new token of its own: the saved file is read, never written again. So a shared
     link gives the opener a copy and can never overwrite the owner's saved session."""
-    found = store.load(token)
+    try:
+        found = store.load(token)
+    except store.RestoreError as e:
+        sess = default_session()
+        sess.flash("warning", f"Your saved session could not be restored ({md(str(e))}). A fresh model was started.")
+        return sess
     if found is None:
         return None
     trainer, extra = found
     sess = AppSession(trainer=trainer, text_label=str(extra.get("text_label", "Restored text")),
                       source=str(extra.get("source", "paste")), sample_name=str(extra.get("sample_name", DEFAULT_SAMPLE)),
-                      preset=extra.get("preset") if extra.get("preset") in PRESETS_BY_KEY else None)
+                      preset=_known_preset(extra.get("preset")))
     if sess.sample_name not in SAMPLES:
         sess.sample_name = DEFAULT_SAMPLE
     sess.saved = ((sess.generation, trainer.step_count, trainer.config), time.monotonic())
@@ -202,7 +216,10 @@ def get_session() -> AppSession:
             # A fresh random token, never the one in the URL: adopting an unknown token would let
             # whoever chose it open this session's saved text and model later.
             sess = default_session()
-            store.expire_old()
+            try:
+                store.expire_old()
+            except OSError as e:  # an unsafe or unwritable folder: autosave is off, the app is not
+                log.warning("rnnviz: %s", e)
         st.session_state[SESSION_KEY] = sess
     sess = st.session_state[SESSION_KEY]
     if st.query_params.get(store.TOKEN_PARAM) != sess.token:
