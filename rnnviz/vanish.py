@@ -1,0 +1,96 @@
+"""Vanishing or exploding: the reach of each loss term, summarised by distance, and what it says.
+
+The reach R[t, k] = ‖∂L_t/∂h_k‖ (rnnviz.gradient_reach) is what vanishes or explodes; the total
+‖∂L/∂h_t‖ is not, because every step has its own loss term (../shared/DESIGN.md, "Two gradients
+that must not be confused"). This module turns R into one number per distance d = t − k:
+
+    ratio[d] = geometric mean over t of R[t, t − d] / R[t, t]
+
+"how much of a loss term's gradient is left d steps back", 1 at d = 0. A geometric mean, because
+the ratios span decades and one term should not dominate. The verdict is computed from these
+numbers, never written in advance.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+VANISH_BELOW = 0.1    # left after `span` steps back: below this the signal has faded (10×)
+EXPLODE_ABOVE = 10.0  # ...above this it has grown (10×)
+SPAN = 10             # the distance the verdict speaks about (the issue's and the tests' R[t, t−10])
+
+
+def reach_by_distance(R: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """R (T, T) lower-triangular → (ratio (T,), n_terms (T,)).
+
+    ratio[d] = geometric mean over t ≥ d of R[t, t−d] / R[t, t] over the terms where both are
+    finite and positive (NaN if none); n_terms[d] = how many terms went into it (T − d at most).
+    """
+    R = np.asarray(R, dtype=float)
+    T = R.shape[0]
+    own = np.diagonal(R)
+    ratio = np.full(T, np.nan)
+    n = np.zeros(T, dtype=int)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        for d in range(T):
+            back = np.diagonal(R, offset=-d)          # R[t, t−d] for t = d … T−1
+            r = back / own[d:]
+            ok = np.isfinite(r) & (r > 0)
+            n[d] = int(ok.sum())
+            if n[d]:
+                ratio[d] = float(np.exp(np.mean(np.log(r[ok]))))
+    return ratio, n
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What the ratios say, in numbers and in words."""
+
+    span: int          # the near distance spoken about: SPAN, or T − 1 when the window is shorter
+    left: float        # ratio[span]: how much is left that many steps back
+    per_step: float    # left ** (1 / span): the average factor per step back over that distance
+    far: int           # the farthest distance, T − 1
+    left_far: float    # ratio[far]: how much is left across the whole window
+    kind: str          # "vanishing" | "exploding" | "steady"
+    text: str          # one or two sentences, plain text, every number from the ratios
+
+
+def _times(x: float) -> str:
+    """A factor as people say it: 4.2×, 1,000×, 3e+12×."""
+    if not math.isfinite(x):
+        return "∞×" if x > 0 else "?×"
+    return f"{x:,.0f}×" if 20 <= x < 1e6 else f"{x:.2g}×"
+
+
+def _change(x: float) -> str:
+    """'falls 1,000×' or 'grows 4.2×' for a ratio x > 0."""
+    return f"falls {_times(1 / x)}" if x < 1 else f"grows {_times(x)}"
+
+
+def verdict(ratio: np.ndarray, span: int = SPAN) -> Verdict | None:
+    """Read ratio (reach_by_distance) at the distance min(span, T − 1) and across the whole window.
+
+    vanishing: less than VANISH_BELOW is left `span` steps back (the tests' criterion, R[t, t−10]);
+    exploding: more than EXPLODE_ABOVE at `span` steps back or across the whole window (growth
+    compounds: 1.2× per step is 6× over 10 steps and 1,000× over 40);
+    steady otherwise. None when T = 1 or a needed ratio is not a finite positive number."""
+    ratio = np.asarray(ratio, dtype=float)
+    far = ratio.size - 1
+    span = min(span, far)
+    if span < 1 or not all(math.isfinite(x) and x > 0 for x in (ratio[span], ratio[far])):
+        return None
+    left, left_far = float(ratio[span]), float(ratio[far])
+    per_step = left ** (1.0 / span)
+    near = f"{_change(left)} over {span} step{'s' if span > 1 else ''} back (about {per_step:.2g}× per step)"
+    whole = f" and {_change(left_far)} across the whole window ({far} steps back)" if far > span else ""
+    if left < VANISH_BELOW:
+        kind, end = "vanishing", "Loss terms barely reach tokens that far back."
+    elif left > EXPLODE_ABOVE or left_far > EXPLODE_ABOVE:
+        kind, end = "exploding", "Far-back steps get more gradient from a loss term than its own step does."
+    else:
+        kind, end = "steady", "Neither vanishing nor exploding over this window."
+    text = f"{near}{whole}" + (f": {kind}. " if kind != "steady" else ". ") + end
+    return Verdict(span, left, per_step, far, left_far, kind, text)
