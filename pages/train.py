@@ -14,12 +14,13 @@ from rnnviz.figures.htmlbars import BARS_CSS
 from rnnviz.figures.tokens import STRIP_CSS, sample_html, window_html
 from rnnviz.figures.train import dh_heatmap, grad_norms_figure, loss_figure, reach_html, smoothing_window, trailing_mean
 from rnnviz.sample import sample
+from rnnviz.spectrum import reach_decay
 from rnnviz.ui import play
 from rnnviz.ui.guard import fill_html, guarded
 from rnnviz.ui.page import page_header, setup_page
 from rnnviz.ui.slots import Slot
 from rnnviz.ui.state import AppSession, get_session
-from rnnviz.vanish import reach_by_distance, verdict
+from rnnviz.vanish import verdict
 
 CHART = {"displayModeBar": False}
 
@@ -173,7 +174,8 @@ def reach_chart_html(sess: AppSession) -> str:
     tr = sess.trainer
     xs, ys, h0 = tr.next_window()
     R = gradient_reach(tr.params, xs, ys, h0, cell=tr.config.cell)
-    ratio, n_terms = reach_by_distance(R)
+    dec = reach_decay(R)
+    ratio, n_terms = dec.typical, dec.count
     v = verdict(ratio)
     when = "before the first Step" if tr.step_count == 0 else f"after step {tr.step_count:,}"
     if v is None:

@@ -1,14 +1,13 @@
-"""Vanishing or exploding: the reach of each loss term, summarised by distance, and what it says.
+"""Vanishing or exploding: what the reach of the loss terms says, in numbers and in words.
 
 The reach R[t, k] = ‖∂L_t/∂h_k‖ (rnnviz.gradient_reach) is what vanishes or explodes; the total
 ‖∂L/∂h_t‖ is not, because every step has its own loss term (../shared/DESIGN.md, "Two gradients
-that must not be confused"). This module turns R into one number per distance d = t − k:
+that must not be confused"). rnnviz.spectrum.reach_decay turns R into one number per distance d:
 
     ratio[d] = geometric mean over t of R[t, t − d] / R[t, t]
 
-"how much of a loss term's gradient is left d steps back", 1 at d = 0. A geometric mean, because
-the ratios span decades and one term should not dominate. The verdict is computed from these
-numbers, never written in advance.
+"how much of a loss term's gradient is left d steps back", 1 at d = 0. ``verdict`` reads those
+numbers; the sentence it returns is computed from them, never written in advance.
 """
 
 from __future__ import annotations
@@ -21,28 +20,6 @@ import numpy as np
 VANISH_BELOW = 0.1    # left after `span` steps back: below this the signal has faded (10×)
 EXPLODE_ABOVE = 10.0  # ...above this it has grown (10×)
 SPAN = 10             # the distance the verdict speaks about (the issue's and the tests' R[t, t−10])
-
-
-def reach_by_distance(R: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """R (T, T) lower-triangular → (ratio (T,), n_terms (T,)).
-
-    ratio[d] = geometric mean over t ≥ d of R[t, t−d] / R[t, t] over the terms where both are
-    finite and positive (NaN if none); n_terms[d] = how many terms went into it (T − d at most).
-    """
-    R = np.asarray(R, dtype=float)
-    T = R.shape[0]
-    own = np.diagonal(R)
-    ratio = np.full(T, np.nan)
-    n = np.zeros(T, dtype=int)
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        for d in range(T):
-            back = np.diagonal(R, offset=-d)          # R[t, t−d] for t = d … T−1
-            r = back / own[d:]
-            ok = np.isfinite(r) & (r > 0)
-            n[d] = int(ok.sum())
-            if n[d]:
-                ratio[d] = float(np.exp(np.mean(np.log(r[ok]))))
-    return ratio, n
 
 
 @dataclass(frozen=True)
@@ -71,7 +48,7 @@ def _change(x: float) -> str:
 
 
 def verdict(ratio: np.ndarray, span: int = SPAN) -> Verdict | None:
-    """Read ratio (reach_by_distance) at the distance min(span, T − 1) and across the whole window.
+    """Read ratio (rnnviz.spectrum.reach_decay(R).typical) at the distance min(span, T − 1) and across the whole window.
 
     vanishing: less than VANISH_BELOW is left `span` steps back (the tests' criterion, R[t, t−10]);
     exploding: more than EXPLODE_ABOVE at `span` steps back or across the whole window (growth

@@ -19,7 +19,8 @@ from rnnviz import Trainer, gradient_reach
 from rnnviz.figures.train import smoothing_window, trailing_mean
 from rnnviz.presets import PRESETS, PRESETS_BY_KEY
 from rnnviz.samples import read_sample
-from rnnviz.vanish import reach_by_distance, verdict
+from rnnviz.spectrum import reach_decay
+from rnnviz.vanish import verdict
 
 STEPS = 300
 
@@ -32,8 +33,7 @@ def trainer(key: str) -> Trainer:
 def reach_ratio(tr: Trainer, d: int = 10) -> float:
     """Geometric mean over t of R[t, t−d] / R[t, t] on the window the next Step trains on."""
     xs, ys, h0 = tr.next_window()
-    ratio, _ = reach_by_distance(gradient_reach(tr.params, xs, ys, h0, cell=tr.config.cell))
-    return float(ratio[d])
+    return float(reach_decay(gradient_reach(tr.params, xs, ys, h0, cell=tr.config.cell)).typical[d])
 
 
 @cache
