@@ -12,7 +12,15 @@ from rnnviz import gradient_reach
 from rnnviz.figures.common import esc as _esc
 from rnnviz.figures.htmlbars import BARS_CSS
 from rnnviz.figures.tokens import STRIP_CSS, sample_html, window_html
-from rnnviz.figures.train import dh_heatmap, grad_norms_figure, loss_figure, reach_html, smoothing_window, trailing_mean
+from rnnviz.figures.train import (
+    dh_heatmap,
+    grad_norms_figure,
+    loss_figure,
+    reach_html,
+    recent_mean_loss,
+    smoothing_window,
+    trailing_mean,
+)
 from rnnviz.sample import sample
 from rnnviz.spectrum import reach_decay
 from rnnviz.ui import play
@@ -88,15 +96,6 @@ def metric_slots() -> list[Slot]:
     return [Slot(col.empty()) for col in st.columns(6)]
 
 
-def recent_mean_loss(tr) -> tuple[float, int]:
-    """The loss chart's orange line at the newest step, and its span w (only the last w rows are read:
-    this runs every play frame)."""
-    w = smoothing_window(tr.step_count)
-    h = tr.history
-    steps, loss = h.column("step")[-w:], h.column("loss")[-w:]
-    return float(trailing_mean(steps, loss, w)[-1]), w
-
-
 def metrics(sess: AppSession, slots: list[Slot]) -> None:
     tr = sess.trainer
     last = tr.last
@@ -104,7 +103,7 @@ def metrics(sess: AppSession, slots: list[Slot]) -> None:
     slots[0].metric("Step", f"{tr.step_count:,}")
     if last is not None:
         slots[1].metric("Loss per token", f"{last.loss_per_token:.3f}", help="L/T for the last window, in nats")
-        smooth, w = recent_mean_loss(tr)
+        smooth, w = recent_mean_loss(tr.history, tr.step_count)
         slots[2].metric("Smoothed loss", f"{smooth:.3f}", help=f"Mean loss per token over the last {w} steps "
                         "(the orange line of the loss chart)")
         slots[3].metric("Perplexity", f"{last.perplexity:.1f}" if last.perplexity < 1e6 else "huge",
@@ -114,7 +113,7 @@ def metrics(sess: AppSession, slots: list[Slot]) -> None:
                         help="‖∂L/∂θ‖ over all weights, before clipping")
     elif len(hist):
         slots[1].metric("Loss per token", f"{hist.cols['loss'][-1]:.3f}")
-        slots[2].metric("Smoothed loss", f"{recent_mean_loss(tr)[0]:.3f}")
+        slots[2].metric("Smoothed loss", f"{recent_mean_loss(tr.history, tr.step_count)[0]:.3f}")
         slots[3].metric("Perplexity", f"{hist.cols['perplexity'][-1]:.1f}")
     else:
         slots[1].metric("Loss per token", "—", help="Press Step to train on the first window")

@@ -31,7 +31,7 @@ class Verdict:
     per_step: float    # left ** (1 / span): the average factor per step back over that distance
     far: int           # the farthest distance, T − 1
     left_far: float    # ratio[far]: how much is left across the whole window
-    kind: str          # "vanishing" | "exploding" | "steady"
+    kind: str          # "vanishing" | "exploding" | "fading" (slowly: only across the whole window) | "steady"
     text: str          # one or two sentences, plain text, every number from the ratios
 
 
@@ -53,7 +53,8 @@ def verdict(ratio: np.ndarray, span: int = SPAN) -> Verdict | None:
     vanishing: less than VANISH_BELOW is left `span` steps back (the tests' criterion, R[t, t−10]);
     exploding: more than EXPLODE_ABOVE at `span` steps back or across the whole window (growth
     compounds: 1.2× per step is 6× over 10 steps and 1,000× over 40);
-    steady otherwise. None when T = 1 or a needed ratio is not a finite positive number."""
+    fading: less than VANISH_BELOW is left only across the whole window; steady otherwise.
+    None when T = 1 or a needed ratio is not a finite positive number."""
     ratio = np.asarray(ratio, dtype=float)
     far = ratio.size - 1
     span = min(span, far)
@@ -67,7 +68,39 @@ def verdict(ratio: np.ndarray, span: int = SPAN) -> Verdict | None:
         kind, end = "vanishing", "Loss terms barely reach tokens that far back."
     elif left > EXPLODE_ABOVE or left_far > EXPLODE_ABOVE:
         kind, end = "exploding", "Far-back steps get more gradient from a loss term than its own step does."
+    elif left_far < VANISH_BELOW:
+        kind, end = "fading", "Loss terms still reach across the window, but weakly."
     else:
         kind, end = "steady", "Neither vanishing nor exploding over this window."
-    text = f"{near}{whole}" + (f": {kind}. " if kind != "steady" else ". ") + end
+    text = f"{near}{whole}" + (f": {kind}. " if kind not in ("steady", "fading") else
+                               ": fading slowly. " if kind == "fading" else ". ") + end
     return Verdict(span, left, per_step, far, left_far, kind, text)
+
+
+def against_rho(typical: np.ndarray, rho: float, span: int = SPAN) -> str:
+    """One sentence comparing the measured ratio at d = min(span, T − 1) with ρ(W)^d, from the numbers
+    ("" when there is nothing to compare)."""
+    typical = np.asarray(typical, dtype=float)
+    d = min(span, typical.size - 1)
+    if d < 1 or not (math.isfinite(typical[d]) and typical[d] > 0 and rho > 0):
+        return ""
+    with np.errstate(over="ignore", under="ignore"):
+        line = float(np.power(float(rho), d))
+    if not (math.isfinite(line) and line > 0):
+        return ""
+    factor = typical[d] / line
+    where = ("close to the line" if 0.5 <= factor <= 2 else
+             f"{1 / factor:.2g}× below the line" if factor < 1 else f"{factor:.2g}× above the line")
+    return f" Here, {d} steps back: measured {typical[d]:.2g}, ρ(W)^{d} = {line:.2g}: {where}."
+
+
+def sweep_reading(ks, rel_error) -> str:
+    """What a truncation sweep shows, from its numbers: the error at the smallest k and the first k
+    where it is below 1% ("" when there is nothing to read)."""
+    err = np.asarray(rel_error, dtype=float)
+    ks = np.asarray(ks)
+    if not err.size or not math.isfinite(err[0]):
+        return ""
+    below = ks[np.isfinite(err) & (err < 0.01)]
+    return (f" On this window: {err[0]:.2%} error at k = {ks[0]}, "
+            + (f"below 1% from k = {below[0]} on." if below.size else f"still {err[-1]:.2%} at k = {ks[-1]}."))

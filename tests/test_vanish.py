@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from rnnviz import Trainer, gradient_reach
 from rnnviz.config import TrainConfig
 from rnnviz.spectrum import reach_decay
-from rnnviz.vanish import EXPLODE_ABOVE, VANISH_BELOW, verdict
+from rnnviz.vanish import EXPLODE_ABOVE, VANISH_BELOW, against_rho, sweep_reading, verdict
 
 
 def geometric_reach(T: int, g: float, own) -> np.ndarray:
@@ -49,6 +49,8 @@ def test_verdict_kinds_follow_the_numbers():
     v = verdict(1.2 ** np.arange(40))          # 6.2× over 10 steps, but 1,225× across 39: exploding
     assert v.kind == "exploding" and "grows 1,225×" in v.text
     assert verdict(0.98 ** np.arange(40)).kind == "steady"
+    v = verdict(0.85 ** np.arange(25))          # 5× over 10 steps, 50× across 24: it fades, slowly
+    assert v.kind == "fading" and "fading slowly" in v.text and "neither" not in v.text.lower()
     assert verdict(np.ones(1)) is None
     assert verdict(np.array([1.0, 0.5, np.nan])) is None     # nothing measurable across the window: no verdict
     short = verdict(0.5 ** np.arange(5))      # T = 5: speaks about 4 steps back
@@ -64,6 +66,8 @@ def test_verdict_thresholds(g, T):
         assert v.kind == "vanishing"
     elif g**span > EXPLODE_ABOVE or g ** (T - 1) > EXPLODE_ABOVE:
         assert v.kind == "exploding"
+    elif g ** (T - 1) < VANISH_BELOW:
+        assert v.kind == "fading"
     else:
         assert v.kind == "steady"
 
@@ -74,3 +78,14 @@ def test_engine_reach_of_small_and_large_spectral_radius(rho, kind):
     tr = Trainer("abcab cabba, cab!\n" * 20, TrainConfig(hidden_size=32, seq_len=30, init="orthogonal", spectral_radius=rho))
     xs, ys, h0 = tr.next_window()
     assert verdict(reach_decay(gradient_reach(tr.params, xs, ys, h0, cell=tr.config.cell)).typical).kind == kind
+
+
+def test_lab_readings_are_computed_from_the_numbers():
+    assert "close to the line" in against_rho(0.5 ** np.arange(20), 0.5)
+    assert "1e+03× below the line" in against_rho(0.25 ** np.arange(20), 0.5)   # 0.25^10 / 0.5^10 = 1/1024
+    assert "above the line" in against_rho(np.ones(20), 0.5)
+    assert against_rho(np.ones(1), 0.5) == "" and against_rho(np.full(20, np.nan), 0.5) == ""
+    got = sweep_reading([0, 1, 2, 3], [0.5, 0.02, 0.004, 0.0])
+    assert got == " On this window: 50.00% error at k = 0, below 1% from k = 2 on."
+    assert "still 5.00% at k = 2" in sweep_reading([0, 1, 2], [0.9, 0.3, 0.05])
+    assert sweep_reading([], []) == ""

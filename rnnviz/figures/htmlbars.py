@@ -55,7 +55,8 @@ class Axis:
         if self.log:
             a, b = round(math.log10(self.lo)), round(math.log10(self.hi))
             step = max(1, math.ceil((b - a) / 6))
-            ticks = [(10.0**e, f"10<sup>{e}</sup>") for e in range(a, b + 1, step)]
+            # Counted down from the top: the top power of ten (1 on a chart of fractions) always gets a label.
+            ticks = [(10.0**e, f"10<sup>{e}</sup>") for e in range(b, a - 1, -step)]
             if b - a <= 2:  # few decades: label 2× and 5× as well, or the axis says almost nothing
                 ticks += [(m * 10.0**e, f"{m * 10.0**e:g}") for e in range(a, b) for m in (2, 5)]
             return sorted(ticks)

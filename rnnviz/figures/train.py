@@ -31,7 +31,9 @@ def loss_spec(steps, loss, smooth, baseline: float, clipped_steps=(), lr_change_
     data, shapes, notes = [], [], []
     if steps.size:
         x, y = envelope(steps, np.asarray(loss))
-        data.append(dict(type="scatter", x=x, y=_arr(y), mode="lines", name="loss (this window)",
+        # Markers while there are few steps: a line of one point draws nothing at all.
+        data.append(dict(type="scatter", x=x, y=_arr(y), mode="lines+markers" if steps.size <= 30 else "lines",
+                         marker=dict(size=5), name="loss (this window)",
                          line=dict(color=ACCENT, width=1), opacity=0.45,
                          hovertemplate="step %{x}<br>loss %{y:.3f} nats/token<extra></extra>"))
         xs, ys = downsample(steps, np.asarray(smooth))
@@ -102,6 +104,16 @@ def trailing_mean(steps, loss, window: int) -> np.ndarray:
     n = cn[hi] - cn[lo]
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(n > 0, (cs[hi] - cs[lo]) / np.maximum(n, 1), np.nan)
+
+
+def recent_mean_loss(history, step_count: int) -> tuple[float, int]:
+    """(the loss chart's smoothed line at the newest step, its span w): reads only the history's last
+    w rows (this runs every play frame). NaN with no history."""
+    w = smoothing_window(step_count)
+    if not len(history):
+        return float("nan"), w
+    steps, loss = history.column("step")[-w:], history.column("loss")[-w:]
+    return float(trailing_mean(steps, loss, w)[-1]), w
 
 
 def dh_heatmap_spec(steps, M, log_scale: bool = True) -> dict:
