@@ -21,8 +21,8 @@ from rnnviz.figures.train import (
     smoothing_window,
     trailing_mean,
 )
-from rnnviz.sample import sample
-from rnnviz.spectrum import reach_decay
+from rnnviz.sample import hidden_states, sample
+from rnnviz.spectrum import SATURATED, reach_decay, saturation
 from rnnviz.ui import play
 from rnnviz.ui.guard import fill_html, guarded
 from rnnviz.ui.page import page_header, setup_page
@@ -182,6 +182,11 @@ def reach_chart_html(sess: AppSession) -> str:
                  "could not be measured on this window: it is not a finite number.")
     else:
         words = _esc(v.text).replace(f": {v.kind}.", f": <b>{v.kind}</b>.")
+        if v.kind == "vanishing":  # say why when it is saturation (as after an explosion), not a small W
+            sat = saturation(hidden_states(tr.params, xs, h0, cell=tr.config.cell))
+            if sat >= 0.5:
+                words += (f" {sat:.0%} of this window's hidden values are saturated (|h| &gt; {SATURATED:g}): "
+                          "tanh′ is below 0.1 there, and the gradient dies in them.")
     return (reach_html(ratio, n_terms, tr.config.effective_truncate, css=False)
             + f"<div class='rv-verdict'>{when.capitalize()}: the gradient {words}</div>")
 
@@ -190,8 +195,8 @@ def reach_caption(sess: AppSession) -> None:
     k = sess.trainer.config.effective_truncate
     st.caption("Each loss term L_t sends its gradient back through tanh′ and W once per step. The bar at d is what "
                "arrives d steps back, as a fraction of what L_t gives its own step (geometric mean over t). "
-               "Bars falling to the right: vanishing; rising: exploding. (The total ‖∂L/∂h_t‖ of all terms never "
-               "vanishes, since every step has its own loss term; it is the heatmap below.)"
+               "Bars falling to the right: vanishing; rising: exploding. (The total ‖∂L/∂h_t‖ of all terms does not "
+               "fade like this, since every step adds its own loss term; it is the heatmap below.)"
                + (f" With truncated BPTT (k = {k}) training cuts each term after k steps back; the bars beyond "
                   "show what full BPTT would send." if k is not None else ""))
 
