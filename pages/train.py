@@ -22,13 +22,13 @@ from rnnviz.figures.train import (
     trailing_mean,
 )
 from rnnviz.sample import hidden_states, sample
-from rnnviz.spectrum import SATURATED, reach_decay, saturation
+from rnnviz.spectrum import SATURATED, saturation
 from rnnviz.ui import play
 from rnnviz.ui.guard import fill_html, guarded
 from rnnviz.ui.page import page_header, setup_page
 from rnnviz.ui.slots import Slot
 from rnnviz.ui.state import AppSession, get_session
-from rnnviz.vanish import verdict
+from rnnviz.vanish import reach_by_distance, verdict
 
 CHART = {"displayModeBar": False}
 
@@ -173,8 +173,7 @@ def reach_chart_html(sess: AppSession) -> str:
     tr = sess.trainer
     xs, ys, h0 = tr.next_window()
     R = gradient_reach(tr.params, xs, ys, h0, cell=tr.config.cell)
-    dec = reach_decay(R)
-    ratio, n_terms = dec.typical, dec.count
+    ratio, n_terms = reach_by_distance(R)
     v = verdict(ratio)
     when = "before the first Step" if tr.step_count == 0 else f"after step {tr.step_count:,}"
     if v is None:

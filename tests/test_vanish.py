@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from rnnviz import Trainer, gradient_reach
 from rnnviz.config import TrainConfig
 from rnnviz.spectrum import reach_decay
-from rnnviz.vanish import EXPLODE_ABOVE, VANISH_BELOW, against_rho, sweep_reading, verdict
+from rnnviz.vanish import EXPLODE_ABOVE, VANISH_BELOW, against_rho, reach_by_distance, sweep_reading, verdict
 
 
 def geometric_reach(T: int, g: float, own) -> np.ndarray:
@@ -89,3 +89,15 @@ def test_lab_readings_are_computed_from_the_numbers():
     assert got == " On this window: 50.00% error at k = 0, below 1% from k = 2 on."
     assert "still 5.00% at k = 2" in sweep_reading([0, 1, 2], [0.9, 0.3, 0.05])
     assert sweep_reading([], []) == ""
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 30), st.integers(0, 2**31 - 1), st.floats(0.1, 3.0))
+def test_the_train_pages_fast_path_equals_the_labs_reach_decay(T, seed, g):
+    rng = np.random.default_rng(seed)
+    R = geometric_reach(T, g, rng.uniform(0.1, 10, T)) * rng.uniform(0.5, 2.0, (T, T))
+    R[rng.random((T, T)) < 0.05] = 0.0     # some terms with no gradient
+    ratio, count = reach_by_distance(R)
+    dec = reach_decay(R)
+    np.testing.assert_allclose(ratio, dec.typical, rtol=1e-12)
+    assert count.tolist() == dec.count.tolist()

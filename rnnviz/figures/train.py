@@ -64,7 +64,7 @@ def reach_html(ratio, n_terms, truncate: int | None = None, *, css: bool = True)
     """What is left of a loss term's gradient d steps back, for d = 0 … T − 1, as an HTML bar chart
     on a log axis (see rnnviz.figures.htmlbars for why this one chart is not plotly).
 
-    ratio: (T,) geometric mean over t of ‖∂L_t/∂h_{t−d}‖ / ‖∂L_t/∂h_t‖ (rnnviz.spectrum.reach_decay),
+    ratio: (T,) geometric mean over t of ‖∂L_t/∂h_{t−d}‖ / ‖∂L_t/∂h_t‖ (rnnviz.vanish.reach_by_distance),
     1 at d = 0; n_terms: (T,) how many loss terms went into each bar. Vanishing: the bars fall to the
     right; exploding: they rise."""
     v = np.asarray(ratio, dtype=float)
