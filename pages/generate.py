@@ -164,8 +164,9 @@ def output(sess: AppSession, current: GenSettings | None) -> None:
                 help="e^(−mean log p): the model was as unsure as a uniform choice among this many tokens.")
     m[3].metric("Untrained perplexity (V)", f"{tr.vocab_size}",
                 help="A model that knows nothing is as unsure as a uniform choice among all V tokens.")
-    st.caption("Greedy and low τ give low perplexity (the model plays safe); high τ picks tokens the model itself "
-               "finds unlikely, so perplexity climbs towards V.")
+    st.caption((f"Here: {out.perplexity:.2f} against V = {tr.vocab_size}. " if out.perplexity < 1e6 else "")
+               + "Greedy and low τ pick what the model finds likely, which lowers this perplexity; high τ picks tokens "
+               "the model itself finds unlikely, which raises it towards V.")
     st.markdown("Plain text, to copy (button at the top right of the box) or download:")
     st.code(out.text, language=None, wrap_lines=True)
     st.download_button("Download as .txt", data=out.text, file_name=f"rnnviz_step{r['step']}_seed{s.seed}.txt",
