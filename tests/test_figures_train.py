@@ -131,3 +131,11 @@ def test_loss_legend_names_the_smoothing():
     spec = loss_spec(np.arange(1, 4), [3.0, 2.0, 1.0], [3.0, 2.5, 2.0], 3.3, smooth_name="mean of the last 5 steps")
     assert spec["data"][1]["name"] == "mean of the last 5 steps"
     assert validated(spec)
+
+
+def test_a_loss_chart_of_few_steps_has_whole_step_ticks_and_markers():
+    spec = loss_spec(np.array([1]), [3.0], [3.0], 3.3)
+    assert spec["layout"]["xaxis"]["dtick"] == 1 and spec["data"][0]["mode"] == "lines+markers"
+    assert validated(spec)
+    long = loss_spec(np.arange(1, 101), np.ones(100), np.ones(100), 3.3)
+    assert "dtick" not in long["layout"]["xaxis"] and long["data"][0]["mode"] == "lines"

@@ -49,13 +49,17 @@ def loss_spec(steps, loss, smooth, baseline: float, clipped_steps=(), lr_change_
             shapes.append(dict(type="line", x0=float(s), x1=float(s), y0=0, y1=1, yref="paper",
                                line=dict(color="#7f7f7f", dash="dot", width=1)))
             notes.append(dict(x=float(s), y=1, yref="paper", text=f"η→{lr:.2g}", showarrow=False, yanchor="bottom"))
+    xaxis = dict(title=dict(text="training step"), rangemode="tozero")
+    last = float(steps[-1]) if steps.size else 0.0
+    if last <= 10:  # whole steps only: after one Step, plotly's own ticks read 0.2, 0.4, … "training steps"
+        xaxis.update(range=[0, max(5.0, last) + 0.5], dtick=1)
     shapes.append(dict(type="line", x0=0, x1=1, xref="paper", y0=baseline, y1=baseline,
                        line=dict(color="#2ca02c", dash="dash", width=1.5)))
     notes.append(dict(x=0.01, xref="paper", y=baseline, text=f"untrained: ln V = {baseline:.2f}", showarrow=False,
                       xanchor="left", yanchor="bottom", font=dict(color="#2ca02c")))
     return dict(data=data, layout=layout(
         height=300, shapes=shapes, annotations=notes, showlegend=True,
-        xaxis=dict(title=dict(text="training step"), rangemode="tozero"),
+        xaxis=xaxis,
         yaxis=dict(title=dict(text="loss (nats per token)"), rangemode="tozero"),
     ))
 
