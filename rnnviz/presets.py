@@ -57,7 +57,8 @@ PRESETS: tuple[Preset, ...] = (
         TrainConfig(hidden_size=64, seq_len=25, init="orthogonal", spectral_radius=3.0,
                     optimizer="sgd", lr=0.1, clip="norm", clip_value=5.0),
         "The same text, first weights and learning rate as 'Exploding gradients', with the global gradient "
-        "norm clipped to 5: watch the red clipping ticks and the loss falling below the green line.",
+        "norm clipped to 5: the red ticks show clipping at work; press Step ×10 a few times to see the loss fall "
+        "below the green line.",
     ),
     Preset(
         "word", "Word-level", "word_level_small_vocab",
