@@ -80,7 +80,7 @@ def reach_html(ratio, n_terms, truncate: int | None = None, *, css: bool = True)
             if truncate is not None and truncate < T - 1 else "")
     return bar_html(v, [str(d) for d in range(T)], hover, log=True,
                     x_title="d = steps back from the loss term (0 = its own step)",
-                    y_title="fraction of the gradient left d steps back (log scale)", note=note,
+                    y_title="fraction left (log scale)", note=note,
                     label_every=tick_step(T), first_label=0, css=css)
 
 
