@@ -25,6 +25,7 @@ from rnnviz.ui.guard import guarded
 from rnnviz.ui.memo import memo, page_state
 from rnnviz.ui.page import page_header, setup_page
 from rnnviz.ui.state import AppSession
+from rnnviz.vanish import against_rho, sweep_reading, verdict
 
 P = "lab_"                           # every sess.extras key of this page starts with this
 CHART = {"displayModeBar": False}
@@ -112,8 +113,10 @@ def reach_section(sess: AppSession) -> None:
         st.markdown("**Gradient reach** R[t, k] = ‖∂L_t/∂h_k‖: how much of loss term L_t arrives at step k")
         st.plotly_chart(figure(sess, "reach", (), lambda: reach_heatmap(reach(sess))), config=CHART,
                         key=f"{P}chart_reach")
+        v = verdict(reach_decay(reach(sess)).typical)
         st.caption("Each row is one loss term; read it from the diagonal leftwards: the colour fading (or brightening) "
-                   "towards the left is the gradient vanishing (or exploding) as it travels back.")
+                   "towards the left is the gradient vanishing (or exploding) as it travels back."
+                   + (f" On this window, typically, a loss term's gradient {v.text}" if v is not None else ""))
     with right:
         st.markdown("**Decay with distance**, against ρ(W)^(t−k)")
         def build():
@@ -121,9 +124,10 @@ def reach_section(sess: AppSession) -> None:
             return reach_decay_figure(dec.d, dec.typical, dec.low, dec.high, spec.rho, spec.sigma_max)
 
         st.plotly_chart(figure(sess, "decay", (), build), config=CHART, key=f"{P}chart_decay")
-        st.caption(f"The measured gradient follows the red line ρ(W)^(t−k) with ρ(W) = {spec.rho:.3g} when tanh is "
-                   "unsaturated, falls below it when saturated units (1 − h² ≈ 0) block it, and can never rise above "
-                   f"the dotted σ_max(W)^(t−k) bound (σ_max = {spec.sigma_max:.3g}).")
+        st.caption(f"The red line is ρ(W)^(t−k) with ρ(W) = {spec.rho:.3g}: where tanh is unsaturated the measured "
+                   "gradient tends to follow it, saturated units (1 − h² ≈ 0) pull it below, and it can never rise "
+                   f"above the dotted σ_max(W)^(t−k) bound (σ_max = {spec.sigma_max:.3g})."
+                   + against_rho(reach_decay(reach(sess)).typical, spec.rho))
 
 
 @guarded("the spectrum of W")
@@ -173,8 +177,9 @@ def sweep_section(sess: AppSession) -> None:
     k = tr.config.effective_truncate
     st.plotly_chart(figure(sess, "sweep", (k,), lambda: sweep_figure(sw.ks, sw.rel_error, k)), config=CHART,
                     key=f"{P}chart_sweep")
-    st.caption("The error falls as k grows; when gradients vanish it becomes tiny after a few steps, so a short k "
-               "loses almost nothing. A slow fall means long-range gradients matter and truncation throws them away.")
+    st.caption("When gradients vanish the error becomes tiny after a few steps, so a short k loses almost nothing; "
+               "a slow fall means long-range gradients matter and truncation throws them away."
+               + sweep_reading(sw.ks, sw.rel_error["all"]))
 
 
 @guarded("the twin run")
