@@ -65,7 +65,7 @@ def do_reset(sess: AppSession) -> None:
 
 
 def set_playing(sess: AppSession, on: bool) -> None:
-    budget.cancel("train")  # a job still running would undo this at once
+    budget.cancel("train")  # Play or Pause ends a pending Step ×N job (the steps done are kept)
     sess.playing = on
     play.stop_clock(sess)
 
