@@ -18,6 +18,8 @@ MAX_HIDDEN = 512      # beyond this a step takes too long to watch live
 MAX_SEQ_LEN = 200     # T; a longer window gives an unreadable per-step chart
 MAX_VOCAB_CAP = 20000 # word-level vocabulary cap: V×H weights must fit a lecture laptop
 MAX_LR = 1e3
+MAX_VAL_FRACTION = 0.5   # held-out share of the text: beyond half, too little is left to train on
+MAX_VAL_EVERY = 10_000   # steps between two held-out evaluations
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,8 @@ class TrainConfig:
     max_vocab: int = 5000                 # word level: keep this many most frequent tokens
     sentence_tokens: bool = False         # word level: wrap sentences in <s> … </s>
     cell: str = "rnn"                     # the recurrent cell (rnnviz.cells)
+    val_fraction: float = 0.1             # the text's last share held out: never trained on (rnnviz.heldout)
+    val_every: int = 100                  # held-out loss every this many steps (0 = never)
 
     def validate(self) -> TrainConfig:
         """Raise ValueError with a message that says what to change; return self if fine."""
@@ -66,6 +70,10 @@ class TrainConfig:
         need(_is_int(self.max_vocab) and 3 <= self.max_vocab <= MAX_VOCAB_CAP,
              f"the word vocabulary cap must be from 3 to {MAX_VOCAB_CAP}")
         need(self.cell in CELLS, f"cell must be one of {', '.join(CELLS)}")
+        need(_finite(self.val_fraction) and 0 <= self.val_fraction <= MAX_VAL_FRACTION,
+             f"the held-out share must be from 0 to {MAX_VAL_FRACTION:g} (got {self.val_fraction})")
+        need(_is_int(self.val_every) and 0 <= self.val_every <= MAX_VAL_EVERY,
+             f"the held-out loss interval must be a whole number of steps from 0 to {MAX_VAL_EVERY:,} (got {self.val_every})")
         return self
 
     @property
@@ -89,7 +97,7 @@ class TrainConfig:
         return replace(self, **changes).validate()
 
 
-LIVE_FIELDS = frozenset({"lr", "clip", "clip_value", "truncate", "lr_halving", "halve_every"})
+LIVE_FIELDS = frozenset({"lr", "clip", "clip_value", "truncate", "lr_halving", "halve_every", "val_every"})
 
 
 def needs_reset(old: TrainConfig, new: TrainConfig) -> list[str]:

@@ -19,6 +19,8 @@ from rnnviz.bptt import LossResult, loss_and_grads
 from rnnviz.clip import ClipReport, clip_flat
 from rnnviz.config import TrainConfig, needs_reset
 from rnnviz.flat import Layout
+from rnnviz.heldout import due as heldout_due
+from rnnviz.heldout import heldout_loss, split_heldout
 from rnnviz.history import History
 from rnnviz.inplace import SLACK, dV_norm_bound, grad_sq_norms, norms, sgd_in_place
 from rnnviz.optim import OptState, make_optimizer
@@ -140,6 +142,8 @@ class Trainer:
         kw = {"max_vocab": config.max_vocab, "sentence_tokens": config.sentence_tokens} if config.level == "word" else {}
         self.tokenizer, self.data = tokenize_corpus(text, config.level, config.seq_len, **kw)
         self.data.flags.writeable = False  # validated once here; windows are views of it
+        # Held-out split (rnnviz.heldout): train on the first part only; the rest is never trained on.
+        self.data, self.heldout = split_heldout(self.data, config.val_fraction, config.seq_len)
         self.text = text
         self.config = config
         self.undo_budget_bytes = int(undo_budget_bytes)
@@ -318,6 +322,8 @@ class Trainer:
             self.history.append(row, res.dh_norms, cfg)
             if spectrum_due(step_no):
                 self.history.spectrum.append((step_no, *w_spectrum_numbers(self.params["W"])))
+            if heldout_due(step_no, cfg.val_every, self.heldout):   # the held-out loss, from the zero state
+                self.history.val.append((step_no, heldout_loss(self.params, self.heldout, np.zeros_like(h0), cfg.cell)))
         self.last = rec
         return rec
 
