@@ -9,17 +9,17 @@ from collections.abc import Callable
 import numpy as np
 import streamlit as st
 
+from rnnviz.figures.common import chart_config as _chart_config
+from rnnviz.figures.heldout import gap_sentence, gap_short, with_val
 from rnnviz.figures.htmlbars import BARS_CSS
 from rnnviz.figures.tokens import STRIP_CSS, sample_html, window_html
 from rnnviz.figures.train import dh_heatmap, dh_html, grad_norms_figure, loss_figure
 from rnnviz.sample import sample
-from rnnviz.ui import play
+from rnnviz.ui import play, present, takeaway
 from rnnviz.ui.guard import fill_html, guarded
 from rnnviz.ui.page import page_header, setup_page
 from rnnviz.ui.slots import Slot
 from rnnviz.ui.state import AppSession, get_session
-
-CHART = {"displayModeBar": False}
 
 
 # ---------------------------------------------------------------------------- actions
@@ -50,7 +50,7 @@ def chart_config(sess: AppSession) -> dict:
     """While playing, plotly charts are static images of themselves: they are replaced every play run,
     and building their hover machinery costs the browser more than drawing. Paused, they are
     fully interactive."""
-    return {"displayModeBar": False, "staticPlot": True} if sess.playing else CHART
+    return _chart_config(sess.playing)
 
 
 # ---------------------------------------------------------------------------- sections
@@ -128,20 +128,25 @@ def loss_chart(sess: AppSession) -> None:
     changed = h.column("lr_changed").astype(bool) if len(h) else steps.astype(bool)
     fig = loss_figure(steps, loss, h.column("smooth_loss"), tr.baseline_loss,
                       clipped, steps[changed], h.column("lr")[changed] * 0.5 if len(h) else [])
+    fig = present.enlarge(with_val(fig, h.val))   # the held-out loss beside the training loss (rnnviz.heldout)
     st.markdown("**Loss per token** over training steps")
     st.plotly_chart(fig, config=chart_config(sess), key="chart_loss")
+    gap = gap_sentence(steps, loss, h.val, tr.config.val_every)
     thinned = h.n_thinned
     # Adagrad's first update is η·sign(g) for every weight with a gradient (its sum of g² starts at g²):
     # a big jump that often lifts the loss above ln V before it falls. Students ask; say it where they see it.
     early_jump = (tr.config.optimizer == "adagrad" and 0 < len(h) and steps[0] <= 1 and steps[-1] <= 300
                   and float(np.nanmax(loss[:50])) > tr.baseline_loss * 1.2)
-    st.caption("Blue: each window's loss; orange: smoothed. The green line is a model that knows nothing. "
+    present.caption("Blue: each window's loss; orange: smoothed. The green line is a model that knows nothing. "
                "Red ticks at the bottom: steps where clipping fired."
                + (f" Steps before {steps[thinned]:,} are summarised (each stretch keeps its lowest and highest "
                   "loss), so a tick there marks clipping somewhere in that stretch." if thinned else "")
                + (" The early peak above the green line is Adagrad's first steps at work: the very first moves every "
                   "weight that has a gradient by about η (its running sum of g² starts at zero); later steps are "
-                  "smaller, and the loss falls." if early_jump else ""))
+                  "smaller, and the loss falls." if early_jump else "")
+                    + (f" {gap}" if gap else ""),
+                    gap_short(steps, loss, h.val, tr.config.val_every)
+                    or "Blue: the loss per token; green: a model that knows nothing.")
 
 
 def dh_chart_header(sess: AppSession) -> None:
@@ -153,11 +158,12 @@ def dh_chart_header(sess: AppSession) -> None:
 
 def dh_caption(sess: AppSession) -> None:
     k = sess.trainer.config.effective_truncate
-    st.caption("t = T is the newest step; it gets gradient only from its own output. Earlier steps also receive "
+    present.caption("t = T is the newest step; it gets gradient only from its own output. Earlier steps also receive "
                "gradient from the future, passed back through tanh′ and W at every step; where each pass shrinks it, "
                "the bars fall towards t = 1."
                + (f" With truncated BPTT (k = {k}) each loss term stops after k steps back, so part of any fall is "
-                  "the cut, not vanishing." if k is not None else ""))
+                  "the cut, not vanishing." if k is not None else ""),
+                    "How much gradient reaches each step of the window, newest on the right.")
 
 
 def dh_chart_html(sess: AppSession) -> str:
@@ -284,12 +290,13 @@ def draw_panel(sess: AppSession) -> Callable[[int], None]:
         dh_caption(sess)
     st.markdown("**The window just trained on**: what the model read, what it had to predict, and how sure it was")
     window_slot = Slot(st.empty())
-    left, right = st.columns(2)
-    with left:
-        dh_history(sess)
-    with right:
-        norms_chart(sess)
-    sample_view(sess)
+    if not present.on():   # the presentation view shows the headline charts only
+        left, right = st.columns(2)
+        with left:
+            dh_history(sess)
+        with right:
+            norms_chart(sess)
+        sample_view(sess)
 
     def redraw(frame: int) -> None:  # frame: 0 for the first draw of a run, then 1, 2, …
         divergence_banner(sess, banner)
@@ -333,6 +340,7 @@ def main() -> None:
         "Each **Step** is one SGD update: the RNN reads a window of T tokens, predicts the next token at every "
                "position, and backpropagation through time (BPTT) sends the error back through the window. "
                "Everything below updates after every step.",
+        "Each Step is one SGD update through time; watch the loss and the gradient reaching back.",
     )
     if sess.playing:
         controls(sess)
@@ -341,7 +349,9 @@ def main() -> None:
                    f"every {play.LOOP_S:g} seconds. Pause to hover and zoom.")
     st.html(STRIP_CSS + BARS_CSS)  # once per page, outside the live panel: its frames then insert no <style>
     panel = st.container()
-    vocab_view(sess)
+    if not present.on():
+        takeaway.downloads(sess)
+        vocab_view(sess)
     sess.extras["fragment_playing"] = sess.playing
     with panel:  # drawn last, so that a play run looping inside it never holds up the rest of the page
         st.fragment(live_panel, run_every=play.RESTART_S if sess.playing else None)()

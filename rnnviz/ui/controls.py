@@ -18,6 +18,7 @@ from rnnviz.optim import OPTIMIZERS
 from rnnviz.presets import PRESETS
 from rnnviz.samples import SAMPLES
 from rnnviz.trainer import Trainer
+from rnnviz.ui import present, urlstate
 from rnnviz.ui.safe import md
 from rnnviz.ui.state import AppSession
 from rnnviz.ui.textsource import MAX_TEXT_CHARS, MAX_UPLOAD_MB, TextError, check_text, decode_upload
@@ -220,10 +221,42 @@ def checkpoint_section(sess: AppSession) -> None:
                          help="Only files saved by rnnviz are accepted; every array is checked before use.")
 
 
+# ---------------------------------------------------------------------------- share (a link to this setup)
+def setup_link(sess: AppSession) -> str:
+    """The link to this session's setup: this page's address and rnnviz.ui.urlstate's query."""
+    query = urlstate.setup_query(sess.preset, sess.sample_name, sess.config, sess.trainer.step_count, present.on())
+    return (st.context.url or "") + query
+
+
+def _make_link(sess: AppSession) -> None:
+    sess.extras["setup_link"] = setup_link(sess)
+
+
+def share_section(sess: AppSession) -> None:
+    """"Copy link to this setup": a button (the sidebar is not redrawn by a Step, so the link is made
+    on request, at the step shown), then the link in a code box with its copy icon."""
+    with st.expander("**Share** · a link to this setup", expanded=False):
+        st.button("Copy link to this setup", key="btn_setup_link", on_click=_make_link, args=(sess,),
+                  icon=":material/link:", width="stretch",
+                  help="A link that opens this text and these settings and trains to this step.")
+        link = sess.extras.get("setup_link")
+        if link:
+            st.code(link, language=None, wrap_lines=True)
+        if sess.source != "sample":
+            st.warning(f"{md(sess.text_label)} cannot ride in a link (a URL holds no text): the link opens these "
+                       f"settings on the sample “{SAMPLES[sess.sample_name][0]}”. This tab's own address (its ?s=…) "
+                       "restores this session, text included, on this server.", icon=":material/info:")
+        else:
+            st.caption("The link replays the steps from the same seed with the current settings: the same run, unless "
+                       "settings were changed while training. Pasted or uploaded text cannot ride in a link.")
+
+
 def sidebar(sess: AppSession) -> None:
     """All shared controls, in the order a newcomer reads them."""
     with st.sidebar:
+        present.toggle()
         presets_section(sess)
+        share_section(sess)
         text_section(sess)
         training_section(sess)
         model_section(sess)

@@ -18,6 +18,7 @@ from rnnviz.presets import DEFAULT_CONFIG, DEFAULT_SAMPLE, PRESETS_BY_KEY
 from rnnviz.samples import SAMPLES, read_sample
 from rnnviz.trainer import Trainer
 from rnnviz.ui import autosave as store
+from rnnviz.ui import urlstate
 from rnnviz.ui.textsource import TextError, check_text
 
 SESSION_KEY = "_rnnviz_session"  # no widget uses this key
@@ -193,11 +194,43 @@ def restored_session(token: str) -> AppSession | None:
     return sess
 
 
+def link_session(params) -> AppSession | None:
+    """A new session with the setup a link asks for (rnnviz.ui.urlstate), still at step 0: the page
+    then trains it to the link's step (follow_link). None, with nothing built, if the model cannot be
+    built (the caller falls back to the default session, with the reason in its flashes)."""
+    link = urlstate.parse(params)
+    try:
+        tr = Trainer(read_sample(link.sample), link.config)
+    except (ValueError, MemoryError) as e:
+        log.warning("rnnviz: link setup refused: %s", e)
+        return None
+    sess = AppSession(trainer=tr, text_label=f"Sample: {SAMPLES[link.sample][0]}", sample_name=link.sample,
+                      preset=link.preset if link.is_preset else None)
+    for m in link.messages:
+        sess.flash("warning", m)
+    if link.step:
+        sess.extras[LINK_TARGET] = link.step
+    return sess
+
+
+LINK_TARGET = "link_target"   # extras: the step a link asked for, until training reaches it or is stopped
+
+
 def get_session() -> AppSession:
-    """This browser session's AppSession: created on first use, or restored after a reload."""
+    """This browser session's AppSession: created on first use, or restored after a reload, or built
+    from the setup in the URL (a link: rnnviz.ui.urlstate). A saved session (?s=) wins over the setup
+    parameters beside it: after a link is opened its parameters leave the URL, so a reload restores."""
     if SESSION_KEY not in st.session_state:
         token = st.query_params.get(store.TOKEN_PARAM)
         sess = restored_session(token) if store.valid_token(token) else None
+        params = st.query_params.to_dict()
+        if sess is None and urlstate.has_setup(params):
+            sess = link_session(params)
+            if sess is None:
+                sess = default_session()
+                sess.flash("error", "The link's setup could not be built; the default model is shown.")
+        for k in [k for k in params if k in urlstate.SETUP_PARAMS]:
+            del st.query_params[k]   # applied (or refused with a message): the URL now names the session
         if sess is None:
             # A fresh random token, never the one in the URL: adopting an unknown token would let
             # whoever chose it open this session's saved text and model later.
