@@ -224,12 +224,12 @@ def checkpoint_section(sess: AppSession) -> None:
 # ---------------------------------------------------------------------------- share (a link to this setup)
 def setup_link(sess: AppSession) -> str:
     """The link to this session's setup: this page's address and rnnviz.ui.urlstate's query."""
-    query = urlstate.setup_query(sess.preset, sess.sample_name, sess.config, sess.trainer.step_count, present.on())
+    query = urlstate.setup_query(sess.link_preset, sess.sample_name, sess.config, sess.trainer.step_count, present.on())
     return (st.context.url or "") + query
 
 
 def _make_link(sess: AppSession) -> None:
-    sess.extras["setup_link"] = setup_link(sess)
+    sess.extras["setup_link"] = (setup_link(sess), sess.trainer.step_count)
 
 
 def share_section(sess: AppSession) -> None:
@@ -241,7 +241,8 @@ def share_section(sess: AppSession) -> None:
                   help="A link that opens this text and these settings and trains to this step.")
         link = sess.extras.get("setup_link")
         if link:
-            st.code(link, language=None, wrap_lines=True)
+            st.code(link[0], language=None, wrap_lines=True)
+            st.caption(f"The link at step {link[1]:,}. After more steps, click again for a link to the new step.")
         if sess.source != "sample":
             st.warning(f"{md(sess.text_label)} cannot ride in a link (a URL holds no text): the link opens these "
                        f"settings on the sample “{SAMPLES[sess.sample_name][0]}”. This tab's own address (its ?s=…) "

@@ -42,6 +42,8 @@ class AppSession:
     source: str = "sample"               # sample | paste | upload | checkpoint
     sample_name: str = DEFAULT_SAMPLE
     preset: str | None = None            # key of the last preset applied, until settings change
+    link_preset: str | None = None       # the preset this setup started from (settings may differ since):
+                                         # setup links name it and list only the changes (rnnviz.ui.urlstate)
     flashes: list[Flash] = field(default_factory=list)
     playing: bool = False
     extras: dict = field(default_factory=dict)   # per-page state (explorer position, twin run, …)
@@ -92,7 +94,7 @@ class AppSession:
         self.text_label, self.source = label, source
         if sample_name:
             self.sample_name = sample_name
-        self.preset = None
+        self.preset = self.link_preset = None
         self._note_vocab()
         return True
 
@@ -127,14 +129,14 @@ class AppSession:
             return False
         self._replace(tr)
         self.text_label, self.source, self.sample_name = f"Sample: {SAMPLES[p.sample][0]}", "sample", p.sample
-        self.preset = key
+        self.preset = self.link_preset = key
         self.flash("success", f"Preset “{p.title}” loaded. {p.notice}")
         return True
 
     def use_trainer(self, trainer: Trainer, label: str) -> None:
         """Adopt a ready trainer (from a checkpoint)."""
         self._replace(trainer)
-        self.text_label, self.source, self.preset = label, "checkpoint", None
+        self.text_label, self.source, self.preset, self.link_preset = label, "checkpoint", None, None
 
     def _note_vocab(self) -> None:
         tok = self.trainer.tokenizer
@@ -155,7 +157,8 @@ class AppSession:
         t0 = time.perf_counter()
         try:
             store.save(self.token, self.trainer, {"text_label": self.text_label, "source": self.source,
-                                                     "sample_name": self.sample_name, "preset": self.preset})
+                                                     "sample_name": self.sample_name, "preset": self.preset,
+                                                     "link_preset": self.link_preset})
         except (OSError, ValueError) as e:  # a full disk must not break the page
             log.warning("rnnviz: autosave failed: %s", e)
         self.save_cost = time.perf_counter() - t0
@@ -185,7 +188,8 @@ def restored_session(token: str) -> AppSession | None:
     trainer, extra = found
     sess = AppSession(trainer=trainer, text_label=str(extra.get("text_label", "Restored text")),
                       source=str(extra.get("source", "paste")), sample_name=str(extra.get("sample_name", DEFAULT_SAMPLE)),
-                      preset=extra.get("preset") if extra.get("preset") in PRESETS_BY_KEY else None)
+                      preset=extra.get("preset") if extra.get("preset") in PRESETS_BY_KEY else None,
+                      link_preset=extra.get("link_preset") if extra.get("link_preset") in PRESETS_BY_KEY else None)
     if sess.sample_name not in SAMPLES:
         sess.sample_name = DEFAULT_SAMPLE
     sess.saved = ((sess.generation, trainer.step_count, trainer.config), time.monotonic())
@@ -205,7 +209,7 @@ def link_session(params) -> AppSession | None:
         log.warning("rnnviz: link setup refused: %s", e)
         return None
     sess = AppSession(trainer=tr, text_label=f"Sample: {SAMPLES[link.sample][0]}", sample_name=link.sample,
-                      preset=link.preset if link.is_preset else None)
+                      preset=link.preset if link.is_preset else None, link_preset=link.preset)
     for m in link.messages:
         sess.flash("warning", m)
     if link.step:
