@@ -127,3 +127,19 @@ def test_config_bounds_the_heldout_settings():
                 {"val_every": 10**9}, {"val_every": 2.5}):
         with pytest.raises(ValueError):
             TrainConfig(**bad).validate()
+
+
+def test_gap_sentence_is_computed_from_the_numbers():
+    from rnnviz.figures.heldout import gap_sentence, gap_short, train_loss_near
+
+    steps = np.arange(1, 301)
+    loss = np.where(steps <= 200, 3.0, 2.0)
+    assert train_loss_near(steps, loss, 300, 100) == 2.0
+    memo = gap_sentence(steps, loss, [(100, 2.9), (200, 3.1), (300, 2.6)], 100)
+    assert "2.60 against 2.00" in memo and "0.60 worse" in memo and "memorised" in memo
+    same = gap_sentence(steps, loss, [(300, 2.05)], 100)
+    assert "within 0.05" in same and "carries over" in same
+    assert "no sign of memorisation" in gap_sentence(steps, loss, [(300, 1.5)], 100)
+    rising = [(s, v) for s, v in zip(range(40, 301, 40), [3.0, 2.5, 2.2, 2.3, 2.6, 2.7, 2.8], strict=True)]
+    assert "up from its lowest 2.20 at step 120" in gap_sentence(steps, loss, rising, 100)
+    assert gap_sentence(steps, loss, [], 100) == "" and "+0.60" in gap_short(steps, loss, [(300, 2.6)], 100)

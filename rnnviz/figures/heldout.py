@@ -10,7 +10,8 @@ import numpy as np
 VAL_COLOR = "#9467bd"
 VAL_NAME = "held-out loss (text never trained on)"
 GAP_NATS = 0.1        # a gap smaller than this (nats per token) is within the windows' own noise: "no gap"
-RISE_NATS = 0.05      # the held-out loss counts as rising again once this far above its lowest point
+RISE_NATS = 0.15      # the held-out loss counts as rising again when the mean of its last RECENT points is
+RECENT = 3            # this far above its lowest point before them (one point alone swings by ~0.2)
 
 
 def val_trace(val: list[tuple[int, float]]) -> dict:
@@ -52,14 +53,16 @@ def gap_sentence(steps, loss, val: list[tuple[int, float]], window: int) -> str:
         out = (f"{head}: {gap:.2f} worse on unseen text, so part of what the model learned is this text itself "
                "(memorised), not patterns that carry over.")
     elif gap < -GAP_NATS:
-        out = (f"{head}: the held-out text is {-gap:.2f} easier than the recent training windows (it is more "
-               "regular than they are), so this is not memorisation.")
+        out = (f"{head}: {-gap:.2f} lower on unseen text, so no sign of memorisation (the training figure averages "
+               f"the last {max(int(window), 1):,} steps, some of them taken by a worse model).")
     else:
         out = f"{head}: within {abs(gap):.2f}, so what it learned carries over to text it never saw."
-    best_s, best_v = min(val, key=lambda e: e[1])
-    if best_s < s and v - best_v > RISE_NATS and gap > GAP_NATS:
-        out += (f" The held-out loss has risen {v - best_v:.2f} since its lowest ({best_v:.2f} at step {best_s:,}): "
-                "more training now memorises.")
+    if len(val) > 2 * RECENT and gap > GAP_NATS:
+        recent = float(np.mean([x for _, x in val[-RECENT:]]))
+        best_s, best_v = min(val[:-RECENT], key=lambda e: e[1])
+        if recent - best_v > RISE_NATS:
+            out += (f" The held-out loss of the last {RECENT} measurements averages {recent:.2f}, up from its lowest "
+                    f"{best_v:.2f} at step {best_s:,}: more training now memorises.")
     return out
 
 
