@@ -15,19 +15,24 @@ from rnnviz.ui.urlstate import PRESENT_PARAM
 
 ROOT_PX = 21          # root font size in the presentation view (Streamlit's default is 16 px)
 CHART_FONT_PX = 18    # plotly text in the presentation view (charts are sized in px, not rem)
-CHART_HEIGHT_PX = 380
+CHART_HEIGHT_PX = 430
 
 _CSS = f"""<style>
 html {{ font-size: {ROOT_PX}px; }}
 section[data-testid="stSidebar"] {{ font-size: 16px; }}
-.block-container, [data-testid="stMainBlockContainer"] {{ padding-top: 3.2rem; padding-bottom: 1rem;
+.block-container, [data-testid="stMainBlockContainer"] {{ padding-top: 4rem; padding-bottom: 1rem;
   max-width: 100%; }}
-[data-testid="stMetricValue"] {{ font-size: 2.2rem; }}
+[data-testid="stMetricValue"] {{ font-size: 1.9rem; }}
+h3 {{ font-size: 1.45rem !important; padding-top: 0 !important; }}
+/* The way back sits in the top bar, out of the charts' way. */
+.st-key-present_exit {{ position: fixed; top: 0.55rem; right: 5.5rem; z-index: 999991; width: auto !important; }}
 [data-testid="stMetricLabel"] p {{ font-size: 0.9rem; }}
 [data-testid="stMetricLabel"], [data-testid="stMetricLabel"] * {{ white-space: normal !important;
   overflow: visible !important; text-overflow: clip !important; }}
 [data-testid="stCaptionContainer"] {{ font-size: 1rem; color: #333; }}
 .rv-verdict, .rv-legend, .rv-note-box {{ font-size: 1rem !important; }}
+.rv-bars {{ font-size: 15px !important; }}
+.rv-xtitle, .rv-ytitle {{ font-size: 16px !important; }}
 </style>"""
 
 
