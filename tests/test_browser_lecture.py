@@ -17,6 +17,17 @@ from browser_support import ARTIFACTS, METRIC, open_app, step_count, wait_idle, 
 pytestmark = pytest.mark.browser
 
 
+def open_link(browser, url: str, step: int, *, width: int = 1500, height: int = 2200):
+    """A fresh session on a setup link, once it shows the link's step (replaying it takes a while on a
+    busy machine, and the first draw waits for it: so wait for the step, not for the first metric)."""
+    ctx = browser.new_context(viewport={"width": width, "height": height})
+    page = ctx.new_page()
+    page.set_default_timeout(120_000)
+    page.goto(url)
+    wait_step(page, step, timeout=180_000)
+    return page
+
+
 def copy_link(page) -> dict[str, str]:
     """Sidebar: Share → Copy link to this setup; the link's query parameters."""
     page.get_by_text("Share ·").first.click()
@@ -27,8 +38,7 @@ def copy_link(page) -> dict[str, str]:
 
 
 def test_a_link_opens_that_preset_with_those_settings_at_that_step(browser, app_url):
-    page = open_app(browser, f"{app_url}/?preset=exploding&step=40&lr=0.05&hidden_size=32")
-    wait_step(page, 40)
+    page = open_link(browser, f"{app_url}/?preset=exploding&step=40&lr=0.05&hidden_size=32", 40)
     page.get_by_text("Trained 40 steps to step 40, as the link asked.").wait_for()
     assert "preset=" not in page.url and "s=" in page.url   # applied; a reload restores the session
     params = copy_link(page)
@@ -79,8 +89,7 @@ def test_png_of_a_chart_and_the_csvs_download_and_read_back(browser, app_url):
 
 
 def test_presentation_view_at_1280x720(browser, app_url):
-    page = open_app(browser, f"{app_url}/?preset=clipping&step=30&present=1", width=1280, height=720)
-    wait_step(page, 30)
+    page = open_link(browser, f"{app_url}/?preset=clipping&step=30&present=1", 30, width=1280, height=720)
     wait_idle(page)
     page.locator(".js-plotly-plot").first.wait_for()
     root_px = page.evaluate("() => parseFloat(getComputedStyle(document.documentElement).fontSize)")
@@ -107,8 +116,7 @@ def test_presentation_view_at_1280x720(browser, app_url):
 
 
 def test_the_heldout_loss_is_drawn_on_the_loss_chart(browser, app_url):
-    page = open_app(browser, f"{app_url}/?sample=short_poem&hidden_size=128&val_every=10&step=60")
-    wait_step(page, 60)
+    page = open_link(browser, f"{app_url}/?sample=short_poem&hidden_size=128&val_every=10&step=60", 60)
     wait_idle(page)
     page.locator(".js-plotly-plot").first.wait_for()
     traces = page.evaluate("""() => (document.querySelector('.js-plotly-plot')._fullData || [])
