@@ -12,14 +12,14 @@ import pytest
 from rnnviz.figures.common import SLIDE_HEIGHT, SLIDE_SCALE, SLIDE_WIDTH
 from rnnviz.figures.heldout import VAL_NAME
 
-from browser_support import ARTIFACTS, METRIC, open_app, step_count, wait_idle, wait_step
+from browser_support import ARTIFACTS, METRIC, step_count, wait_idle, wait_step
 
 pytestmark = pytest.mark.browser
 
 
 def open_link(browser, url: str, step: int, *, width: int = 1500, height: int = 2200):
-    """A fresh session on a setup link, once it shows the link's step (replaying it takes a while on a
-    busy machine, and the first draw waits for it: so wait for the step, not for the first metric)."""
+    """A fresh session on a (setup) link, once it shows the step (replaying a link takes a while on a busy
+    machine, and the first draw waits for it: so wait for the step's text, with a generous timeout)."""
     ctx = browser.new_context(viewport={"width": width, "height": height})
     page = ctx.new_page()
     page.set_default_timeout(120_000)
@@ -48,7 +48,7 @@ def test_a_link_opens_that_preset_with_those_settings_at_that_step(browser, app_
 
 
 def test_a_bad_link_says_so_and_opens_the_defaults(browser, app_url):
-    page = open_app(browser, f"{app_url}/?hidden_size=100000&step=abc&cell=%3Cb%3Ex")
+    page = open_link(browser, f"{app_url}/?hidden_size=100000&step=abc&cell=%3Cb%3Ex", 0)
     page.get_by_text("was not used").first.wait_for()
     assert step_count(page) == "0"
     assert page.locator("b", has_text="x").count() == 0   # the value was shown as text, not markup
@@ -60,12 +60,12 @@ def png_size(data: bytes) -> tuple[int, int]:
 
 
 def test_png_of_a_chart_and_the_csvs_download_and_read_back(browser, app_url):
-    page = open_app(browser, app_url)
+    page = open_link(browser, app_url, 0)
     page.get_by_role("button", name="Step ×10", exact=True).click()
-    wait_step(page, 10)
+    wait_step(page, 10, timeout=180_000)
     page.get_by_role("button", name="Step", exact=False).first.click()
-    wait_step(page, 11)
-    wait_idle(page)
+    wait_step(page, 11, timeout=180_000)
+    wait_idle(page, timeout=180_000)
     chart = page.locator(".js-plotly-plot").first
     chart.hover()
     with page.expect_download() as dl:
@@ -107,9 +107,9 @@ def test_presentation_view_at_1280x720(browser, app_url):
     page.screenshot(path=str(ARTIFACTS / "lecture-present-1280x720.png"))
     # Keyboard shortcuts still work: S is Step.
     page.keyboard.press("s")
-    wait_step(page, 31)
+    wait_step(page, 31, timeout=180_000)
     # Inside Streamlit's embed mode (for slides) too.
-    embed = open_app(browser, f"{app_url}/?present=1&embed=true", width=1280, height=720)
+    embed = open_link(browser, f"{app_url}/?present=1&embed=true", 0, width=1280, height=720)
     embed.locator(METRIC).first.wait_for()
     embed.locator(".js-plotly-plot").first.wait_for()
     embed.screenshot(path=str(ARTIFACTS / "lecture-present-embed-1280x720.png"))
