@@ -63,6 +63,7 @@ def test_png_of_a_chart_and_the_csvs_download_and_read_back(browser, app_url):
     page = open_link(browser, app_url, 0)
     page.get_by_role("button", name="Step ×10", exact=True).click()
     wait_step(page, 10, timeout=180_000)
+    wait_idle(page, timeout=180_000)   # a click while the panel is being redrawn can land on a button being replaced
     page.get_by_role("button", name="Step", exact=False).first.click()
     wait_step(page, 11, timeout=180_000)
     wait_idle(page, timeout=180_000)
