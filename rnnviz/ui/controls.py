@@ -188,9 +188,12 @@ def training_section(sess: AppSession) -> None:
         if truncated and c.truncate is not None:
             st.slider("k: steps each gradient may travel back", 0, max(c.seq_len - 1, 1), min(c.truncate, c.seq_len - 1),
                       key=f"trunc_k_{g}", on_change=_live, args=(sess, "truncate", f"trunc_k_{g}"))
-        st.select_slider("Held-out loss every N steps", VAL_EVERY_OPTIONS,
+        # (No "step" in this label: its help icon is a button named after it, and "Step" must stay the
+        # first button of that name on the page for keyboard-free tests and screen readers alike.)
+        st.select_slider("Held-out loss, measured every", VAL_EVERY_OPTIONS,
                          value=min(VAL_EVERY_OPTIONS, key=lambda o: abs(o - c.val_every)),
-                         format_func=lambda v: "off" if v == 0 else f"{v:,}", key=f"val_every_{g}", on_change=_live,
+                         format_func=lambda v: "never" if v == 0 else f"{v:,} steps", key=f"val_every_{g}",
+                         on_change=_live,
                          args=(sess, "val_every", f"val_every_{g}"),
                          help="How often the loss on the held-out text is measured (a pass over ≤ 1,000 tokens).")
         st.toggle("Halve η when the loss rises", value=c.lr_halving, key=f"halve_{g}", on_change=_live,
