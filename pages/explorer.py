@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from rnnviz.explain import TERM_NAMES, BackwardTrace, backward_trace, gradient_check_plan
+from rnnviz.figures.common import CHART  # one chart config for every page (PNG download)
 from rnnviz.figures.explorer import MAX_UNITS, dh_compare_figure, gradcheck_figure, matrix_heatmap, unrolled_graph
 from rnnviz.gradcheck import gradient_check
 from rnnviz.truncation import truncation_gap
@@ -18,7 +19,6 @@ from rnnviz.ui.page import page_header, setup_page
 from rnnviz.ui.state import AppSession
 
 P = "explorer_"                      # every sess.extras key of this page starts with this
-CHART = {"displayModeBar": False}
 
 
 # ---------------------------------------------------------------------------- state and engine calls

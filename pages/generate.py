@@ -7,6 +7,7 @@ import time
 import numpy as np
 import streamlit as st
 
+from rnnviz.figures.common import CHART  # one chart config for every page (PNG download)
 from rnnviz.figures.generate import MAX_UNITS, hidden_heatmap, pick_units
 from rnnviz.figures.tokens import sample_html, unit_strip_html
 from rnnviz.figures.train import recent_mean_loss
@@ -35,7 +36,6 @@ START_LABELS = {"carried": "where training left off", "zero": "blank: h = 0"}
 START_PHRASES = {"carried": "the memory training left off with", "zero": "a blank memory (h = 0)"}
 SOURCES = {"generated": "the generated text", "training": "the start of the training text", "paste": "a text you paste"}
 MAX_PASTE_CHARS = 5000
-CHART = {"displayModeBar": False}
 KEEP = "session"  # widget values survive a visit to another page (keys carry the model's generation)
 def joiner(sess: AppSession) -> str:
     return "" if sess.trainer.tokenizer.level == "char" else " "

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from rnnviz.bptt import gradient_reach
+from rnnviz.figures.common import CHART  # one chart config for every page (PNG download)
 from rnnviz.figures.lab import (
     eigen_figure,
     reach_decay_figure,
@@ -28,7 +29,6 @@ from rnnviz.ui.state import AppSession
 from rnnviz.vanish import against_rho, sweep_reading, verdict
 
 P = "lab_"                           # every sess.extras key of this page starts with this
-CHART = {"displayModeBar": False}
 SETTING_LABELS = {"clip": "Clipping on / off", "lr": "Learning rate η vs 10η", "truncate": "Full vs truncated BPTT"}
 TWIN_STEPS = (1, 10, 50)
 

@@ -9,7 +9,9 @@ import numpy as np
 import streamlit as st
 
 from rnnviz import gradient_reach
+from rnnviz.figures.common import chart_config as _chart_config
 from rnnviz.figures.common import esc as _esc
+from rnnviz.figures.heldout import gap_sentence, gap_short, with_val
 from rnnviz.figures.htmlbars import BARS_CSS
 from rnnviz.figures.tokens import STRIP_CSS, sample_html, window_html
 from rnnviz.figures.train import (
@@ -23,14 +25,12 @@ from rnnviz.figures.train import (
 )
 from rnnviz.sample import hidden_states, sample
 from rnnviz.spectrum import SATURATED, saturation
-from rnnviz.ui import budget, play
+from rnnviz.ui import budget, play, present, takeaway
 from rnnviz.ui.guard import fill_html, guarded
 from rnnviz.ui.page import page_header, setup_page
 from rnnviz.ui.slots import Slot
 from rnnviz.ui.state import AppSession, get_session
 from rnnviz.vanish import reach_by_distance, verdict
-
-CHART = {"displayModeBar": False}
 
 
 # ---------------------------------------------------------------------------- actions
@@ -74,7 +74,7 @@ def chart_config(sess: AppSession) -> dict:
     """While playing, plotly charts are static images of themselves: they are replaced every play run,
     and building their hover machinery costs the browser more than drawing. Paused, they are
     fully interactive."""
-    return {"displayModeBar": False, "staticPlot": True} if sess.playing else CHART
+    return _chart_config(sess.playing)
 
 
 # ---------------------------------------------------------------------------- sections
@@ -157,21 +157,26 @@ def loss_chart(sess: AppSession) -> None:
     fig = loss_figure(steps, loss, trailing_mean(steps, loss, w), tr.baseline_loss,
                       clipped, steps[changed], h.column("lr")[changed] * 0.5 if len(h) else [],
                       smooth_name=f"mean of the last {w} steps")
+    fig = present.enlarge(with_val(fig, h.val))   # the held-out loss beside the training loss (rnnviz.heldout)
     st.markdown("**Loss per token** over training steps")
     st.plotly_chart(fig, config=chart_config(sess), key="chart_loss")
+    gap = gap_sentence(steps, loss, h.val, tr.config.val_every)
     thinned = h.n_thinned
     # Adagrad's first update is η·sign(g) for every weight with a gradient (its sum of g² starts at g²):
     # a big jump that often lifts the loss above ln V before it falls. Students ask; say it where they see it.
     early_jump = (tr.config.optimizer == "adagrad" and 0 < len(h) and steps[0] <= 1 and steps[-1] <= 300
                   and float(np.nanmax(loss[:50])) > tr.baseline_loss * 1.2)
-    st.caption(f"Blue: each window's loss; orange: its mean over the last {w} steps (the span grows with the run, "
+    present.caption(f"Blue: each window's loss; orange: its mean over the last {w} steps (the span grows with the run, "
                "so the line keeps up with the steps shown). The green line is a model that knows nothing. "
                "Red ticks at the bottom: steps where clipping fired."
                + (f" Steps before {steps[thinned]:,} are summarised (each stretch keeps its lowest and highest "
                   "loss), so a tick there marks clipping somewhere in that stretch." if thinned else "")
                + (" The early peak above the green line is Adagrad's first steps at work: the very first moves every "
                   "weight that has a gradient by about η (its running sum of g² starts at zero); later steps are "
-                  "smaller, and the loss falls." if early_jump else ""))
+                  "smaller, and the loss falls." if early_jump else "")
+                    + (f" {gap}" if gap else ""),
+                    gap_short(steps, loss, h.val, tr.config.val_every)
+                    or "Blue: the loss per token; green: a model that knows nothing.")
 
 
 def reach_header() -> None:
@@ -206,12 +211,13 @@ def reach_chart_html(sess: AppSession) -> str:
 
 def reach_caption(sess: AppSession) -> None:
     k = sess.trainer.config.effective_truncate
-    st.caption("Each loss term L_t sends its gradient back through tanh′ and W once per step. The bar at d is what "
+    present.caption("Each loss term L_t sends its gradient back through tanh′ and W once per step. The bar at d is what "
                "arrives d steps back, as a fraction of what L_t gives its own step (geometric mean over t). "
                "Bars falling to the right: vanishing; rising: exploding. (The total ‖∂L/∂h_t‖ of all terms does not "
                "fade like this, since every step adds its own loss term; it is the heatmap below.)"
                + (f" With truncated BPTT (k = {k}) training cuts each term after k steps back; the bars beyond "
-                  "show what full BPTT would send." if k is not None else ""))
+                  "show what full BPTT would send." if k is not None else ""),
+                    "Bar d: how much of a loss term's gradient is left d steps back; the sentence above reads it.")
 
 
 def window_body_html(sess: AppSession) -> str:
@@ -326,12 +332,13 @@ def draw_panel(sess: AppSession) -> Callable[[int], None]:
         reach_caption(sess)
     st.markdown("**The window just trained on**: what the model read, what it had to predict, and how sure it was")
     window_slot = Slot(st.empty())
-    left, right = st.columns(2)
-    with left:
-        dh_history(sess)
-    with right:
-        norms_chart(sess)
-    sample_view(sess)
+    if not present.on():   # the presentation view shows the headline charts only
+        left, right = st.columns(2)
+        with left:
+            dh_history(sess)
+        with right:
+            norms_chart(sess)
+        sample_view(sess)
 
     def redraw(frame: int) -> None:  # frame: 0 for the first draw of a run, then 1, 2, …
         divergence_banner(sess, banner)
@@ -375,6 +382,7 @@ def main() -> None:
         "Each **Step** is one SGD update: the RNN reads a window of T tokens, predicts the next token at every "
                "position, and backpropagation through time (BPTT) sends the error back through the window. "
                "Everything below updates after every step.",
+        "Each Step is one SGD update through time; watch the loss and the gradient reaching back.",
     )
     if sess.playing:
         controls(sess)
@@ -383,7 +391,9 @@ def main() -> None:
                    f"every {play.LOOP_S:g} seconds. Pause to hover and zoom.")
     st.html(STRIP_CSS + BARS_CSS)  # once per page, outside the live panel: its frames then insert no <style>
     panel = st.container()
-    vocab_view(sess)
+    if not present.on():
+        takeaway.downloads(sess)
+        vocab_view(sess)
     sess.extras["fragment_playing"] = sess.playing
     with panel:  # drawn last, so that a play run looping inside it never holds up the rest of the page
         st.fragment(live_panel, run_every=play.RESTART_S if sess.playing else None)()
