@@ -50,7 +50,7 @@ def test_copy_link_gives_a_link_that_reproduces_the_setup():
     params = dict(parse_qsl(urlsplit(link).query))
     back = urlstate.parse(params)
     tr = session(at).trainer
-    assert (back.config, back.step, back.sample) == (tr.config, tr.step_count, "english_prose")
+    assert (back.config, back.step, back.sample) == (tr.config, tr.step_count, PRESETS_BY_KEY["clipping"].sample)
     assert params["preset"] == "clipping"
 
 

@@ -21,7 +21,7 @@ def test_the_issue_example_takes_the_preset_and_changes_one_setting():
     p = PRESETS_BY_KEY["exploding"]
     assert link.preset == "exploding" and link.sample == p.sample and link.step == 100
     assert link.config == p.config.with_changes(lr=0.03) and link.messages == []
-    assert link.is_preset   # lr = 0.03 is the preset's own
+    assert link.is_preset == (p.config.lr == 0.03)   # a preset unchanged by the link
 
 
 def test_every_field_by_its_own_name():

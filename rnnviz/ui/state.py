@@ -18,8 +18,8 @@ from rnnviz.presets import DEFAULT_CONFIG, DEFAULT_SAMPLE, PRESETS_BY_KEY
 from rnnviz.samples import SAMPLES, read_sample
 from rnnviz.trainer import Trainer
 from rnnviz.ui import autosave as store
-from rnnviz.ui.safe import md
 from rnnviz.ui import urlstate
+from rnnviz.ui.safe import md
 from rnnviz.ui.textsource import TextError, check_text
 
 SESSION_KEY = "_rnnviz_session"  # no widget uses this key
