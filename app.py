@@ -23,7 +23,9 @@ sys.setswitchinterval(0.001)
 
 import streamlit as st  # noqa: E402
 
-st.set_page_config(page_title="rnnviz · watch an RNN learn", page_icon="🔁", layout="wide")
+# The presentation view (?present=1, rnnviz.ui.present) opens with the sidebar collapsed.
+st.set_page_config(page_title="rnnviz · watch an RNN learn", page_icon="🔁", layout="wide",
+                   initial_sidebar_state="collapsed" if st.query_params.get("present") == "1" else "auto")
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
 
 PAGES = [

@@ -9,6 +9,7 @@ import streamlit as st
 
 from rnnviz.explain import TERM_NAMES, BackwardTrace, backward_trace, gradient_check_plan
 from rnnviz.explain_cells import CellTrace, cell_trace
+from rnnviz.figures.common import CHART  # one chart config for every page (PNG download)
 from rnnviz.figures.explorer import MAX_UNITS, dh_compare_figure, gradcheck_figure, matrix_heatmap, unrolled_graph
 from rnnviz.gradcheck import gradient_check
 from rnnviz.gradcheck import verdict as check_verdict
@@ -16,7 +17,7 @@ from rnnviz.truncation import truncation_gap
 from rnnviz.ui.fmt import md_token, num
 from rnnviz.ui.guard import guarded
 from rnnviz.ui.memo import memo, page_state, peek, store
-from rnnviz.ui.page import CHART, page_header, setup_page
+from rnnviz.ui.page import page_header, setup_page
 from rnnviz.ui.state import AppSession
 
 P = "explorer_"                      # every sess.extras key of this page starts with this

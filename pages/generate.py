@@ -7,8 +7,10 @@ import time
 import numpy as np
 import streamlit as st
 
+from rnnviz.figures.common import CHART  # one chart config for every page (PNG download)
 from rnnviz.figures.generate import MAX_UNITS, hidden_heatmap, pick_units
 from rnnviz.figures.tokens import sample_html, unit_strip_html
+from rnnviz.figures.train import recent_mean_loss
 from rnnviz.generation import (
     MAX_ANALYSE_TOKENS,
     MAX_LENGTH,
@@ -23,7 +25,7 @@ from rnnviz.generation import (
 from rnnviz.sample import MAX_TEMPERATURE, state_trajectory
 from rnnviz.ui.guard import guarded
 from rnnviz.ui.memo import page_state
-from rnnviz.ui.page import CHART, page_header, setup_page
+from rnnviz.ui.page import page_header, setup_page
 from rnnviz.ui.safe import md
 from rnnviz.ui.state import AppSession
 
@@ -50,7 +52,8 @@ def last_result(sess: AppSession) -> dict | None:
 def model_summary(sess: AppSession) -> None:
     tr = sess.trainer
     level = "characters" if tr.tokenizer.level == "char" else "words"
-    loss = f"smoothed loss {tr.state.smooth_loss:.3f}" if tr.step_count else "no training yet"
+    smooth, w = recent_mean_loss(tr.history, tr.step_count)
+    loss = f"loss {smooth:.3f} nats/token (mean of the last {w} steps)" if len(tr.history) else "no training yet"
     st.markdown(f"**Model:** step **{tr.step_count:,}** · tokens are {level} · V = {tr.vocab_size} tokens · "
                 f"H = {tr.config.hidden_size} hidden units · {loss} (untrained: ln V = {tr.baseline_loss:.3f} nats/token)")
     if tr.step_count == 0:
@@ -161,8 +164,9 @@ def output(sess: AppSession, current: GenSettings | None) -> None:
                 help="e^(−mean log p): the model was as unsure as a uniform choice among this many tokens.")
     m[3].metric("Untrained perplexity (V)", f"{tr.vocab_size}",
                 help="A model that knows nothing is as unsure as a uniform choice among all V tokens.")
-    st.caption("Greedy and low τ give low perplexity (the model plays safe); high τ picks tokens the model itself "
-               "finds unlikely, so perplexity climbs towards V.")
+    st.caption((f"Here: {out.perplexity:.2f} against V = {tr.vocab_size}. " if out.perplexity < 1e6 else "")
+               + "Greedy and low τ pick what the model finds likely, which lowers this perplexity; high τ picks tokens "
+               "the model itself finds unlikely, which raises it towards V.")
     st.markdown("Plain text, to copy (button at the top right of the box) or download:")
     st.code(out.text, language=None, wrap_lines=True)
     st.download_button("Download as .txt", data=out.text, file_name=f"rnnviz_step{r['step']}_seed{s.seed}.txt",

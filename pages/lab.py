@@ -17,6 +17,7 @@ from rnnviz.figures.cells import (
     reach_parts_caption,
     reach_parts_figure,
 )
+from rnnviz.figures.common import CHART  # one chart config for every page (PNG download)
 from rnnviz.figures.lab import (
     eigen_figure,
     reach_decay_figure,
@@ -35,10 +36,12 @@ from rnnviz.spectrum import SATURATED, reach_decay
 from rnnviz.trainer import SPECTRUM_SCHEDULE
 from rnnviz.truncation import truncation_sweep
 from rnnviz.twin import TWIN_SETTINGS, TwinRun
+from rnnviz.ui import budget
 from rnnviz.ui.guard import guarded
 from rnnviz.ui.memo import memo, page_state
-from rnnviz.ui.page import CHART, page_header, setup_page
+from rnnviz.ui.page import page_header, setup_page
 from rnnviz.ui.state import AppSession
+from rnnviz.vanish import against_rho, sweep_reading, verdict
 
 P = "lab_"                           # every sess.extras key of this page starts with this
 SETTING_LABELS = {"clip": "Clipping on / off", "lr": "Learning rate η vs 10η", "truncate": "Full vs truncated BPTT",
@@ -120,7 +123,16 @@ def _on_twin_choice(sess: AppSession, field: str, key: str, transform=lambda v: 
 
 
 def step_twin(sess: AppSession, n: int) -> None:
-    twin(sess).step(n)
+    """Ask for n twin steps: twin_section does them, paid from this session's CPU budget (rnnviz.ui.budget)."""
+    run = twin(sess)
+
+    def steps(k: int) -> int:
+        if page_state(sess, P).get("twin") is not run:   # restarted meanwhile: the job was for the old twins
+            return 0
+        run.step(k)
+        return k
+
+    budget.request("twin", f"Step both ×{n}" if n > 1 else "Step both", n, steps)
 
 
 # ---------------------------------------------------------------------------- sections
@@ -146,8 +158,10 @@ def reach_section(sess: AppSession) -> None:
         st.markdown("**Gradient reach** R[t, k] = ‖∂L_t/∂h_k‖: how much of loss term L_t arrives at step k")
         st.plotly_chart(figure(sess, "reach", (), lambda: reach_heatmap(reach(sess))), config=CHART,
                         key=f"{P}chart_reach")
+        v = verdict(reach_decay(reach(sess)).typical)
         st.caption("Each row is one loss term; read it from the diagonal leftwards: the colour fading (or brightening) "
-                   "towards the left is the gradient vanishing (or exploding) as it travels back.")
+                   "towards the left is the gradient vanishing (or exploding) as it travels back."
+                   + (f" On this window, typically, a loss term's gradient {v.text}" if v is not None else ""))
     with right:
         st.markdown(f"**Decay with distance**, against ρ({m})^(t−k)")
         def build():
@@ -155,7 +169,13 @@ def reach_section(sess: AppSession) -> None:
             return reach_decay_figure(dec.d, dec.typical, dec.low, dec.high, spec.rho, spec.sigma_max, matrix=m)
 
         st.plotly_chart(figure(sess, "decay", (), build), config=CHART, key=f"{P}chart_decay")
-        st.caption(f"ρ({m}) = {spec.rho:.3g}, σ_max({m}) = {spec.sigma_max:.3g}. {cell.spectrum_note}")
+        if m == "W":   # W's spectrum bounds the vanilla RNN's reach: read the chart against it
+            st.caption(f"The red line is ρ(W)^(t−k) with ρ(W) = {spec.rho:.3g}: where tanh is unsaturated the measured "
+                       "gradient tends to follow it, saturated units (1 − h² ≈ 0) pull it below, and it can never rise "
+                       f"above the dotted σ_max(W)^(t−k) bound (σ_max = {spec.sigma_max:.3g})."
+                       + against_rho(reach_decay(reach(sess)).typical, spec.rho))
+        else:
+            st.caption(f"ρ({m}) = {spec.rho:.3g}, σ_max({m}) = {spec.sigma_max:.3g}. {cell.spectrum_note}")
     if len(cell.state_parts) > 1:
         decays = {part: (lambda d: (d.d, d.typical))(reach_decay(reach(sess, part))) for part in cell.state_parts}
         st.markdown(f"**Reach through each part of the {cell.title} state** "
@@ -217,8 +237,9 @@ def sweep_section(sess: AppSession) -> None:
     k = tr.config.effective_truncate
     st.plotly_chart(figure(sess, "sweep", (k,), lambda: sweep_figure(sw.ks, sw.rel_error, k)), config=CHART,
                     key=f"{P}chart_sweep")
-    st.caption("The error falls as k grows; when gradients vanish it becomes tiny after a few steps, so a short k "
-               "loses almost nothing. A slow fall means long-range gradients matter and truncation throws them away.")
+    st.caption("When gradients vanish the error becomes tiny after a few steps, so a short k loses almost nothing; "
+               "a slow fall means long-range gradients matter and truncation throws them away."
+               + sweep_reading(sw.ks, sw.rel_error["all"]))
 
 
 @guarded("the twin run")
@@ -250,6 +271,7 @@ def twin_section(sess: AppSession) -> None:
                    args=(sess, n), type="primary" if n == 1 else "secondary", width="stretch")
     c[3].button("Restart twins", key=f"{P}twin_restart", on_click=restart_twin, args=(sess,), width="stretch",
                 help="Start both twins again (also picks up changed sidebar settings)")
+    budget.drain("twin")
     run = twin(sess)
     a, b = run.a, run.b
     origin = (f"the main model's weights at step {run.start_step:,}" if run.start_step else

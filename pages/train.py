@@ -2,33 +2,55 @@
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable
 
 import numpy as np
 import streamlit as st
 
+from rnnviz import gradient_reach
+from rnnviz.figures.common import chart_config as _chart_config
+from rnnviz.figures.common import esc as _esc
+from rnnviz.figures.heldout import gap_sentence, gap_short, with_val
 from rnnviz.figures.htmlbars import BARS_CSS
 from rnnviz.figures.tokens import STRIP_CSS, sample_html, window_html
-from rnnviz.figures.train import dh_heatmap, dh_html, grad_norms_figure, loss_figure
-from rnnviz.sample import sample
-from rnnviz.ui import play
+from rnnviz.figures.train import (
+    dh_heatmap,
+    grad_norms_figure,
+    loss_figure,
+    reach_html,
+    recent_mean_loss,
+    smoothing_window,
+    trailing_mean,
+)
+from rnnviz.sample import hidden_states, sample
+from rnnviz.spectrum import SATURATED, saturation
+from rnnviz.ui import budget, play, present, takeaway
 from rnnviz.ui.cell_panel import cell_section
 from rnnviz.ui.guard import fill_html, guarded
 from rnnviz.ui.page import page_header, setup_page
 from rnnviz.ui.slots import Slot
 from rnnviz.ui.state import AppSession, get_session
-
-CHART = {"displayModeBar": False}
+from rnnviz.vanish import reach_by_distance, verdict
 
 
 # ---------------------------------------------------------------------------- actions
 def do_step(sess: AppSession, n: int) -> None:
-    sess.trainer.step(n)
+    """Ask for n steps: controls() does them, paid from this session's CPU budget (rnnviz.ui.budget)."""
+    budget.request("train", f"Step ×{n}" if n > 1 else "Step", n, lambda k: steps_done(sess, sess.generation, k))
+
+
+def steps_done(sess: AppSession, generation: int, k: int) -> int:
+    """Train up to k steps of the model the click was for; how many were taken (fewer: it diverged)."""
+    if sess.generation != generation:
+        return 0
+    before = sess.trainer.step_count
+    sess.trainer.step(k)
+    return sess.trainer.step_count - before
 
 
 def do_undo(sess: AppSession) -> None:
+    budget.cancel("train")  # a job still running would undo this at once
     if sess.playing:  # undoing under a running play loop would be overwritten at once: pause first
         set_playing(sess, False)
     if not sess.trainer.undo():
@@ -36,6 +58,7 @@ def do_undo(sess: AppSession) -> None:
 
 
 def do_reset(sess: AppSession) -> None:
+    budget.cancel("train")  # a job still running would undo this at once
     sess.playing = False
     sess.trainer.reset()
     sess.extras.pop("train_sample", None)
@@ -43,6 +66,7 @@ def do_reset(sess: AppSession) -> None:
 
 
 def set_playing(sess: AppSession, on: bool) -> None:
+    budget.cancel("train")  # Play or Pause ends a pending Step ×N job (the steps done are kept)
     sess.playing = on
     play.stop_clock(sess)
 
@@ -51,11 +75,12 @@ def chart_config(sess: AppSession) -> dict:
     """While playing, plotly charts are static images of themselves: they are replaced every play run,
     and building their hover machinery costs the browser more than drawing. Paused, they are
     fully interactive."""
-    return {"displayModeBar": False, "staticPlot": True} if sess.playing else CHART
+    return _chart_config(sess.playing)
 
 
 # ---------------------------------------------------------------------------- sections
 def controls(sess: AppSession) -> None:
+    budget.drain("train")  # steps asked for by a click, before the buttons (Undo's state) are drawn
     tr = sess.trainer
     c = st.columns([1, 1, 1, 1.2, 1, 1, 1.6], vertical_alignment="bottom")
     c[0].button("Step", type="primary", on_click=do_step, args=(sess, 1), shortcut="S", width="stretch",
@@ -93,7 +118,9 @@ def metrics(sess: AppSession, slots: list[Slot]) -> None:
     slots[0].metric("Step", f"{tr.step_count:,}")
     if last is not None:
         slots[1].metric("Loss per token", f"{last.loss_per_token:.3f}", help="L/T for the last window, in nats")
-        slots[2].metric("Smoothed loss", f"{last.smooth_loss:.3f}", help="Moving average (0.999) of the loss per token")
+        smooth, w = recent_mean_loss(tr.history, tr.step_count)
+        slots[2].metric("Smoothed loss", f"{smooth:.3f}", help=f"Mean loss per token over the last {w} steps "
+                        "(the orange line of the loss chart)")
         slots[3].metric("Perplexity", f"{last.perplexity:.1f}" if last.perplexity < 1e6 else "huge",
                         help="e^(loss per token): the model is as unsure as a uniform choice among this many tokens")
         slots[5].metric("Gradient norm", f"{last.clip.global_before:.3g}",
@@ -101,11 +128,11 @@ def metrics(sess: AppSession, slots: list[Slot]) -> None:
                         help="‖∂L/∂θ‖ over all weights, before clipping")
     elif len(hist):
         slots[1].metric("Loss per token", f"{hist.cols['loss'][-1]:.3f}")
-        slots[2].metric("Smoothed loss", f"{hist.cols['smooth_loss'][-1]:.3f}")
+        slots[2].metric("Smoothed loss", f"{recent_mean_loss(tr.history, tr.step_count)[0]:.3f}")
         slots[3].metric("Perplexity", f"{hist.cols['perplexity'][-1]:.1f}")
     else:
         slots[1].metric("Loss per token", "—", help="Press Step to train on the first window")
-        slots[2].metric("Smoothed loss", f"{tr.state.smooth_loss:.3f}")
+        slots[2].metric("Smoothed loss", "—", help="Mean loss per token over the last steps: none yet")
         slots[3].metric("Perplexity", f"{tr.vocab_size}", help="Untrained: as unsure as a uniform choice among V tokens")
     slots[4].metric("Untrained baseline ln V", f"{tr.baseline_loss:.3f}", help=f"V = {tr.vocab_size} tokens: "
                     "the loss per token of a model that guesses uniformly. Below this line, it has learned something.")
@@ -127,56 +154,71 @@ def loss_chart(sess: AppSession) -> None:
     steps, loss = h.column("step"), h.column("loss")
     clipped = steps[h.column("clipped").astype(bool)] if len(h) else steps
     changed = h.column("lr_changed").astype(bool) if len(h) else steps.astype(bool)
-    fig = loss_figure(steps, loss, h.column("smooth_loss"), tr.baseline_loss,
-                      clipped, steps[changed], h.column("lr")[changed] * 0.5 if len(h) else [])
+    w = smoothing_window(tr.step_count)
+    fig = loss_figure(steps, loss, trailing_mean(steps, loss, w), tr.baseline_loss,
+                      clipped, steps[changed], h.column("lr")[changed] * 0.5 if len(h) else [],
+                      smooth_name=f"mean of the last {w} steps")
+    fig = present.enlarge(with_val(fig, h.val))   # the held-out loss beside the training loss (rnnviz.heldout)
     st.markdown("**Loss per token** over training steps")
     st.plotly_chart(fig, config=chart_config(sess), key="chart_loss")
+    gap = gap_sentence(steps, loss, h.val, tr.config.val_every)
     thinned = h.n_thinned
     # Adagrad's first update is η·sign(g) for every weight with a gradient (its sum of g² starts at g²):
     # a big jump that often lifts the loss above ln V before it falls. Students ask; say it where they see it.
     early_jump = (tr.config.optimizer == "adagrad" and 0 < len(h) and steps[0] <= 1 and steps[-1] <= 300
                   and float(np.nanmax(loss[:50])) > tr.baseline_loss * 1.2)
-    st.caption("Blue: each window's loss; orange: smoothed. The green line is a model that knows nothing. "
+    present.caption(f"Blue: each window's loss; orange: its mean over the last {w} steps (the span grows with the run, "
+               "so the line keeps up with the steps shown). The green line is a model that knows nothing. "
                "Red ticks at the bottom: steps where clipping fired."
                + (f" Steps before {steps[thinned]:,} are summarised (each stretch keeps its lowest and highest "
                   "loss), so a tick there marks clipping somewhere in that stretch." if thinned else "")
                + (" The early peak above the green line is Adagrad's first steps at work: the very first moves every "
                   "weight that has a gradient by about η (its running sum of g² starts at zero); later steps are "
-                  "smaller, and the loss falls." if early_jump else ""))
+                  "smaller, and the loss falls." if early_jump else "")
+                    + (f" {gap}" if gap else ""),
+                    gap_short(steps, loss, h.val, tr.config.val_every)
+                    or "Blue: the loss per token; green: a model that knows nothing.")
 
 
-def dh_chart_header(sess: AppSession) -> None:
-    head = st.columns([3, 1], vertical_alignment="bottom")
-    head[0].markdown("**Gradient reaching each time step**, ‖∂L/∂h_t‖, of the last window")
-    log = head[1].toggle("log scale", value=sess.extras.get("dh_log", True), key="dh_log_toggle")
-    sess.extras["dh_log"] = log
+def reach_header() -> None:
+    st.markdown("**How much of a loss term's gradient is left d steps back**: "
+                r"$\lVert \partial L_t / \partial h_{t-d} \rVert \,/\, \lVert \partial L_t / \partial h_t \rVert$, "
+                "averaged over the loss terms $L_t$ of the window the next Step trains on")
 
 
-def dh_caption(sess: AppSession) -> None:
-    k = sess.trainer.config.effective_truncate
-    st.caption("t = T is the newest step; it gets gradient only from its own output. Earlier steps also receive "
-               "gradient from the future, passed back through tanh′ and W at every step; where each pass shrinks it, "
-               "the bars fall towards t = 1."
-               + (f" With truncated BPTT (k = {k}) each loss term stops after k steps back, so part of any fall is "
-                  "the cut, not vanishing." if k is not None else ""))
-
-
-def dh_chart_html(sess: AppSession) -> str:
-    """The bars of ‖∂L/∂h_t‖ and one line saying what they show (all escaped by dh_html or numeric)."""
+def reach_chart_html(sess: AppSession) -> str:
+    """The reach bars and the sentence that reads them, both from one gradient_reach on the window
+    the next Step trains on, with the current weights (so the chart has something to say at step 0
+    too). One extra backward pass per draw, never per training step. Numbers only, or escaped."""
     tr = sess.trainer
-    last = tr.last
-    if last is None:
-        return ("<div class='rv-note-box'>Press <b>Step</b>: this chart shows how much gradient flows back to "
-                "each time step of the window.</div>")
-    toks = [tr.tokenizer.token_text(i) for i in last.inputs]
-    v = last.result.dh_norms
-    ratio = v[0] / v[-1] if v[-1] > 0 else math.inf
-    verdict = ("<b>vanishing</b>: early steps get almost no learning signal." if ratio < 0.05 else
-               "<b>growing</b> backwards: a sign of exploding gradients." if ratio > 20 else
-               "the signal survives the trip back through the window.")
-    return (dh_html(v, toks, sess.extras.get("dh_log", True), tr.config.effective_truncate, css=False)
-            + f"<div class='rv-verdict'>Step {tr.step_count:,}: ‖∂L/∂h<sub>1</sub>‖ / ‖∂L/∂h<sub>T</sub>‖ = "
-              f"{ratio:.2g}: {verdict}</div>")
+    xs, ys, h0 = tr.next_window()
+    R = gradient_reach(tr.params, xs, ys, h0, cell=tr.config.cell)
+    ratio, n_terms = reach_by_distance(R)
+    v = verdict(ratio)
+    when = "before the first Step" if tr.step_count == 0 else f"after step {tr.step_count:,}"
+    if v is None:
+        words = ("has nowhere to go back to in a window of one step." if ratio.size < 2 else
+                 "could not be measured on this window: it is not a finite number.")
+    else:
+        words = _esc(v.text).replace(f": {v.kind}.", f": <b>{v.kind}</b>.")
+        if v.kind == "vanishing":  # say why when it is saturation (as after an explosion), not a small W
+            sat = saturation(hidden_states(tr.params, xs, h0, cell=tr.config.cell))
+            if sat >= 0.5:
+                words += (f" {sat:.0%} of this window's hidden values are saturated (|h| &gt; {SATURATED:g}): "
+                          "tanh′ is below 0.1 there, and the gradient dies in them.")
+    return (reach_html(ratio, n_terms, tr.config.effective_truncate, css=False)
+            + f"<div class='rv-verdict'>{when.capitalize()}: the gradient {words}</div>")
+
+
+def reach_caption(sess: AppSession) -> None:
+    k = sess.trainer.config.effective_truncate
+    present.caption("Each loss term L_t sends its gradient back through tanh′ and W once per step. The bar at d is what "
+               "arrives d steps back, as a fraction of what L_t gives its own step (geometric mean over t). "
+               "Bars falling to the right: vanishing; rising: exploding. (The total ‖∂L/∂h_t‖ of all terms does not "
+               "fade like this, since every step adds its own loss term; it is the heatmap below.)"
+               + (f" With truncated BPTT (k = {k}) training cuts each term after k steps back; the bars beyond "
+                  "show what full BPTT would send." if k is not None else ""),
+                    "Bar d: how much of a loss term's gradient is left d steps back; the sentence above reads it.")
 
 
 def window_body_html(sess: AppSession) -> str:
@@ -196,13 +238,19 @@ def window_body_html(sess: AppSession) -> str:
 @guarded("the gradient heatmap")
 def dh_history(sess: AppSession) -> None:
     steps, M = sess.trainer.history.dh_matrix(max_rows=200)
-    st.markdown("**‖∂L/∂h_t‖ over training** (rows: steps, columns: t)")
+    st.markdown("**Total gradient ‖∂L/∂h_t‖ of all loss terms, over training** (rows: steps, columns: t)")
     if not len(steps):
         st.info("Each step adds a row here.")
         return
     st.plotly_chart(dh_heatmap(steps, M), config=chart_config(sess), key="chart_dh_hist")
-    st.caption("Bright on the right, dark on the left: gradients fade as they travel back in time. "
-               "A bright band across all t at some step: an exploding step.")
+    row = M[-1][np.isfinite(M[-1])]
+    ratio = row[0] / row[-1] if row.size > 1 and row[-1] > 0 else float("nan")
+    st.caption(f"The total at t collects the loss term at t and every later one. On the newest row, "
+               f"‖∂L/∂h_1‖ / ‖∂L/∂h_T‖ = {ratio:.2g}"
+               + (": it does not fade towards t = 1, although each term's reach (above) may; every step has its own "
+                  "loss term." if 0.1 <= ratio <= 10 else
+                  ": it fades towards t = 1." if ratio < 0.1 else ": it grows towards t = 1.")
+               + " A bright band across all t at some step: an exploding step.")
 
 
 @guarded("the gradient norms chart")
@@ -280,23 +328,24 @@ def draw_panel(sess: AppSession) -> Callable[[int], None]:
     with left:
         loss_chart(sess)
     with right:
-        dh_chart_header(sess)
+        reach_header()
         dh_slot = Slot(st.empty())
-        dh_caption(sess)
+        reach_caption(sess)
     st.markdown("**The window just trained on**: what the model read, what it had to predict, and how sure it was")
     window_slot = Slot(st.empty())
-    left, right = st.columns(2)
-    with left:
-        dh_history(sess)
-    with right:
-        norms_chart(sess)
-    cell_section(sess, sess.extras.get("dh_log", True))
-    sample_view(sess)
+    if not present.on():   # the presentation view shows the headline charts only
+        left, right = st.columns(2)
+        with left:
+            dh_history(sess)
+        with right:
+            norms_chart(sess)
+        cell_section(sess, sess.extras.get("dh_log", True))
+        sample_view(sess)
 
     def redraw(frame: int) -> None:  # frame: 0 for the first draw of a run, then 1, 2, …
         divergence_banner(sess, banner)
         metrics(sess, numbers)
-        fill_html(dh_slot, "the gradient-per-time-step chart", lambda: dh_chart_html(sess))
+        fill_html(dh_slot, "the gradient-reach chart", lambda: reach_chart_html(sess))
         fill_html(window_slot, "the window view", lambda: window_body_html(sess))
 
     redraw(0)
@@ -335,6 +384,7 @@ def main() -> None:
         "Each **Step** is one SGD update: the RNN reads a window of T tokens, predicts the next token at every "
                "position, and backpropagation through time (BPTT) sends the error back through the window. "
                "Everything below updates after every step.",
+        "Each Step is one SGD update through time; watch the loss and the gradient reaching back.",
     )
     if sess.playing:
         controls(sess)
@@ -343,7 +393,9 @@ def main() -> None:
                    f"every {play.LOOP_S:g} seconds. Pause to hover and zoom.")
     st.html(STRIP_CSS + BARS_CSS)  # once per page, outside the live panel: its frames then insert no <style>
     panel = st.container()
-    vocab_view(sess)
+    if not present.on():
+        takeaway.downloads(sess)
+        vocab_view(sess)
     sess.extras["fragment_playing"] = sess.playing
     with panel:  # drawn last, so that a play run looping inside it never holds up the rest of the page
         st.fragment(live_panel, run_every=play.RESTART_S if sess.playing else None)()

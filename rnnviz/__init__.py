@@ -5,6 +5,7 @@ Streamlit or plotly.
 """
 
 from rnnviz.bptt import LossResult, gradient_reach, loss_and_grads
+from rnnviz.cells import CELLS, get_cell
 from rnnviz.checkpoint import load_checkpoint, save_checkpoint
 from rnnviz.clip import CLIP_MODES, clip_gradients
 from rnnviz.config import LIVE_FIELDS, TrainConfig
@@ -16,8 +17,8 @@ from rnnviz.tokenize import CharTokenizer, WordTokenizer, make_tokenizer
 from rnnviz.trainer import Divergence, StepRecord, Trainer
 
 __all__ = [
-    "CLIP_MODES", "LIVE_FIELDS", "OPTIMIZERS", "PARAM_NAMES",
+    "CELLS", "CLIP_MODES", "LIVE_FIELDS", "OPTIMIZERS", "PARAM_NAMES",
     "CharTokenizer", "Divergence", "LossResult", "StepRecord", "TrainConfig", "Trainer", "WordTokenizer",
-    "clip_gradients", "gradient_check", "gradient_reach", "hidden_states", "init_params", "load_checkpoint",
+    "clip_gradients", "get_cell", "gradient_check", "gradient_reach", "hidden_states", "init_params", "load_checkpoint",
     "loss_and_grads", "make_optimizer", "make_tokenizer", "sample", "save_checkpoint", "spectral_radius_of",
 ]

@@ -18,12 +18,15 @@ import zipfile
 
 import numpy as np
 
-from rnnviz.config import MAX_HIDDEN, TrainConfig
+from rnnviz.config import MAX_HIDDEN, MAX_TEXT_CHARS, TrainConfig
 from rnnviz.params import PARAM_NAMES, param_shapes
 
 FORMAT = "rnnviz-checkpoint-2"
 MAX_CHECKPOINT_BYTES = 200 * 2**20    # uncompressed, all members together
-MAX_TEXT_CHARS = 2_000_000            # the training text kept in a checkpoint
+# The text is held to the paste limit (MAX_TEXT_CHARS) before it is decompressed: a 352 kB file
+# carrying 45M characters cost 16 CPU-s and 2.5 GB to tokenize. As JSON in a NumPy string each
+# character takes 4 bytes, 24 if it is a control character written as \uXXXX.
+MAX_TEXT_MEMBER_BYTES = 24 * MAX_TEXT_CHARS + 4096
 MAX_ABS_WEIGHT = 1e8
 _KEYS = {"format", "config", "vocab", "text", "step", *PARAM_NAMES}
 
@@ -74,6 +77,9 @@ def load_checkpoint(data: bytes) -> dict:
     # Check sizes from the zip directory before decompressing anything (no zip bombs).
     if sum(m.file_size for m in members) > MAX_CHECKPOINT_BYTES:
         _fail(f"it would unpack to more than {MAX_CHECKPOINT_BYTES // 2**20} MB")
+    text_member = next((m for m in members if m.filename in ("text", "text.npy")), None)
+    if text_member is not None and text_member.file_size > MAX_TEXT_MEMBER_BYTES:
+        _fail(f"its training text is longer than the limit of {MAX_TEXT_CHARS:,} characters")
     names = {m.filename[:-4] if m.filename.endswith(".npy") else m.filename for m in members}
     if names != _KEYS:
         missing, extra = sorted(_KEYS - names), sorted(names - _KEYS)
@@ -99,6 +105,8 @@ def load_checkpoint(data: bytes) -> dict:
     text = _json_member(arrays["text"], "the training text")
     if not isinstance(text, str):
         _fail("the training text must be one string")
+    if len(text) > MAX_TEXT_CHARS:
+        _fail(f"its training text has {len(text):,} characters; the limit is {MAX_TEXT_CHARS:,}")
     step = arrays["step"]
     if step.shape != () or step.dtype.kind not in "iu" or int(step) < 0:
         _fail("the step count must be a whole number ≥ 0")

@@ -17,7 +17,15 @@ from rnnviz.params import INITS
 MAX_HIDDEN = 512      # beyond this a step takes too long to watch live
 MAX_SEQ_LEN = 200     # T; a longer window gives an unreadable per-step chart
 MAX_VOCAB_CAP = 20000 # word-level vocabulary cap: V×H weights must fit a lecture laptop
+MAX_CHAR_VOCAB = 5000 # distinct characters at char level (a Chinese novel has ~4,000; 1M distinct code points
+                      # at H=100 took 4.9 GB to build and 8 s per step before this cap)
+MAX_VH = MAX_CHAR_VOCAB * MAX_HIDDEN  # V·H: the output layer V (V×H) and U (H×V, ×4 for an LSTM) are what
+                      # grows; 2.56M weights each keeps one session's arrays (θ, optimizer, gradient, undo)
+                      # near 200 MB and a step at T=200 under a second (README, "Robust for a lecture hall")
+MAX_TEXT_CHARS = 1_000_000  # any training text (paste, upload, checkpoint, saved session) is refused beyond this
 MAX_LR = 1e3
+MAX_VAL_FRACTION = 0.5   # held-out share of the text: beyond half, too little is left to train on
+MAX_VAL_EVERY = 10_000   # steps between two held-out evaluations
 
 
 @dataclass(frozen=True)
@@ -38,6 +46,8 @@ class TrainConfig:
     max_vocab: int = 5000                 # word level: keep this many most frequent tokens
     sentence_tokens: bool = False         # word level: wrap sentences in <s> … </s>
     cell: str = "rnn"                     # the recurrent cell (rnnviz.cells)
+    val_fraction: float = 0.1             # the text's last share held out: never trained on (rnnviz.heldout)
+    val_every: int = 100                  # held-out loss every this many steps (0 = never)
 
     def validate(self) -> TrainConfig:
         """Raise ValueError with a message that says what to change; return self if fine."""
@@ -68,6 +78,10 @@ class TrainConfig:
         need(self.cell in CELLS, f"cell must be one of {', '.join(CELLS)}")
         need(self.spectral_radius is None or CELLS[self.cell].spectral_radius_ok,
              f"spectral radius ρ rescales the vanilla RNN's W; turn it off for the {CELLS[self.cell].title}")
+        need(_finite(self.val_fraction) and 0 <= self.val_fraction <= MAX_VAL_FRACTION,
+             f"the held-out share must be from 0 to {MAX_VAL_FRACTION:g} (got {self.val_fraction})")
+        need(_is_int(self.val_every) and 0 <= self.val_every <= MAX_VAL_EVERY,
+             f"the held-out loss interval must be a whole number of steps from 0 to {MAX_VAL_EVERY:,} (got {self.val_every})")
         return self
 
     @property
@@ -91,7 +105,7 @@ class TrainConfig:
         return replace(self, **changes).validate()
 
 
-LIVE_FIELDS = frozenset({"lr", "clip", "clip_value", "truncate", "lr_halving", "halve_every"})
+LIVE_FIELDS = frozenset({"lr", "clip", "clip_value", "truncate", "lr_halving", "halve_every", "val_every"})
 
 
 def needs_reset(old: TrainConfig, new: TrainConfig) -> list[str]:

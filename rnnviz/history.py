@@ -7,6 +7,7 @@ NumPy alone.
 
 from __future__ import annotations
 
+import math
 from bisect import bisect_right
 from collections.abc import Sequence
 from operator import itemgetter
@@ -37,6 +38,11 @@ BATCH_ROWS = 2_048      # rows that age out of the recent part are thinned in ba
 OLD_ROWS = 2_048        # the thinned part never holds more rows: its resolution halves when it would
 PENDING_ROWS = 256      # rows buffered in a list before they enter the arrays (see append)
 SPECTRUM_ROWS = 1_024   # the ρ(W) log is halved (every other entry kept) when it grows beyond this
+                        # (the held-out loss log, ``val``, likewise)
+CSV_COLUMNS = (   # the history a lecturer takes away (History.to_csv): (header, column or "val_loss")
+    ("step", "step"), ("loss", "loss"), ("smoothed_loss", "smooth_loss"), ("grad_norm_before_clip", "grad_norm"),
+    ("grad_norm_after_clip", "grad_norm_clipped"), ("clipped", "clipped"), ("lr", "lr"), ("val_loss", "val_loss"),
+)
 
 
 class History:
@@ -48,6 +54,8 @@ class History:
     configs: only the changes are stored (a config and the step from which it applied).
     spectrum: a sparse log of (step, ρ(W), σ_max(W)) taken at some steps only (an eigendecomposition
     costs more than a training step; see trainer.SPECTRUM_EVERY); halved when over SPECTRUM_ROWS.
+    val: the held-out loss log, (step, loss per token on the held-out text) every ``val_every`` steps
+    (rnnviz.heldout); sparse like spectrum, so thinning the rows never drops it; halved likewise.
 
     What is kept. Every step within RECENT_STEPS of the newest one has its own row, exactly as
     appended. Older steps are thinned: they fall into buckets of ``stride`` consecutive steps
@@ -86,6 +94,7 @@ class History:
         self._cfg_steps: list[int] = []   # config _cfgs[j] applies from step _cfg_steps[j] on
         self._cfgs: list = []
         self.spectrum: list[tuple[int, float, float]] = []
+        self.val: list[tuple[int, float]] = []
 
     # ------------------------------------------------------------------ reading
     def __len__(self) -> int:
@@ -151,6 +160,21 @@ class History:
 
         return pd.DataFrame({c: self.column(c) for c in self._cols})
 
+    def to_csv(self) -> str:
+        """The kept rows as CSV text with the CSV_COLUMNS headers: losses in nats per token, clipped 0/1,
+        val_loss on the steps where the held-out loss was measured (empty elsewhere). Rows are the
+        history's: exact for recent steps, thinned further back (see the class docstring)."""
+        self._flush()
+        n = self._n
+        val = dict(self.val)
+        cols = [self._cols[c][:n] if c != "val_loss" else None for _, c in CSV_COLUMNS]
+        lines = [",".join(h for h, _ in CSV_COLUMNS)]
+        for i in range(n):
+            step = int(self._cols["step"][i])
+            lines.append(",".join(_csv_cell(col[i]) if col is not None else _csv_cell(val.get(step, math.nan))
+                                  for col in cols))
+        return "\n".join(lines) + "\n"
+
     def dh_matrix(self, max_rows: int | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(steps (n,), M (n, T_max)) of ‖∂L/∂h_t‖ per row; NaN where a window was shorter.
 
@@ -186,6 +210,8 @@ class History:
             self._flush()
         if len(self.spectrum) > SPECTRUM_ROWS:
             self.spectrum = self.spectrum[::2] + ([self.spectrum[-1]] if len(self.spectrum) % 2 == 0 else [])
+        if len(self.val) > SPECTRUM_ROWS:
+            self.val = self.val[::2] + ([self.val[-1]] if len(self.val) % 2 == 0 else [])
 
     def _flush(self) -> None:
         """Move the pending rows into the arrays (every reader calls this first), then thin if due."""
@@ -224,6 +250,7 @@ class History:
         n = max(0, min(int(n), self._n))
         last_step = int(self._cols["step"][n - 1]) if n > 0 else 0
         self.spectrum = [e for e in self.spectrum if e[0] <= last_step]
+        self.val = [e for e in self.val if e[0] <= last_step]
         j = bisect_right(self._cfg_steps, last_step) if n > 0 else 0
         del self._cfg_steps[j:], self._cfgs[j:]
         self._n = n
@@ -304,6 +331,7 @@ class History:
         out["dh_len"] = self._dh_len[:n]
         out["layout"] = np.array([self._n_old, self._stride, self._origin], dtype=np.int64)
         out["spectrum"] = np.asarray(self.spectrum, dtype=np.float64).reshape(-1, 3)
+        out["val"] = np.asarray(self.val, dtype=np.float64).reshape(-1, 2)
         return out
 
     @classmethod
@@ -346,7 +374,20 @@ class History:
         if n:
             h._cfg_steps, h._cfgs = [int(step[0])], [config]
         h.spectrum = [(int(s), float(r), float(g)) for s, r, g in spec]
+        val = arrays.get("val", np.zeros((0, 2)))   # absent from sessions saved before it existed
+        need(isinstance(val, np.ndarray) and val.dtype == np.float64 and val.ndim == 2 and val.shape[1] == 2
+             and np.isfinite(val).all() and (val[:, 1] >= 0).all() and (np.diff(val[:, 0]) > 0).all()
+             and (val.shape[0] == 0 or (val[0, 0] >= 1 and val[-1, 0] <= last_step)), "held-out loss log is malformed")
+        h.val = [(int(s), float(v)) for s, v in val]
         return h
+
+
+def _csv_cell(v) -> str:
+    """One CSV value: integers and flags as integers, floats in full precision (repr), NaN as empty."""
+    if isinstance(v, (bool, np.bool_, np.integer)):
+        return str(int(v))
+    f = float(v)
+    return "" if math.isnan(f) else repr(f)
 
 
 def _bucket_rows(ids: np.ndarray, loss: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -13,16 +13,18 @@ from __future__ import annotations
 import io
 import json
 import math
+import zipfile
 
 import numpy as np
 
 from rnnviz.checkpoint import CheckpointError
-from rnnviz.config import MAX_SEQ_LEN, TrainConfig
+from rnnviz.config import MAX_SEQ_LEN, MAX_TEXT_CHARS, TrainConfig
 from rnnviz.history import History
 from rnnviz.optim import OptState
 from rnnviz.trainer import State, Trainer
 
 FORMAT = "rnnviz-session-2"   # 2: the history as thinned NumPy columns (1 is not read)
+MAX_SESSION_BYTES = 32 * 2**20   # a saved session, as written (uncompressed) and as read: bigger ones are not kept
 _META = ("step", "pos", "smooth_loss", "lr_scale", "block_sum", "prev_block_mean", "opt_t")
 
 
@@ -84,7 +86,16 @@ def _fail(msg: str):
 
 
 def load_trainer(data: bytes) -> tuple[Trainer, dict]:
-    """(Trainer at the saved state, extra) or CheckpointError."""
+    """(Trainer at the saved state, extra (a dict)) or CheckpointError saying what is wrong.
+
+    Sizes are checked from the zip directory before anything is decompressed, and the text is
+    held to the paste limit before it is tokenized."""
+    try:
+        unpacked = sum(m.file_size for m in zipfile.ZipFile(io.BytesIO(data)).infolist())
+    except (zipfile.BadZipFile, OSError, ValueError) as e:
+        _fail(f"it is not a complete .npz file ({type(e).__name__}); it may have been cut short")
+    if unpacked > MAX_SESSION_BYTES:
+        _fail(f"it would unpack to more than {MAX_SESSION_BYTES // 2**20} MB")
     try:
         with np.load(io.BytesIO(data), allow_pickle=False) as npz:
             a = {k: npz[k] for k in npz.files}
@@ -99,6 +110,10 @@ def load_trainer(data: bytes) -> tuple[Trainer, dict]:
         text = json.loads(str(a["text"]))
         if not isinstance(text, str):
             _fail("the text is not a string")
+        if not isinstance(extra, dict):
+            _fail("its page settings are not a JSON object")
+        if len(text) > MAX_TEXT_CHARS:
+            _fail(f"its text has {len(text):,} characters; the limit is {MAX_TEXT_CHARS:,}")
         tr = Trainer(text, config)
     except (KeyError, ValueError, TypeError, RecursionError) as e:
         _fail(str(e))

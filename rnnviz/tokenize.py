@@ -12,6 +12,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from rnnviz.config import MAX_CHAR_VOCAB, MAX_TEXT_CHARS, MAX_VH
+
 UNK = "<unk>"
 BOS, EOS = "<s>", "</s>"
 # A word (letters/digits, with inner apostrophes or hyphens), a newline, or any other single
@@ -28,8 +30,13 @@ class CharTokenizer:
 
     level = "char"
 
-    def __init__(self, text: str):
-        self.vocab: list[str] = sorted(set(text))
+    def __init__(self, text: str, max_vocab: int = MAX_CHAR_VOCAB):
+        distinct = set(text)   # cheap (a set of at most MAX_TEXT_CHARS characters): checked before any id is made
+        if len(distinct) > max_vocab:
+            raise ValueError(
+                f"the text has {len(distinct):,} distinct characters; the character-level limit is {max_vocab:,} "
+                "(each one is a row of the output layer): use a text in fewer scripts, or word-level tokens")
+        self.vocab: list[str] = sorted(distinct)
         self.index = {ch: i for i, ch in enumerate(self.vocab)}
 
     @property
@@ -160,15 +167,32 @@ def make_tokenizer(text: str, level: str = "char", *, max_vocab: int = 5000, sen
     raise ValueError(f"unknown tokenization level {level!r}; choose 'char' or 'word'")
 
 
-def tokenize_corpus(text: str, level: str, seq_len: int, **kwargs):
+def check_model_size(V: int, H: int) -> None:
+    """ValueError saying what to change if V·H (the size of the output layer V and of U) exceeds MAX_VH."""
+    if V * H > MAX_VH:
+        fit_H = max(1, MAX_VH // max(V, 1))
+        raise ValueError(
+            f"a vocabulary of {V:,} tokens with hidden size {H} needs {V * H:,} weights per input/output matrix; "
+            f"the limit is {MAX_VH:,} (V·H): lower the hidden size to {fit_H} or less, "
+            "or the vocabulary (a lower word cap, or a text with fewer distinct tokens)")
+
+
+def tokenize_corpus(text: str, level: str, seq_len: int, hidden_size: int | None = None, **kwargs):
     """(tokenizer, ids) for training, or ValueError saying what is wrong with the text.
 
     Training needs at least two distinct tokens and seq_len + 1 tokens (one window of inputs
-    and its targets shifted by one).
+    and its targets shifted by one). Every limit is checked before the step it protects: the
+    text's length before tokenizing, the vocabulary size before any id is made, and (given
+    hidden_size) V·H before the trainer allocates a weight.
     """
     if not text or not text.strip():
         raise ValueError("the text is empty: paste or upload some text, or pick a sample")
+    if len(text) > MAX_TEXT_CHARS:
+        raise ValueError(f"the text has {len(text):,} characters; the limit is {MAX_TEXT_CHARS:,}: "
+                         "use a shorter excerpt")
     tok = make_tokenizer(text, level, **kwargs)
+    if hidden_size is not None:
+        check_model_size(tok.vocab_size, hidden_size)
     ids = tok.encode(text, on_unknown="unk" if level == "word" else "error")
     distinct = len(set(ids.tolist()))
     if distinct < 2:

@@ -20,6 +20,8 @@ from rnnviz.cells.base import Spectrum
 from rnnviz.clip import ClipReport, clip_flat
 from rnnviz.config import TrainConfig, needs_reset
 from rnnviz.flat import Layout
+from rnnviz.heldout import due as heldout_due
+from rnnviz.heldout import heldout_loss, split_heldout
 from rnnviz.history import History
 from rnnviz.optim import OptState, make_optimizer
 from rnnviz.params import PARAM_NAMES, init_params
@@ -135,8 +137,10 @@ class Trainer:
     def __init__(self, text: str, config: TrainConfig | None = None, *, undo_budget_bytes: int = UNDO_BUDGET_BYTES):
         config = (config or TrainConfig()).validate()
         kw = {"max_vocab": config.max_vocab, "sentence_tokens": config.sentence_tokens} if config.level == "word" else {}
-        self.tokenizer, self.data = tokenize_corpus(text, config.level, config.seq_len, **kw)
+        self.tokenizer, self.data = tokenize_corpus(text, config.level, config.seq_len, config.hidden_size, **kw)
         self.data.flags.writeable = False  # validated once here; windows are views of it
+        # Held-out split (rnnviz.heldout): train on the first part only; the rest is never trained on.
+        self.data, self.heldout = split_heldout(self.data, config.val_fraction, config.seq_len)
         self.text = text
         self.config = config
         self.undo_budget_bytes = int(undo_budget_bytes)
@@ -345,6 +349,8 @@ class Trainer:
             if spectrum_due(step_no):
                 spec = self.cell.spectrum(self.params, xs, h0)  # the window just trained on, new weights
                 self.history.spectrum.append((step_no, spec.rho, spec.sigma_max))
+            if heldout_due(step_no, cfg.val_every, self.heldout):   # the held-out loss, from the zero state
+                self.history.val.append((step_no, heldout_loss(self.params, self.heldout, np.zeros_like(h0), cfg.cell)))
         self.last = rec
         return rec
 

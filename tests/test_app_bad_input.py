@@ -111,8 +111,8 @@ def test_a_failing_chart_shows_a_message_not_a_traceback(at, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("simulated bug")
 
-    monkeypatch.setattr(train_figures, "dh_html", broken)
-    monkeypatch.setattr("pages.train.dh_html", broken, raising=False)
+    monkeypatch.setattr(train_figures, "reach_html", broken)
+    monkeypatch.setattr("pages.train.reach_html", broken, raising=False)
     before = params_copy(at)
     at.run()
     assert not at.exception
@@ -120,3 +120,27 @@ def test_a_failing_chart_shows_a_message_not_a_traceback(at, monkeypatch):
     assert same_params(before, params_copy(at))
     at.button(key="btn_step").click().run()  # the rest of the page still works
     assert session(at).trainer.step_count == 11
+
+
+def test_a_text_of_too_many_distinct_characters_is_refused_with_what_to_change(at):
+    """999,999 distinct code points once took 4.9 GB and 11 s to build (issue #13)."""
+    from rnnviz.config import MAX_CHAR_VOCAB
+
+    before, old = params_copy(at), session(at).trainer
+    paste(at, "".join(chr(0x4E00 + i) for i in range(MAX_CHAR_VOCAB + 500)) * 2)
+    assert any(f"limit is {MAX_CHAR_VOCAB:,}" in e and "word-level" in e for e in errors(at)), errors(at)
+    assert session(at).trainer is old and same_params(before, params_copy(at))
+
+
+def test_a_word_model_too_big_for_v_times_h_is_refused_with_the_hidden_size_that_fits(at):
+    from rnnviz.config import MAX_VH
+
+    paste(at, " ".join(f"w{i}" for i in range(12_000)))
+    apply_model(at, **{"radio:Tokens": "word", "select_slider:Hidden size": 512})   # V = 5,000: fits exactly
+    old = session(at).trainer
+    assert old.vocab_size * 512 <= MAX_VH
+    by_label(at.sidebar.number_input, "Word vocabulary cap").set_value(12_000)
+    by_label(at.sidebar.button, "Apply and reset").click().run()
+    assert not at.exception
+    assert any(f"{MAX_VH:,}" in e and "lower the hidden size to" in e for e in errors(at)), errors(at)
+    assert session(at).trainer is old

@@ -198,3 +198,33 @@ def test_a_big_word_model_with_plain_sgd_steps_undoes_and_plays_exactly(at):
     ref = Trainer(tr.text, tr.config)
     ref.step(n)
     assert same_params({k: v.copy() for k, v in ref.params.items()}, params_copy(at))
+
+
+def reach_chart(at) -> tuple[list[float], str]:
+    """The headline chart's bar values (d = 0, 1, …) and its verdict line, as the page drew them."""
+    import re
+
+    body = next(h.proto.body for h in at.html if "rv-bars" in h.proto.body)
+    values = [float(v) for v in re.findall(r"class='rv-bar' data-value='([^']*)'", body)]
+    return values, re.search(r"<div class='rv-verdict'>(.*?)</div>", body).group(1)
+
+
+def test_the_headline_chart_shows_vanishing_on_its_preset_before_and_after_20_steps(at):
+    at.sidebar.button(key="preset_vanishing").click().run()
+    for steps in (0, 20):
+        if steps:
+            at.button(key="btn_step10").click().run()
+            at.button(key="btn_step10").click().run()
+        bars, words = reach_chart(at)
+        T = session(at).trainer.config.seq_len
+        assert len(bars) == T and bars[0] == pytest.approx(1.0)
+        assert bars[10] <= 1e-2 and bars[-1] < bars[10]                 # falls by ≥ 2 decades, and on
+        assert "<b>vanishing</b>" in words and f"{1 / bars[10]:,.0f}×" in words   # the sentence reads the bars
+        assert ("before the first step" if steps == 0 else "after step 20") in words.lower()
+
+
+def test_the_headline_chart_rises_going_back_on_exploding_before_the_first_step(at):
+    at.sidebar.button(key="preset_exploding").click().run()
+    bars, words = reach_chart(at)
+    assert bars[10] >= 10 and bars[-1] > bars[10] > bars[0]
+    assert "<b>exploding</b>" in words and "grows" in words

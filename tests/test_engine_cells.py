@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 import rnnviz
 from rnnviz.cells import CELLS, get_cell
-from rnnviz.cells.base import sigmoid
+from rnnviz.cells.base import Cell, sigmoid
 from rnnviz.gradcheck import gradient_check
 
 CELL_NAMES = ("rnn", "lstm", "gru")
@@ -213,6 +213,16 @@ def test_spectrum_is_of_the_matrix_the_cell_names(cell):
     assert spec.sigma_max == pytest.approx(np.linalg.norm(M, 2), rel=1e-10)
 
 
+@pytest.mark.parametrize("cell", CELL_NAMES)
+def test_closed_form_mean_jacobian_is_the_mean_of_the_generic_jacobians(cell):
+    p, xs, ys, s0 = make_case(cell, 4, 3, 6, seed=8, scale=1.0)
+    c = get_cell(cell)
+    cache = c.forward(p, xs, s0)
+    generic = Cell.jacobians(c, p, cache)             # back_step applied to the identity
+    np.testing.assert_allclose(c.jacobians(p, cache), generic, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(c.mean_jacobian(p, cache), generic.mean(axis=0), rtol=1e-12, atol=1e-14)
+
+
 # ----------------------------------------------------------------------------- the highway and the copy
 def test_lstm_with_forget_gate_1_and_input_gate_0_carries_dc_unchanged():
     """f = σ(40) ≈ 1 and i = σ(−40) ≈ 0 (through the biases): ∂c_t/∂c_{t−1} = I and c_t no longer
@@ -288,3 +298,16 @@ def test_cells_describe_themselves_for_the_pages():
     assert any("o'_t" in e for e in get_cell("lstm").equations)
     assert [get_cell(n).title for n in CELL_NAMES] == ["Vanilla RNN", "LSTM", "GRU"]
     assert set(CELL_NAMES) <= set(CELLS)
+
+
+def test_nothing_outside_the_cells_package_branches_on_a_cell_name():
+    """The boundary: code outside rnnviz/cells asks the cell, it never tests which cell it is."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    pattern = re.compile(r"""["'](rnn|lstm|gru)["']\s*(==|!=|in\b)|(==|!=)\s*["'](rnn|lstm|gru)["']|["'](lstm|gru)["']""")
+    files = [*root.glob("rnnviz/**/*.py"), *root.glob("pages/*.py"), root / "app.py"]
+    offenders = [f"{f.relative_to(root)}:{i}" for f in files if "cells" not in f.parts
+                 for i, line in enumerate(f.read_text(encoding="utf-8").splitlines(), 1) if pattern.search(line)]
+    assert offenders == []

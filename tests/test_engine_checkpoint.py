@@ -240,3 +240,33 @@ def test_vocabulary_must_match_the_text(good):
 def test_not_bytes_is_rejected():
     with pytest.raises(CheckpointError):
         load_checkpoint("a string, not bytes")  # type: ignore[arg-type]
+
+
+# ----------------------------------------------------------------------------- the text limit (issue #13)
+def _compressed(d: dict) -> bytes:
+    buf = io.BytesIO()
+    np.savez_compressed(buf, **d)
+    return buf.getvalue()
+
+
+def test_a_small_file_with_a_huge_text_is_refused_before_decompressing(good, monkeypatch):
+    """45M characters compress to a few hundred kB: the zip directory gives the text away first."""
+    from rnnviz import checkpoint
+    from rnnviz.config import MAX_TEXT_CHARS
+
+    d = members(good)
+    d["text"] = np.array(json.dumps("a" * (7 * MAX_TEXT_CHARS)))
+    data = _compressed(d)
+    assert len(data) < 1_000_000
+    monkeypatch.setattr(checkpoint.np, "load", lambda *a, **k: pytest.fail("decompressed the text"))
+    check_rejected(data, f"{MAX_TEXT_CHARS:,} characters")
+
+
+def test_a_text_just_over_the_paste_limit_is_refused_before_tokenizing(good, monkeypatch):
+    from rnnviz import trainer as trainer_mod
+    from rnnviz.config import MAX_TEXT_CHARS
+
+    data = changed(good, text=np.array(json.dumps("ab" * (MAX_TEXT_CHARS // 2 + 1))))
+    monkeypatch.setattr(trainer_mod, "tokenize_corpus", lambda *a, **k: pytest.fail("tokenized the text"))
+    with pytest.raises(CheckpointError, match=f"limit is {MAX_TEXT_CHARS:,}"):
+        Trainer.from_checkpoint(data)

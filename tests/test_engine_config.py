@@ -84,6 +84,7 @@ def test_dict_round_trip_and_unknown_keys():
 def test_live_fields_need_no_reset_and_others_do():
     base = TrainConfig()
     for f in LIVE_FIELDS:
-        value = {"lr": 0.5, "clip": "norm", "clip_value": 1.0, "truncate": 3, "lr_halving": True, "halve_every": 7}[f]
+        value = {"lr": 0.5, "clip": "norm", "clip_value": 1.0, "truncate": 3, "lr_halving": True, "halve_every": 7,
+                 "val_every": 25}[f]
         assert needs_reset(base, base.with_changes(**{f: value})) == []
     assert needs_reset(base, base.with_changes(hidden_size=8, seed=2)) == ["hidden_size", "seed"]

@@ -148,3 +148,45 @@ def test_tokenize_corpus_errors_say_what_to_change(text, level, T, words):
         tokenize_corpus(text, level, T)
     for w in words:
         assert w in str(e.value)
+
+
+# ----------------------------------------------------------------------------- size limits (issue #13)
+def test_a_text_with_too_many_distinct_characters_is_refused_before_any_id_is_made(monkeypatch):
+    from rnnviz import tokenize as tk
+    from rnnviz.config import MAX_CHAR_VOCAB
+
+    text = "".join(chr(0x4E00 + i) for i in range(MAX_CHAR_VOCAB + 1))
+    monkeypatch.setattr(tk, "_encode", lambda *a: pytest.fail("encoded a text whose vocabulary is too big"))
+    with pytest.raises(ValueError, match=f"{MAX_CHAR_VOCAB + 1:,} distinct characters.*limit is {MAX_CHAR_VOCAB:,}"):
+        tk.tokenize_corpus(text, "char", 5)
+    assert tk.CharTokenizer(text[:-1]).vocab_size == MAX_CHAR_VOCAB     # the limit itself is allowed
+
+
+def test_v_times_h_is_bounded_before_the_trainer_allocates_weights(monkeypatch):
+    from rnnviz import trainer as trainer_mod
+    from rnnviz.config import MAX_HIDDEN, MAX_VH, TrainConfig
+
+    V = MAX_VH // MAX_HIDDEN + 2                           # <unk> and V − 1 words
+    text = " ".join(f"w{i}" for i in range(V - 1))
+    monkeypatch.setattr(trainer_mod, "init_params", lambda *a, **k: pytest.fail("allocated weights"))
+    with pytest.raises(ValueError, match=r"lower the hidden size to \d+ or less"):
+        trainer_mod.Trainer(text, TrainConfig(level="word", hidden_size=MAX_HIDDEN, seq_len=5, max_vocab=V))
+
+
+def test_word_vocabulary_times_h_is_bounded():
+    from rnnviz.config import MAX_VH
+    from rnnviz.tokenize import tokenize_corpus
+
+    text = " ".join(f"w{i}" for i in range(2000))
+    H = MAX_VH // 1000
+    tokenize_corpus(text, "word", 5, H, max_vocab=1000)                  # V·H = MAX_VH: allowed
+    with pytest.raises(ValueError, match="V·H"):
+        tokenize_corpus(text, "word", 5, H, max_vocab=1001)
+
+
+def test_a_text_longer_than_the_paste_limit_is_refused_whatever_its_source():
+    from rnnviz.config import MAX_TEXT_CHARS
+    from rnnviz.tokenize import tokenize_corpus
+
+    with pytest.raises(ValueError, match=f"limit is {MAX_TEXT_CHARS:,}"):
+        tokenize_corpus("ab" * (MAX_TEXT_CHARS // 2 + 1), "char", 5)

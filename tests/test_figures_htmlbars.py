@@ -1,4 +1,5 @@
-"""The HTML bar chart of ‖∂L/∂h_t‖: honest heights, axes that hold the data, escaped labels."""
+"""The HTML bar chart (the reach by distance on the Train page): honest heights, axes that hold the data,
+escaped labels."""
 
 from __future__ import annotations
 
@@ -8,12 +9,19 @@ import numpy as np
 import pytest
 
 from rnnviz.figures.htmlbars import bar_html, labelled_bars, nice_step, tick_step, value_axis, viridis
-from rnnviz.figures.train import dh_html
+from rnnviz.figures.train import reach_html
 
 
 def bars(html: str) -> list[tuple[float, float]]:
     """(data-value, height %) of every bar, in order."""
     return [(float(v), float(h)) for v, h in re.findall(r"data-value='([^']*)'[^>]*height:([0-9.]+)%", html)]
+
+
+def dh_html(v, tokens, log_scale):
+    """A per-time-step chart as a page would build one: bar_html with the tokens in the tooltips."""
+    hover = [f"t = {t} (input {tok}): {x:.3g}" for t, (tok, x) in enumerate(zip(tokens, v, strict=True), 1)]
+    return bar_html(v, [str(t) for t in range(1, len(v) + 1)], hover, log=log_scale, x_title="t",
+                    y_title="‖∂L/∂h_t‖ (log scale)" if log_scale else "‖∂L/∂h_t‖", label_every=tick_step(len(v)))
 
 
 def test_linear_bars_are_proportional_to_values():
@@ -46,11 +54,18 @@ def test_user_tokens_are_escaped_in_tooltips_and_labels():
     assert "title='t = 2 (input &#x27;)" in html and "&amp;" in html
 
 
-def test_truncation_note_and_long_windows_thin_the_tick_labels():
-    html = dh_html(np.ones(100), ["a"] * 100, log_scale=False, truncate=5)
-    assert "k = 5" in html
-    assert len(bars(html)) == 100 and html.count("class='rv-xtick'") <= 26
-    assert "k =" not in dh_html(np.ones(3), ["a"] * 3, log_scale=False, truncate=2)  # k ≥ T − 1: full BPTT
+def test_reach_bars_are_distances_from_zero_with_a_truncation_note():
+    ratio = 0.5 ** np.arange(40.0)
+    html = reach_html(ratio, np.arange(40, 0, -1), truncate=5)
+    got = bars(html)
+    assert [v for v, _ in got] == pytest.approx(ratio.tolist(), rel=1e-5)
+    heights = np.diff([h for _, h in got])
+    assert np.all(heights < 0) and np.allclose(heights, heights[0], atol=0.02)   # geometric: a straight ramp
+    assert "k = 5" in html and "log scale" in html
+    ticks = re.findall(r"class='rv-xtick'[^>]*>([^<]*)<", html)
+    assert ticks == ["0", "5", "10", "15", "20", "25", "30", "35", "39"]          # a ruler from d = 0
+    assert "over 40 loss terms" in html and "over 1 loss term)" in html
+    assert "k =" not in reach_html(np.ones(3), [3, 2, 1], truncate=2)           # k ≥ T − 1: full BPTT
 
 
 def test_axis_holds_every_value():

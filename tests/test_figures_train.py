@@ -97,3 +97,45 @@ def test_visible_tokens(tok, shown):
 def test_token_label_escapes_html():
     assert token_label("<script>") == "&lt;script&gt;"
     assert token_label('"&\'') == "&#34;&amp;&#39;"
+
+
+def test_trailing_mean_counts_steps_starts_unbiased_and_skips_non_finite():
+    from rnnviz.figures.train import trailing_mean
+
+    steps = np.arange(1, 11)
+    loss = np.arange(1.0, 11.0)
+    np.testing.assert_allclose(trailing_mean(steps, loss, 3), [1, 1.5, 2, 3, 4, 5, 6, 7, 8, 9])
+    # Thinned history: rows 1, 50, 100, 101, 102: a window of 3 steps at 100 holds only row 100.
+    m = trailing_mean(np.array([1, 50, 100, 101, 102]), np.array([9.0, 7.0, 1.0, 2.0, 3.0]), 3)
+    np.testing.assert_allclose(m, [9, 7, 1, 1.5, 2])
+    m = trailing_mean(steps, np.where(steps == 5, np.inf, loss), 2)
+    assert m[4] == 4.0 and m[5] == 6.0
+    assert trailing_mean([], [], 5).size == 0
+
+
+def test_smoothing_follows_the_steps_shown_not_min_char_rnns_thousand_step_lag():
+    from rnnviz.figures.train import smoothing_window, trailing_mean
+
+    assert smoothing_window(0) == 5 and smoothing_window(300) == 12 and smoothing_window(10**7) == 500
+    # A loss that drops from 4 to 1 at step 200 of 300: the smoothed line is within 0.1 of 1 by step 220
+    # (the 0.999 EMA it replaces was still above 3.5 there).
+    steps = np.arange(1, 301)
+    loss = np.where(steps <= 200, 4.0, 1.0)
+    m = trailing_mean(steps, loss, smoothing_window(300))
+    assert abs(m[219] - 1.0) < 0.1
+
+
+def test_loss_legend_names_the_smoothing():
+    from rnnviz.figures.train import loss_spec
+
+    spec = loss_spec(np.arange(1, 4), [3.0, 2.0, 1.0], [3.0, 2.5, 2.0], 3.3, smooth_name="mean of the last 5 steps")
+    assert spec["data"][1]["name"] == "mean of the last 5 steps"
+    assert validated(spec)
+
+
+def test_a_loss_chart_of_few_steps_has_whole_step_ticks_and_markers():
+    spec = loss_spec(np.array([1]), [3.0], [3.0], 3.3)
+    assert spec["layout"]["xaxis"]["dtick"] == 1 and spec["data"][0]["mode"] == "lines+markers"
+    assert validated(spec)
+    long = loss_spec(np.arange(1, 101), np.ones(100), np.ones(100), 3.3)
+    assert "dtick" not in long["layout"]["xaxis"] and long["data"][0]["mode"] == "lines"

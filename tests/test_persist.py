@@ -97,7 +97,10 @@ def test_autosave_store_round_trip_and_token_rules(tmp_path, monkeypatch):
     assert restored.step_count == 4 and extra["text_label"] == "x"
     assert list(tmp_path.iterdir()) == [tmp_path / f"{token}.npz"]  # no temp file left behind
     (tmp_path / f"{token}.npz").write_bytes(b"garbage")
-    assert autosave.load(token) is None  # a broken file is ignored, never a crash
+    with pytest.raises(autosave.RestoreError, match="not a complete .npz"):
+        autosave.load(token)             # a broken file is reported, never a crash
+    assert autosave.load(autosave.new_token()) is None     # nothing saved: nothing to say
+    assert not autosave.valid_token(token + "\n")         # fullmatch: no trailing newline
 
 
 def test_expire_old_removes_only_stale_files(tmp_path, monkeypatch):
@@ -164,10 +167,14 @@ def test_an_old_format_file_is_rejected_and_the_app_starts_fresh(tmp_path, monke
         load_trainer(buf.getvalue())
     token = autosave.new_token()
     (tmp_path / f"{token}.npz").write_bytes(buf.getvalue())
-    assert autosave.load(token) is None
+    with pytest.raises(autosave.RestoreError, match="format"):
+        autosave.load(token)
     from rnnviz.ui.state import restored_session
 
-    assert restored_session(token) is None      # get_session then starts a fresh default session
+    sess = restored_session(token)              # a fresh default session that says why
+    assert sess.trainer.step_count == 0 and sess.token != token
+    assert [f.kind for f in sess.flashes] == ["warning"]
+    assert "could not be restored" in sess.flashes[0].text and "format" in sess.flashes[0].text
 
 
 def test_corrupt_histories_are_rejected():

@@ -51,5 +51,27 @@ def test_markdown_escaping_neutralises_user_text():
     out = md(evil)
     import re
     assert re.search(r"(?<!\\)[\[\]()*$<>#`]", out) is None, out  # every special character is escaped
-    # Escaping only adds backslashes: removing them gives the text back.
-    assert out.replace("\\", "") == evil.replace("\\", "")
+    # Escaping only adds backslashes (and zero-width spaces): removing them gives the text back.
+    assert out.replace("\\", "").replace("\u200b", "") == evil.replace("\\", "")
+
+
+def _unescaped(markdown: str) -> str:
+    """The text a markdown renderer ends up with: each backslash escape undone."""
+    import re
+
+    return re.sub(r"\\(.)", r"\1", markdown)
+
+
+def test_markdown_escaping_breaks_github_autolinks():
+    """remark-gfm turns bare URLs, www. names and e-mail addresses into links after escapes are
+    undone, so md() must leave none of the patterns it looks for (its regexes, simplified)."""
+    import re
+
+    from rnnviz.ui.safe import md
+
+    patterns = [r"(?i)https?://[-.\w]", r"(?i)\bwww\.[-\w]", r"[-.+\w]+@[-\w]+\.[-\w]", r"(?i)(mailto|xmpp):[-.+\w]"]
+    for name in ["notes see https://evil.example/login?x=1.txt", "WWW.evil.example", "HTTP://x.y",
+                 "mail me: bob@evil.example", "mailto:bob@evil.example", "www.a.b https://c.d www.e.f"]:
+        shown = _unescaped(md(name))
+        assert not any(re.search(p, shown) for p in patterns), (name, shown)
+        assert shown.replace("\u200b", "") == name      # nothing visible changes

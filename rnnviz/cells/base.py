@@ -187,6 +187,10 @@ class Cell:
             out[ts] = self.back_step(params, cache, np.repeat(ts, S), rows, ax, ah).reshape(ts.size, S, S)
         return out
 
+    def mean_jacobian(self, params, cache: Cache) -> np.ndarray:
+        """(S, S) J̄ = (1/T) Σ_t ∂s_t/∂s_{t−1} over the window (generic: from ``jacobians``)."""
+        return self.jacobians(params, cache).mean(axis=0)
+
     def diagnostics(self, params, cache: Cache) -> dict:
         """{"jacobian_norms": (T,) ‖∂s_t/∂s_{t−1}‖_F, "saturation": (T,) (saturation_note),
         "gates": {gate name: (T,) mean activation}}. Generic (slow) version from ``jacobians``."""
@@ -199,4 +203,4 @@ class Cell:
         H = params["W"].shape[1]
         xs = np.asarray(inputs, dtype=np.intp).reshape(-1)
         cache = self.forward(params, xs, self.check_state(s0, H))
-        return matrix_spectrum(self.jacobians(params, cache).mean(axis=0))
+        return matrix_spectrum(self.mean_jacobian(params, cache))

@@ -101,15 +101,30 @@ class GRUCell(Cell):
         n = np.tanh(ax[2 * H:] + r * wh[2 * H:])
         return (1 - z) * n + z * s
 
-    def diagnostics(self, params, cache) -> dict:
-        """jacobian_norms[t] = ‖∂h_t/∂h_{t−1}‖_F = ‖diag(z_t) + Σ_b diag(e_b) W_b‖_F (closed form);
-        saturation[t]: fraction of |n_t| > 0.95;  gates: mean of r_t, z_t over units."""
-        W = params["W"]
+    @staticmethod
+    def _jacobian_rows(cache):
+        """E (T, H, 3): J_t = diag(z_t) + Σ_b diag(E_b) W_b."""
         H, T = cache.hs.shape
         E = np.empty((T, H, 3))
         E[:, :, 0] = cache.coef_zn[:, 1] * cache.cr
         E[:, :, 1] = cache.coef_zn[:, 0]
         E[:, :, 2] = cache.cnr
+        return E
+
+    def mean_jacobian(self, params, cache):
+        """J̄ in closed form: J_t is linear in its row scales, so J̄ uses their means over t."""
+        W = params["W"]
+        H = W.shape[1]
+        J = np.einsum("hb,bhj->hj", self._jacobian_rows(cache).mean(axis=0), W.reshape(3, H, H))
+        J[np.diag_indices(H)] += cache.z.mean(axis=0)
+        return J
+
+    def diagnostics(self, params, cache) -> dict:
+        """jacobian_norms[t] = ‖∂h_t/∂h_{t−1}‖_F = ‖diag(z_t) + Σ_b diag(e_b) W_b‖_F (closed form);
+        saturation[t]: fraction of |n_t| > 0.95;  gates: mean of r_t, z_t over units."""
+        W = params["W"]
+        H, T = cache.hs.shape
+        E = self._jacobian_rows(cache)
         Wdiag = np.diagonal(W.reshape(3, H, H), axis1=1, axis2=2)   # (3, H): W_b[i, i]
         z = cache.z
         sq = (quad_frobenius(E, block_gram(W, 3)) + 2 * np.einsum("th,th->t", z, np.einsum("thb,bh->th", E, Wdiag))

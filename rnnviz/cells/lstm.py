@@ -122,16 +122,34 @@ class LSTMCell(Cell):
         c = f * c + i * g
         return np.stack([o * np.tanh(c), c])
 
-    def diagnostics(self, params, cache) -> dict:
-        """jacobian_norms[t] = ‖∂(h_t, c_t)/∂(h_{t−1}, c_{t−1})‖_F (exact, in closed form);
-        saturation[t]: fraction of |tanh(c_t)| > 0.95;  gates: mean of i_t, f_t, o'_t over units."""
-        W = params["W"]
+    @staticmethod
+    def _jacobian_rows(cache):
+        """(EA, EC) (T, H, 4): J_t = [[Σ_b diag(EA_b) W_b, diag(k ⊙ f)], [Σ_b diag(EC_b) W_b, diag(f)]]."""
         H, T = cache.hs.shape
-        gram = block_gram(W, 4)
         EC = np.zeros((T, H, 4))                      # ∂c_t/∂h_{t−1} = Σ_b diag(EC_b) W_b
         EC[:, :, :3] = cache.coef3.transpose(0, 2, 1)
         EA = EC * cache.k[:, :, None]                 # ∂h_t/∂h_{t−1} = diag(k) ∂c_t/∂h_{t−1} + diag(coef_o) W_o
         EA[:, :, 3] = cache.coef_o
+        return EA, EC
+
+    def mean_jacobian(self, params, cache):
+        """J̄ in closed form: J_t is linear in its row scales, so J̄ uses their means over t."""
+        W = params["W"]
+        H = W.shape[1]
+        EA, EC = (E.mean(axis=0) for E in self._jacobian_rows(cache))
+        W4 = W.reshape(4, H, H)
+        J = np.empty((2 * H, 2 * H))
+        J[:H, :H] = np.einsum("hb,bhj->hj", EA, W4)
+        J[H:, :H] = np.einsum("hb,bhj->hj", EC, W4)
+        J[:H, H:] = np.diag((cache.k * cache.f).mean(axis=0))
+        J[H:, H:] = np.diag(cache.f.mean(axis=0))
+        return J
+
+    def diagnostics(self, params, cache) -> dict:
+        """jacobian_norms[t] = ‖∂(h_t, c_t)/∂(h_{t−1}, c_{t−1})‖_F (exact, in closed form);
+        saturation[t]: fraction of |tanh(c_t)| > 0.95;  gates: mean of i_t, f_t, o'_t over units."""
+        gram = block_gram(params["W"], 4)
+        EA, EC = self._jacobian_rows(cache)
         f, k = cache.f, cache.k
         sq = quad_frobenius(EA, gram) + quad_frobenius(EC, gram) + np.einsum("th,th->t", k * f, k * f) \
             + np.einsum("th,th->t", f, f)             # + ‖∂h_t/∂c_{t−1}‖² + ‖∂c_t/∂c_{t−1}‖²

@@ -28,6 +28,30 @@ def fast_figure(spec: dict) -> go.Figure:
         return go.Figure(spec)
 
 
+# How every plotly chart is shown (st.plotly_chart's config), defined once for every page.
+# Paused: plotly's toolbar appears only on hover, with one button: download the chart as a PNG at slide
+# resolution (SLIDE_WIDTH × SLIDE_HEIGHT CSS px at scale 2: 2560 × 1440 pixels, 16:9, fonts as on screen).
+# Playing: a static picture, no toolbar: the charts are replaced every play run, and building their
+# hover machinery costs the browser more than drawing them.
+SLIDE_WIDTH, SLIDE_HEIGHT, SLIDE_SCALE = 1280, 720, 2
+CHART = {
+    "displaylogo": False,
+    "modeBarButtons": [["toImage"]],
+    "toImageButtonOptions": {"format": "png", "filename": "rnnviz-chart", "width": SLIDE_WIDTH,
+                             "height": SLIDE_HEIGHT, "scale": SLIDE_SCALE},
+}
+CHART_PLAYING = {"displayModeBar": False, "staticPlot": True}
+
+
+def chart_config(playing: bool = False, filename: str | None = None) -> dict:
+    """CHART, or CHART_PLAYING while playing; filename names the PNG (without .png)."""
+    if playing:
+        return CHART_PLAYING
+    if filename is None:
+        return CHART
+    return {**CHART, "toImageButtonOptions": {**CHART["toImageButtonOptions"], "filename": filename}}
+
+
 AXIS = dict(showgrid=True, gridcolor="#eee", zeroline=False, linecolor="#999", ticks="outside")
 
 

@@ -55,7 +55,8 @@ class Axis:
         if self.log:
             a, b = round(math.log10(self.lo)), round(math.log10(self.hi))
             step = max(1, math.ceil((b - a) / 6))
-            ticks = [(10.0**e, f"10<sup>{e}</sup>") for e in range(a, b + 1, step)]
+            # Counted down from the top: the top power of ten (1 on a chart of fractions) always gets a label.
+            ticks = [(10.0**e, f"10<sup>{e}</sup>") for e in range(b, a - 1, -step)]
             if b - a <= 2:  # few decades: label 2× and 5× as well, or the axis says almost nothing
                 ticks += [(m * 10.0**e, f"{m * 10.0**e:g}") for e in range(a, b) for m in (2, 5)]
             return sorted(ticks)
@@ -112,13 +113,14 @@ BARS_CSS = (
 )
 
 
-def labelled_bars(n: int, every: int) -> list[int]:
-    """Which of n bars get a tick label: the first, every `every`-th counting from 1 (bars 5, 10,
-    15, … for every=5, as on a ruler), and the last, minus a ruler label too close to the last one
+def labelled_bars(n: int, every: int, first: int = 1) -> list[int]:
+    """Which of n bars get a tick label: the first, every `every`-th counting from `first` (the first
+    bar's label: with first=1, bars 5, 10, 15, … for every=5, as on a ruler; with first=0, bars
+    labelled 0, 5, 10, …), and the last, minus a ruler label too close to the last one
     (two labels side by side read as one number: "2425")."""
     if every <= 1:
         return list(range(n))
-    marks = [0] + [i for i in range(every - 1, n - 1, every)]
+    marks = [0] + [i for i in range(1, n - 1) if (i + first) % every == 0]
     if n > 1:
         if marks[-1] != 0 and (n - 1) - marks[-1] < every / 2:
             marks.pop()
@@ -135,9 +137,11 @@ def tick_step(n: int) -> int:
 
 
 def bar_html(values, x_labels: list[str], hover: list[str], *, log: bool, x_title: str, y_title: str,
-             note: str = "", label_every: int = 1, css: bool = True) -> str:
+             note: str = "", label_every: int = 1, first_label: int = 1, css: bool = True) -> str:
     """A bar chart as HTML. values: (n,) bar heights (NaN/∞ and, on a log axis, ≤ 0 draw no bar but a
     thin grey mark); x_labels: n tick labels; hover: n tooltip texts. Colour follows the bar's height.
+    first_label: the number the first x label stands for (1 for t = 1 … T, 0 for distances d = 0 …),
+    so the ruler's labels land on multiples of label_every.
     Each bar carries its value in data-value (for tests and screen readers: aria-label).
     css=False leaves out the <style> block, for a page that already holds BARS_CSS (inserting a
     <style> element makes the browser restyle the whole page, on every play frame)."""
@@ -152,7 +156,7 @@ def bar_html(values, x_labels: list[str], hover: list[str], *, log: bool, x_titl
         y = 100 * float(axis.unit(np.array([val]))[0])
         parts.append(f"<div class='rv-grid' style='bottom:{y:.2f}%'><span class='rv-ytick'>{text}</span></div>")
     slot = 100 / max(n, 1)
-    labelled = set(labelled_bars(n, label_every))
+    labelled = set(labelled_bars(n, label_every, first_label))
     for i in range(n):
         left = (i + 0.12) * slot
         if drawable[i]:

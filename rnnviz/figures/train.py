@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from rnnviz.figures.common import ACCENT, CLIP_RED, SMOOTH, downsample, envelope, fast_figure, layout, visible
+from rnnviz.figures.common import ACCENT, CLIP_RED, SMOOTH, downsample, envelope, fast_figure, layout
 from rnnviz.figures.htmlbars import bar_html, tick_step
 
 PARAMS = ("U", "W", "V", "b", "c")
@@ -22,18 +22,22 @@ def _arr(a) -> np.ndarray:
     return np.where(np.isfinite(a), a, np.nan)
 
 
-def loss_spec(steps, loss, smooth, baseline: float, clipped_steps=(), lr_change_steps=(), lr_values=()) -> dict:
+def loss_spec(steps, loss, smooth, baseline: float, clipped_steps=(), lr_change_steps=(), lr_values=(),
+              smooth_name: str = "smoothed") -> dict:
     """Loss per token (raw, smoothed) over training steps, the untrained baseline ln V,
-    red ticks where clipping fired and dotted lines where the learning rate was halved."""
+    red ticks where clipping fired and dotted lines where the learning rate was halved.
+    smooth_name: the legend entry of the smoothed line, saying how it was smoothed."""
     steps = np.asarray(steps)
     data, shapes, notes = [], [], []
     if steps.size:
         x, y = envelope(steps, np.asarray(loss))
-        data.append(dict(type="scatter", x=x, y=_arr(y), mode="lines", name="loss (this window)",
+        # Markers while there are few steps: a line of one point draws nothing at all.
+        data.append(dict(type="scatter", x=x, y=_arr(y), mode="lines+markers" if steps.size <= 30 else "lines",
+                         marker=dict(size=5), name="loss (this window)",
                          line=dict(color=ACCENT, width=1), opacity=0.45,
                          hovertemplate="step %{x}<br>loss %{y:.3f} nats/token<extra></extra>"))
         xs, ys = downsample(steps, np.asarray(smooth))
-        data.append(dict(type="scatter", x=xs, y=_arr(ys), mode="lines", name="smoothed",
+        data.append(dict(type="scatter", x=xs, y=_arr(ys), mode="lines", name=smooth_name,
                          line=dict(color=SMOOTH, width=2.5), hovertemplate="step %{x}<br>smoothed %{y:.3f}<extra></extra>"))
         clipped = np.asarray(clipped_steps)
         if clipped.size:
@@ -45,32 +49,75 @@ def loss_spec(steps, loss, smooth, baseline: float, clipped_steps=(), lr_change_
             shapes.append(dict(type="line", x0=float(s), x1=float(s), y0=0, y1=1, yref="paper",
                                line=dict(color="#7f7f7f", dash="dot", width=1)))
             notes.append(dict(x=float(s), y=1, yref="paper", text=f"η→{lr:.2g}", showarrow=False, yanchor="bottom"))
+    xaxis = dict(title=dict(text="training step"), rangemode="tozero")
+    last = float(steps[-1]) if steps.size else 0.0
+    if last <= 10:  # whole steps only: after one Step, plotly's own ticks read 0.2, 0.4, … "training steps"
+        xaxis.update(range=[0, max(5.0, last) + 0.5], dtick=1)
     shapes.append(dict(type="line", x0=0, x1=1, xref="paper", y0=baseline, y1=baseline,
                        line=dict(color="#2ca02c", dash="dash", width=1.5)))
     notes.append(dict(x=0.01, xref="paper", y=baseline, text=f"untrained: ln V = {baseline:.2f}", showarrow=False,
                       xanchor="left", yanchor="bottom", font=dict(color="#2ca02c")))
     return dict(data=data, layout=layout(
-        height=300, shapes=shapes, annotations=notes,
-        xaxis=dict(title=dict(text="training step"), rangemode="tozero"),
+        height=300, shapes=shapes, annotations=notes, showlegend=True,
+        xaxis=xaxis,
         yaxis=dict(title=dict(text="loss (nats per token)"), rangemode="tozero"),
     ))
 
 
-def dh_html(dh_norms, input_tokens, log_scale: bool, truncate: int | None = None, *, css: bool = True) -> str:
-    """‖∂L/∂h_t‖ for each time step t of the window, as an HTML bar chart (see rnnviz.figures.htmlbars
-    for why this one chart is not plotly): where the gradient reaches, where it dies.
+def reach_html(ratio, n_terms, truncate: int | None = None, *, css: bool = True) -> str:
+    """What is left of a loss term's gradient d steps back, for d = 0 … T − 1, as an HTML bar chart
+    on a log axis (see rnnviz.figures.htmlbars for why this one chart is not plotly).
 
-    dh_norms: (T,); input_tokens: T token strings (the x_t read at each step), shown on hover."""
-    v = np.asarray(dh_norms, dtype=float)
+    ratio: (T,) geometric mean over t of ‖∂L_t/∂h_{t−d}‖ / ‖∂L_t/∂h_t‖ (rnnviz.vanish.reach_by_distance),
+    1 at d = 0; n_terms: (T,) how many loss terms went into each bar. Vanishing: the bars fall to the
+    right; exploding: they rise."""
+    v = np.asarray(ratio, dtype=float)
     T = v.size
-    hover = [f"t = {t} (input {visible(tok)}): ‖∂L/∂h_t‖ = {x:.3g}"
-             for t, (tok, x) in enumerate(zip(input_tokens, v, strict=True), 1)]
-    note = (f"truncated BPTT: each L_t reaches back at most k = {truncate} steps"
+    hover = [f"d = {d} step{'' if d == 1 else 's'} back: {x:.3g} × the loss term's gradient at its own step "
+             f"(geometric mean over {n} loss term{'' if n == 1 else 's'})"
+             for d, (x, n) in enumerate(zip(v, n_terms, strict=True))]
+    note = (f"truncated BPTT: training uses d ≤ k = {truncate} only"
             if truncate is not None and truncate < T - 1 else "")
-    return bar_html(v, [str(t) for t in range(1, T + 1)], hover, log=log_scale,
-                    x_title="time step t in the window (1 = oldest, T = newest)",
-                    y_title="‖∂L/∂h_t‖ (log scale)" if log_scale else "‖∂L/∂h_t‖", note=note,
-                    label_every=tick_step(T), css=css)
+    return bar_html(v, [str(d) for d in range(T)], hover, log=True,
+                    x_title="d = steps back from the loss term (0 = its own step)",
+                    y_title="fraction left (log scale)", note=note,
+                    label_every=tick_step(T), first_label=0, css=css)
+
+
+def smoothing_window(n_steps: int) -> int:
+    """How many steps the smoothed loss averages over: about 1/25 of the steps on the chart, at least
+    5 and at most 500, so the line follows what is shown (an EMA of 0.999, min-char-rnn's, lags
+    ~1,000 steps: more than a lecture shows)."""
+    return int(min(500, max(5, round(n_steps / 25))))
+
+
+def trailing_mean(steps, loss, window: int) -> np.ndarray:
+    """For each row i, the mean loss over the rows with step in (steps[i] − window, steps[i]]: a
+    moving average that starts exactly at the first step (no bias towards a start value) and counts
+    steps, not rows, so thinned old history is averaged over the right stretch. Non-finite losses
+    are left out. steps, loss: (n,), steps increasing."""
+    steps = np.asarray(steps)
+    loss = np.asarray(loss, dtype=float)
+    if not steps.size:
+        return np.zeros(0)
+    ok = np.isfinite(loss)
+    cs = np.concatenate([[0.0], np.cumsum(np.where(ok, loss, 0.0))])
+    cn = np.concatenate([[0], np.cumsum(ok)])
+    lo = np.searchsorted(steps, steps - window, side="right")
+    hi = np.arange(1, steps.size + 1)
+    n = cn[hi] - cn[lo]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(n > 0, (cs[hi] - cs[lo]) / np.maximum(n, 1), np.nan)
+
+
+def recent_mean_loss(history, step_count: int) -> tuple[float, int]:
+    """(the loss chart's smoothed line at the newest step, its span w): reads only the history's last
+    w rows (this runs every play frame). NaN with no history."""
+    w = smoothing_window(step_count)
+    if not len(history):
+        return float("nan"), w
+    steps, loss = history.column("step")[-w:], history.column("loss")[-w:]
+    return float(trailing_mean(steps, loss, w)[-1]), w
 
 
 def dh_heatmap_spec(steps, M, log_scale: bool = True) -> dict:

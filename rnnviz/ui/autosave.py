@@ -3,12 +3,20 @@
 A reload starts a new Streamlit session, and st.session_state starts empty. So every session
 gets an unguessable token (128 random bits) kept in the page URL as ``?s=…``, and its state
 (rnnviz.persist: weights, optimizer, position, history) is written to a server-side folder under
-that token, at most every few seconds. A new session whose URL carries a known token restores it.
+that token (a big state at most every SAVE_EVERY_S seconds), and only once the session has changed something
+(state.AppSession.autosave): a client that opens sessions by the hundred writes nothing.
 
 Nothing per-user lives in Python memory shared between sessions: the folder holds one file per
 token, only a browser holding that URL can name it, and files expire after a day. A restored
 session continues under a new token, so opening a shared URL gives a copy of the model (as a
 downloaded checkpoint would) and never writes to the original; an unknown token is never adopted.
+
+The folder is shared with other local accounts' reach only if we let it be: it is created 0700 and
+must be owned by us and not be a symlink (else nothing is saved or read); files are written 0600 via
+``mkstemp`` (O_EXCL: a planted file or symlink is never written through) and renamed into place; a
+file is opened with O_NOFOLLOW, must be a regular file and is read with a size bound. The folder is
+bounded: each file ≤ MAX_SAVE_BYTES, all together ≤ MAX_STORE_BYTES and MAX_STORE_FILES (the least
+recently saved go first), and stale ``*.tmp`` files are removed with expired sessions.
 """
 
 from __future__ import annotations
@@ -17,19 +25,33 @@ import logging
 import os
 import re
 import secrets
+import stat
 import tempfile
 import time
 from pathlib import Path
 
-from rnnviz.persist import dump_trainer, load_trainer, min_dump_bytes
+from rnnviz.checkpoint import CheckpointError
+from rnnviz.persist import MAX_SESSION_BYTES, dump_trainer, load_trainer, min_dump_bytes
 
 TOKEN_PARAM = "s"
-_TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{22}$")   # token_urlsafe(16): 22 characters, nothing path-like
-SAVE_EVERY_S = 3.0                                # while training, at most one write per this many seconds
+_TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{22}")     # token_urlsafe(16): 22 characters, nothing path-like (fullmatch)
+SAVE_EVERY_S = 3.0                                # at most one write per session per this many seconds
+SMALL_SAVE_BYTES = 2**20                          # … except a paused session this small: saved after every change
 SAVE_SHARE = 0.02                                 # … and saving takes at most this share of a playing session's time
-MAX_SAVE_BYTES = 64 * 2**20                       # bigger states (huge word models) are not autosaved
+MAX_SAVE_BYTES = MAX_SESSION_BYTES                # bigger states (huge word models) are not autosaved
+MAX_STORE_BYTES = 2 * 2**30                       # the whole folder; beyond it the least recently saved go
+MAX_STORE_FILES = 5000                            # … and beyond this many files
 EXPIRE_S = 24 * 3600
+TMP_EXPIRE_S = 300                                # a temp file older than this was left by a crash
 log = logging.getLogger("rnnviz")
+
+
+class StoreError(OSError):
+    """The session folder is not safe to use (someone else's, a symlink, open to others)."""
+
+
+class RestoreError(Exception):
+    """A saved session exists but cannot be restored; the message says why."""
 
 
 def new_token() -> str:
@@ -37,13 +59,24 @@ def new_token() -> str:
 
 
 def valid_token(token: str | None) -> bool:
-    return bool(token) and bool(_TOKEN_RE.match(token))
+    return isinstance(token, str) and _TOKEN_RE.fullmatch(token) is not None
 
 
 def store_dir() -> Path:
-    """Where saved sessions live (RNNVIZ_SESSION_DIR, else the system temp folder)."""
+    """Where saved sessions live (RNNVIZ_SESSION_DIR, else the system temp folder), checked to be
+    a real directory owned by this user and closed to others (created 0700 if missing)."""
     root = Path(os.environ.get("RNNVIZ_SESSION_DIR") or Path(tempfile.gettempdir()) / "rnnviz-sessions")
-    root.mkdir(parents=True, exist_ok=True)
+    try:
+        os.mkdir(root, 0o700)
+    except FileExistsError:
+        pass
+    st = os.lstat(root)
+    if stat.S_ISLNK(st.st_mode) or not stat.S_ISDIR(st.st_mode):
+        raise StoreError(f"{root} is not a directory (a symlink?): autosave is off")
+    if st.st_uid != os.getuid():
+        raise StoreError(f"{root} belongs to another user: autosave is off")
+    if st.st_mode & 0o077:          # made by an older version (0755): close it, it is ours
+        os.chmod(root, 0o700)
     return root
 
 
@@ -53,51 +86,123 @@ def _path(token: str) -> Path:
     return store_dir() / f"{token}.npz"
 
 
+def read_bounded(path: Path, limit: int) -> bytes:
+    """The bytes of a regular file of at most `limit` bytes (never follows a symlink, never reads a
+    device or FIFO, never reads more than limit + 1 bytes). OSError otherwise."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise OSError("not a regular file")
+        if st.st_size > limit:
+            raise OSError(f"the file is {st.st_size / 2**20:.0f} MB; the limit is {limit / 2**20:.0f} MB")
+        with os.fdopen(fd, "rb", closefd=False) as f:
+            data = f.read(limit + 1)
+        if len(data) > limit:
+            raise OSError("the file grew beyond the limit while being read")
+        return data
+    finally:
+        os.close(fd)
+
+
 def load(token: str):
-    """(Trainer, extra) saved under token, or None if there is none or it is invalid."""
+    """(Trainer, extra) saved under token; None if there is none (or the token is invalid);
+    RestoreError saying why if a saved file exists but cannot be restored."""
     if not valid_token(token):
         return None
-    path = _path(token)
-    if not path.exists():
-        return None
     try:
-        return load_trainer(path.read_bytes())
-    except (ValueError, OSError) as e:
+        path = _path(token)
+        if not os.path.lexists(path):
+            return None
+        return load_trainer(read_bounded(path, MAX_SAVE_BYTES))
+    except (CheckpointError, ValueError, OSError) as e:
         log.warning("rnnviz: could not restore session %s…: %s", token[:6], e)
-        return None
+        raise RestoreError(str(e)) from None
 
 
 def save(token: str, trainer, extra: dict) -> bool:
-    """Write atomically (temp file + rename), so a crash mid-write never leaves a broken file.
-    False (nothing written) if the state exceeds MAX_SAVE_BYTES: judged first from the arrays'
-    sizes, so a huge model is not serialised every few seconds only to be thrown away."""
+    """Write atomically (a fresh 0600 temp file, then rename), so a crash mid-write never leaves a
+    broken file. False (nothing written) if the state exceeds MAX_SAVE_BYTES: judged first from the
+    arrays' sizes, so a huge model is not serialised every few seconds only to be thrown away."""
     if min_dump_bytes(trainer) > MAX_SAVE_BYTES:
         return False
     data = dump_trainer(trainer, extra)
     if len(data) > MAX_SAVE_BYTES:
         return False
     path = _path(token)
-    tmp = path.with_suffix(f".{os.getpid()}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+    fd, tmp = tempfile.mkstemp(prefix=f"{token}.", suffix=".tmp", dir=path.parent)   # O_EXCL, mode 0600
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)          # rename replaces a planted symlink itself, never its target
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    prune(keep=path)
     return True
 
 
-def save_interval(last_cost_s: float) -> float:
-    """Seconds between saves while playing: SAVE_EVERY_S, or longer when the last save took long
-    (a big model), so that saving never takes more than SAVE_SHARE of the time."""
+def save_interval(last_cost_s: float, *, playing: bool = True, nbytes: int | None = None) -> float:
+    """Seconds between saves: SAVE_EVERY_S, or longer when the last save took long (a big model),
+    so that saving never takes more than SAVE_SHARE of the time. A paused session whose state is at
+    most SMALL_SAVE_BYTES (the default model: ~0.4 MB, under a millisecond to write) is saved after
+    every change, so a reload right after a click loses nothing; a big one (a word model's state
+    reached 63 MB) is not rewritten on every click."""
+    if not playing and nbytes is not None and nbytes <= SMALL_SAVE_BYTES:
+        return 0.0
     return max(SAVE_EVERY_S, last_cost_s / SAVE_SHARE)
 
 
-def expire_old(now: float | None = None) -> int:
-    """Delete saved sessions untouched for EXPIRE_S; returns how many were removed."""
+def _entries(root: Path) -> list[tuple[float, int, str]]:
+    """(mtime, size, name) of the folder's regular files (*.npz and *.tmp; nothing else is ours)."""
+    out = []
+    with os.scandir(root) as it:
+        for e in it:
+            if e.name.endswith((".npz", ".tmp")):
+                try:
+                    st = e.stat(follow_symlinks=False)
+                except OSError:
+                    continue
+                out.append((st.st_mtime, st.st_size if stat.S_ISREG(st.st_mode) else 0, e.name))
+    return out
+
+
+def prune(now: float | None = None, keep: Path | None = None) -> int:
+    """Remove expired sessions (EXPIRE_S), stale temp files (TMP_EXPIRE_S), then the least recently
+    saved files until the folder holds at most MAX_STORE_FILES files and MAX_STORE_BYTES bytes
+    (never `keep`, the file just written). Returns how many were removed."""
     now = now or time.time()
+    root = store_dir()
+    entries = sorted(_entries(root))
     removed = 0
-    for p in store_dir().glob("*.npz"):
-        try:
-            if now - p.stat().st_mtime > EXPIRE_S:
-                p.unlink()
-                removed += 1
-        except OSError:
-            pass
+    live = []
+    for mtime, size, name in entries:
+        limit = TMP_EXPIRE_S if name.endswith(".tmp") else EXPIRE_S
+        if now - mtime > limit and _unlink(root / name):
+            removed += 1
+        else:
+            live.append((mtime, size, name))
+    total, count = sum(size for _, size, _ in live), len(live)
+    for mtime, size, name in live:             # oldest first
+        if count <= MAX_STORE_FILES and total <= MAX_STORE_BYTES:
+            break
+        if (keep is not None and name == keep.name) or (name.endswith(".tmp") and now - mtime < 5):
+            continue                           # the file just saved; a temp file being written now
+        if _unlink(root / name):
+            removed += 1
+            total -= size
+            count -= 1
     return removed
+
+
+def expire_old(now: float | None = None) -> int:
+    """Delete saved sessions untouched for EXPIRE_S (and stale temp files); returns how many were removed."""
+    return prune(now)
+
+
+def _unlink(p: Path) -> bool:
+    try:
+        p.unlink()
+        return True
+    except OSError:
+        return False

@@ -10,9 +10,9 @@ from __future__ import annotations
 import streamlit as st
 
 from rnnviz.figures.cells import gates_caption, gates_figure, state_grads_caption, state_grads_figure
+from rnnviz.figures.common import CHART
 from rnnviz.ui.guard import guarded
 from rnnviz.ui.memo import memo
-from rnnviz.ui.page import CHART
 from rnnviz.ui.state import AppSession
 
 P = "cellpanel_"

@@ -19,12 +19,14 @@ from rnnviz.optim import OPTIMIZERS
 from rnnviz.presets import PRESETS
 from rnnviz.samples import SAMPLES
 from rnnviz.trainer import Trainer
+from rnnviz.ui import present, urlstate
 from rnnviz.ui.safe import md
 from rnnviz.ui.state import AppSession
 from rnnviz.ui.textsource import MAX_TEXT_CHARS, MAX_UPLOAD_MB, TextError, check_text, decode_upload
 
 LR_OPTIONS = [0.0, 1e-4, 3e-4, 1e-3, 3e-3, 0.005, 0.01, 0.03, 0.05, 0.1, 0.3, 1.0, 3.0, 10.0, 100.0, 1000.0]
 CLIP_OPTIONS = [0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 25.0, 100.0]
+VAL_EVERY_OPTIONS = [0, 10, 25, 50, 100, 250, 500, 1000]   # 0: the held-out loss is not measured
 HIDDEN_OPTIONS = [1, 2, 4, 8, 16, 32, 50, 64, 100, 128, 200, 256, 512]
 CLIP_LABELS = {"none": "Off", "elementwise": "Each entry ±c", "norm": "Global norm ≤ c"}
 OPT_LABELS = {"sgd": "SGD", "momentum": "Momentum (0.9)", "adagrad": "Adagrad", "rmsprop": "RMSProp", "adam": "Adam"}
@@ -126,6 +128,9 @@ def model_section(sess: AppSession) -> None:
                                      "Vanilla RNN only: a gated cell's W stacks its gate blocks.")
             rho = st.slider("ρ(W)", 0.1, 4.0, float(c.spectral_radius or 1.0), 0.1)
             seed = st.number_input("Random seed", 0, 2**31 - 1, c.seed, help="Same seed and settings ⇒ the same run.")
+            val_fraction = st.slider("Held-out share of the text", 0.0, 0.5, float(c.val_fraction), 0.05,
+                                     help="The text's last part, never trained on: the loss on it (purple on the "
+                                          "loss chart) shows whether the model learned patterns or memorised.")
             if level == "word":
                 max_vocab = st.number_input("Word vocabulary cap", 3, 20000, c.max_vocab,
                                             help="Rarer words become <unk>.")
@@ -138,7 +143,7 @@ def model_section(sess: AppSession) -> None:
                                      "optimizer": optimizer, "init": init, "cell": cell,
                                      "spectral_radius": float(rho) if use_rho and CELLS[cell].spectral_radius_ok else None,
                                      "seed": int(seed), "max_vocab": int(max_vocab), "sentence_tokens": bool(sentence_tokens),
-                                     "truncate": truncate})
+                                     "truncate": truncate, "val_fraction": round(float(val_fraction), 2)})
                 if new == c:
                     sess.trainer.reset()
                     sess.flash("info", "Nothing changed; the model was reset to step 0.")
@@ -189,6 +194,14 @@ def training_section(sess: AppSession) -> None:
         if truncated and c.truncate is not None:
             st.slider("k: steps each gradient may travel back", 0, max(c.seq_len - 1, 1), min(c.truncate, c.seq_len - 1),
                       key=f"trunc_k_{g}", on_change=_live, args=(sess, "truncate", f"trunc_k_{g}"))
+        # (No "step" in this label: its help icon is a button named after it, and "Step" must stay the
+        # first button of that name on the page for keyboard-free tests and screen readers alike.)
+        st.select_slider("Held-out loss, measured every", VAL_EVERY_OPTIONS,
+                         value=min(VAL_EVERY_OPTIONS, key=lambda o: abs(o - c.val_every)),
+                         format_func=lambda v: "never" if v == 0 else f"{v:,} steps", key=f"val_every_{g}",
+                         on_change=_live,
+                         args=(sess, "val_every", f"val_every_{g}"),
+                         help="How often the loss on the held-out text is measured (a pass over ≤ 1,000 tokens).")
         st.toggle("Halve η when the loss rises", value=c.lr_halving, key=f"halve_{g}", on_change=_live,
                   args=(sess, "lr_halving", f"halve_{g}"),
                   help=f"Every {c.halve_every} steps: if the mean loss went up, η is halved (the word-level tutorial's rule).")
@@ -226,10 +239,43 @@ def checkpoint_section(sess: AppSession) -> None:
                          help="Only files saved by rnnviz are accepted; every array is checked before use.")
 
 
+# ---------------------------------------------------------------------------- share (a link to this setup)
+def setup_link(sess: AppSession) -> str:
+    """The link to this session's setup: this page's address and rnnviz.ui.urlstate's query."""
+    query = urlstate.setup_query(sess.link_preset, sess.sample_name, sess.config, sess.trainer.step_count, present.on())
+    return (st.context.url or "") + query
+
+
+def _make_link(sess: AppSession) -> None:
+    sess.extras["setup_link"] = (setup_link(sess), sess.trainer.step_count)
+
+
+def share_section(sess: AppSession) -> None:
+    """"Copy link to this setup": a button (the sidebar is not redrawn by a Step, so the link is made
+    on request, at the step shown), then the link in a code box with its copy icon."""
+    with st.expander("**Share** · a link to this setup", expanded=False):
+        st.button("Copy link to this setup", key="btn_setup_link", on_click=_make_link, args=(sess,),
+                  icon=":material/link:", width="stretch",
+                  help="A link that opens this text and these settings and trains to this step.")
+        link = sess.extras.get("setup_link")
+        if link:
+            st.code(link[0], language=None, wrap_lines=True)
+            st.caption(f"The link at step {link[1]:,}. After more steps, click again for a link to the new step.")
+        if sess.source != "sample":
+            st.warning(f"{md(sess.text_label)} cannot ride in a link (a URL holds no text): the link opens these "
+                       f"settings on the sample “{SAMPLES[sess.sample_name][0]}”. This tab's own address (its ?s=…) "
+                       "restores this session, text included, on this server.", icon=":material/info:")
+        else:
+            st.caption("The link replays the steps from the same seed with the current settings: the same run, unless "
+                       "settings were changed while training. Pasted or uploaded text cannot ride in a link.")
+
+
 def sidebar(sess: AppSession) -> None:
     """All shared controls, in the order a newcomer reads them."""
     with st.sidebar:
+        present.toggle()
         presets_section(sess)
+        share_section(sess)
         text_section(sess)
         training_section(sess)
         model_section(sess)

@@ -15,7 +15,8 @@ rerun, and Streamlit lets a full rerun interrupt a running fragment at once. (Pa
 inside it, so a Step reruns only the panel.) Widgets inside the panel apply when the run ends.
 
 Every frame pays for its CPU time from the server-wide bucket (rnnviz.ui.governor), so many players
-slow each other's frame rate down instead of starving the students who press Step.
+slow each other's frame rate down instead of starving the students who press Step, and from this
+session's own bucket (rnnviz.ui.budget), so one player cannot take more than its share.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+from rnnviz.ui.budget import session_bucket
 from rnnviz.ui.governor import PLAY_BUCKET
 from rnnviz.ui.state import AppSession
 
@@ -93,7 +95,7 @@ def sleep(seconds: float, tick: Callable[[], None] | None) -> None:
 
 def wait_turn(tick: Callable[[], None] | None = None) -> None:
     """At the start of a play run: wait while the server's play budget is in debt."""
-    sleep(PLAY_BUCKET.charge(0.0), tick)
+    sleep(max(PLAY_BUCKET.charge(0.0), session_bucket().charge(0.0)), tick)
 
 
 def loop(sess: AppSession, redraw: Callable[[int], None], cpu0: float, tick: Callable[[], None] | None = None,
@@ -107,6 +109,7 @@ def loop(sess: AppSession, redraw: Callable[[int], None], cpu0: float, tick: Cal
     tick: called every TICK_S of a wait (see ``sleep``).
     """
     loop_s = LOOP_S if loop_s is None else loop_s
+    mine = session_bucket()       # this session's share (rnnviz.ui.budget): Step ×N and twins draw from it too
     start = time.monotonic()
     cpu = cpu0
     frame = 0
@@ -114,7 +117,7 @@ def loop(sess: AppSession, redraw: Callable[[int], None], cpu0: float, tick: Cal
     while loop_s > 0 and sess.playing and (frame < MIN_FRAMES or time.monotonic() - start < loop_s) \
             and time.monotonic() - start < MAX_RUN_S:
         cpu_now = time.thread_time()
-        wait = PLAY_BUCKET.charge(cpu_now - cpu)
+        wait = max(PLAY_BUCKET.charge(cpu_now - cpu), mine.charge(cpu_now - cpu))
         cpu = cpu_now
         now = time.monotonic()
         due = max(next_t, now + wait)
@@ -125,3 +128,4 @@ def loop(sess: AppSession, redraw: Callable[[int], None], cpu0: float, tick: Cal
             redraw(frame)
         sess.autosave()
     PLAY_BUCKET.charge(time.thread_time() - cpu)
+    mine.charge(time.thread_time() - cpu)

@@ -18,6 +18,8 @@ from rnnviz.presets import DEFAULT_CONFIG, DEFAULT_SAMPLE, PRESETS_BY_KEY
 from rnnviz.samples import SAMPLES, read_sample
 from rnnviz.trainer import Trainer
 from rnnviz.ui import autosave as store
+from rnnviz.ui import urlstate
+from rnnviz.ui.safe import md
 from rnnviz.ui.textsource import TextError, check_text
 
 SESSION_KEY = "_rnnviz_session"  # no widget uses this key
@@ -41,6 +43,8 @@ class AppSession:
     source: str = "sample"               # sample | paste | upload | checkpoint
     sample_name: str = DEFAULT_SAMPLE
     preset: str | None = None            # key of the last preset applied, until settings change
+    link_preset: str | None = None       # the preset this setup started from (settings may differ since):
+                                         # setup links name it and list only the changes (rnnviz.ui.urlstate)
     flashes: list[Flash] = field(default_factory=list)
     playing: bool = False
     extras: dict = field(default_factory=dict)   # per-page state (explorer position, twin run, …)
@@ -91,7 +95,7 @@ class AppSession:
         self.text_label, self.source = label, source
         if sample_name:
             self.sample_name = sample_name
-        self.preset = None
+        self.preset = self.link_preset = None
         self._note_vocab()
         return True
 
@@ -126,14 +130,14 @@ class AppSession:
             return False
         self._replace(tr)
         self.text_label, self.source, self.sample_name = f"Sample: {SAMPLES[p.sample][0]}", "sample", p.sample
-        self.preset = key
+        self.preset = self.link_preset = key
         self.flash("success", f"Preset “{p.title}” loaded. {p.notice}")
         return True
 
     def use_trainer(self, trainer: Trainer, label: str) -> None:
         """Adopt a ready trainer (from a checkpoint)."""
         self._replace(trainer)
-        self.text_label, self.source, self.preset = label, "checkpoint", None
+        self.text_label, self.source, self.preset, self.link_preset = label, "checkpoint", None, None
 
     def _note_vocab(self) -> None:
         tok = self.trainer.tokenizer
@@ -143,18 +147,21 @@ class AppSession:
 
     # ---------------------------------------------------------------- autosave (survives a reload)
     def autosave(self, force: bool = False) -> None:
-        """Save the training state if it changed; while playing, at most every SAVE_EVERY_S (longer
-        if saves are slow: see store.save_interval) unless forced."""
+        """Save the training state if it changed: a big state (or a playing one) at most every
+        SAVE_EVERY_S (longer if saves are slow: see store.save_interval) unless forced. A fresh session that has changed nothing
+        (first model, step 0) saves nothing: opening sessions by the hundred writes no file."""
         key = (self.generation, self.trainer.step_count, self.trainer.config)
         last_key, last_t = self.saved
-        if key == last_key:
+        if key == last_key or (last_key is None and self.generation == 0 and self.trainer.step_count == 0):
             return
-        if not force and self.playing and time.monotonic() - last_t < store.save_interval(self.save_cost):
+        if not force and time.monotonic() - last_t < store.save_interval(
+                self.save_cost, playing=self.playing, nbytes=store.min_dump_bytes(self.trainer)):
             return
         t0 = time.perf_counter()
         try:
             store.save(self.token, self.trainer, {"text_label": self.text_label, "source": self.source,
-                                                     "sample_name": self.sample_name, "preset": self.preset})
+                                                     "sample_name": self.sample_name, "preset": self.preset,
+                                                     "link_preset": self.link_preset})
         except (OSError, ValueError) as e:  # a full disk must not break the page
             log.warning("rnnviz: autosave failed: %s", e)
         self.save_cost = time.perf_counter() - t0
@@ -173,18 +180,30 @@ def default_session() -> AppSession:
                       text_label=f"Sample: {SAMPLES[DEFAULT_SAMPLE][0]}")
 
 
+def _known_preset(key) -> str | None:
+    """key if it names a preset (a saved file's value may be any JSON: a list is unhashable)."""
+    return key if isinstance(key, str) and key in PRESETS_BY_KEY else None
+
+
 def restored_session(token: str) -> AppSession | None:
-    """A copy of the session saved under token (after a reload), or None.
+    """A copy of the session saved under token (after a reload); None if nothing is saved under it;
+    a fresh session that says why if a saved file exists but cannot be restored (never silently).
 
     The copy gets a new token of its own: the saved file is read, never written again. So a shared
     link gives the opener a copy and can never overwrite the owner's saved session."""
-    found = store.load(token)
+    try:
+        found = store.load(token)
+    except store.RestoreError as e:
+        sess = default_session()
+        sess.flash("warning", f"Your saved session could not be restored ({md(str(e))}). A fresh model was started.")
+        return sess
     if found is None:
         return None
     trainer, extra = found
     sess = AppSession(trainer=trainer, text_label=str(extra.get("text_label", "Restored text")),
                       source=str(extra.get("source", "paste")), sample_name=str(extra.get("sample_name", DEFAULT_SAMPLE)),
-                      preset=extra.get("preset") if extra.get("preset") in PRESETS_BY_KEY else None)
+                      preset=_known_preset(extra.get("preset")),
+                      link_preset=_known_preset(extra.get("link_preset")))
     if sess.sample_name not in SAMPLES:
         sess.sample_name = DEFAULT_SAMPLE
     sess.saved = ((sess.generation, trainer.step_count, trainer.config), time.monotonic())
@@ -193,16 +212,51 @@ def restored_session(token: str) -> AppSession | None:
     return sess
 
 
+def link_session(params) -> AppSession | None:
+    """A new session with the setup a link asks for (rnnviz.ui.urlstate), still at step 0: the page
+    then trains it to the link's step (follow_link). None, with nothing built, if the model cannot be
+    built (the caller falls back to the default session, with the reason in its flashes)."""
+    link = urlstate.parse(params)
+    try:
+        tr = Trainer(read_sample(link.sample), link.config)
+    except (ValueError, MemoryError) as e:
+        log.warning("rnnviz: link setup refused: %s", e)
+        return None
+    sess = AppSession(trainer=tr, text_label=f"Sample: {SAMPLES[link.sample][0]}", sample_name=link.sample,
+                      preset=link.preset if link.is_preset else None, link_preset=link.preset)
+    for m in link.messages:
+        sess.flash("warning", m)
+    if link.step:
+        sess.extras[LINK_TARGET] = link.step
+    return sess
+
+
+LINK_TARGET = "link_target"   # extras: the step a link asked for, until training reaches it or is stopped
+
+
 def get_session() -> AppSession:
-    """This browser session's AppSession: created on first use, or restored after a reload."""
+    """This browser session's AppSession: created on first use, or restored after a reload, or built
+    from the setup in the URL (a link: rnnviz.ui.urlstate). A saved session (?s=) wins over the setup
+    parameters beside it: after a link is opened its parameters leave the URL, so a reload restores."""
     if SESSION_KEY not in st.session_state:
         token = st.query_params.get(store.TOKEN_PARAM)
         sess = restored_session(token) if store.valid_token(token) else None
+        params = st.query_params.to_dict()
+        if sess is None and urlstate.has_setup(params):
+            sess = link_session(params)
+            if sess is None:
+                sess = default_session()
+                sess.flash("error", "The link's setup could not be built; the default model is shown.")
+        for k in [k for k in params if k in urlstate.SETUP_PARAMS]:
+            del st.query_params[k]   # applied (or refused with a message): the URL now names the session
         if sess is None:
             # A fresh random token, never the one in the URL: adopting an unknown token would let
             # whoever chose it open this session's saved text and model later.
             sess = default_session()
-            store.expire_old()
+            try:
+                store.expire_old()
+            except OSError as e:  # an unsafe or unwritable folder: autosave is off, the app is not
+                log.warning("rnnviz: %s", e)
         st.session_state[SESSION_KEY] = sess
     sess = st.session_state[SESSION_KEY]
     if st.query_params.get(store.TOKEN_PARAM) != sess.token:

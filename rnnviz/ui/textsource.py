@@ -5,7 +5,8 @@ No Streamlit here: pure functions, so the checks are unit-testable.
 
 from __future__ import annotations
 
-MAX_TEXT_CHARS = 1_000_000          # a paste or upload beyond this is refused, not truncated silently
+from rnnviz.config import MAX_TEXT_CHARS  # a paste or upload beyond it is refused, not truncated silently
+
 MAX_UPLOAD_MB = 5                   # also set as server.maxUploadSize in .streamlit/config.toml
 
 
