@@ -310,7 +310,15 @@ def race(sess: AppSession) -> Race:
 
 
 def step_race(sess: AppSession, n: int) -> None:
-    race(sess).step(n)
+    """Ask for n race steps: race_section does them, paid from this session's CPU budget (rnnviz.ui.budget)."""
+    run = race(sess)
+
+    def steps(k: int) -> int:
+        if page_state(sess, P).get("race") is not run:   # restarted meanwhile: the job was for the old race
+            return 0
+        return run.step(k)
+
+    budget.request("race", f"Race ×{n}", n, steps)
 
 
 def restart_race(sess: AppSession) -> None:
@@ -318,10 +326,15 @@ def restart_race(sess: AppSession) -> None:
 
 
 def play_race(sess: AppSession) -> None:
-    """One play rerun: train the race for about RACE_PLAY_S, then redraw."""
-    r, t0 = race(sess), time.perf_counter()
+    """One play rerun: train the race for about RACE_PLAY_S, paid from this session's CPU budget (a
+    session in debt only redraws until its share refills), then redraw."""
+    bucket = budget.session_bucket()
+    if bucket.charge(0.0) > 0:
+        return
+    r, t0, c0 = race(sess), time.perf_counter(), time.thread_time()
     while time.perf_counter() - t0 < RACE_PLAY_S and r.step(1):
         pass
+    bucket.charge(time.thread_time() - c0)
 
 
 def race_section(sess: AppSession) -> None:
@@ -341,6 +354,7 @@ def race_section(sess: AppSession) -> None:
     c[3].button("Restart race", key=f"{P}race_restart", on_click=restart_race, args=(sess,), width="stretch",
                 help="Start the three models again (also picks up changed sidebar settings)")
     ps["race_playing"] = playing
+    budget.drain("race")
 
     @st.fragment(run_every=RACE_PLAY_EVERY_S if playing else None)
     def live():

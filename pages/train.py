@@ -23,8 +23,8 @@ from rnnviz.figures.train import (
     smoothing_window,
     trailing_mean,
 )
-from rnnviz.sample import hidden_states, sample
-from rnnviz.spectrum import SATURATED, saturation
+from rnnviz.local_jacobian import window_saturation
+from rnnviz.sample import sample
 from rnnviz.ui import budget, play, present, takeaway
 from rnnviz.ui.cell_panel import cell_section
 from rnnviz.ui.guard import fill_html, guarded
@@ -202,17 +202,18 @@ def reach_chart_html(sess: AppSession) -> str:
     else:
         words = _esc(v.text).replace(f": {v.kind}.", f": <b>{v.kind}</b>.")
         if v.kind == "vanishing":  # say why when it is saturation (as after an explosion), not a small W
-            sat = saturation(hidden_states(tr.params, xs, h0, cell=tr.config.cell))
+            sat = window_saturation(tr.params, xs, h0, cell=tr.config.cell)
             if sat >= 0.5:
-                words += (f" {sat:.0%} of this window's hidden values are saturated (|h| &gt; {SATURATED:g}): "
-                          "tanh′ is below 0.1 there, and the gradient dies in them.")
+                words += (f" {sat:.0%} saturated ({_esc(tr.cell.saturation_note)}): the derivative of tanh is "
+                          "below 0.1 there, and the gradient dies in them.")
     return (reach_html(ratio, n_terms, tr.config.effective_truncate, css=False)
             + f"<div class='rv-verdict'>{when.capitalize()}: the gradient {words}</div>")
 
 
 def reach_caption(sess: AppSession) -> None:
     k = sess.trainer.config.effective_truncate
-    present.caption("Each loss term L_t sends its gradient back through tanh′ and W once per step. The bar at d is what "
+    present.caption("Each loss term L_t sends its gradient back through one step of the cell, ∂s_t/∂s_(t−1) (for the "
+               "vanilla RNN: tanh′ and W), once per step back. The bar at d is what "
                "arrives d steps back, as a fraction of what L_t gives its own step (geometric mean over t). "
                "Bars falling to the right: vanishing; rising: exploding. (The total ‖∂L/∂h_t‖ of all terms does not "
                "fade like this, since every step adds its own loss term; it is the heatmap below.)"

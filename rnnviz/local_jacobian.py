@@ -49,3 +49,14 @@ def local_jacobian(params, inputs, s0=None, *, cell: str = "rnn") -> LocalJacobi
     J = the_cell.jacobians(params, cache)
     sv = np.linalg.svd(J, compute_uv=False)
     return LocalJacobian(sv, np.sqrt(np.einsum("tij,tij->t", J, J)), the_cell.state_parts)
+
+
+def window_saturation(params, inputs, s0=None, *, cell: str = "rnn") -> float:
+    """The mean over the window of the cell's saturation (its ``saturation_note``: |tanh| > 0.95 of
+    h for the vanilla RNN, of c_t for the LSTM, of n_t for the GRU): where it is high, the gradient
+    through those units nearly dies."""
+    the_cell = get_cell(cell)
+    H = params["W"].shape[1]
+    xs = np.asarray(inputs, dtype=np.intp).reshape(-1)
+    cache = the_cell.forward(params, xs, the_cell.check_state(s0, H))
+    return float(np.mean(the_cell.diagnostics(params, cache)["saturation"]))

@@ -54,3 +54,20 @@ def test_vectorised_jacobians_equal_one_step_at_a_time(name, monkeypatch):
     together = cell.jacobians(p, cache)
     monkeypatch.setattr(base, "JACOBIAN_ROWS", 1)           # one time step per back_step call
     np.testing.assert_array_equal(cell.jacobians(p, cache), together)
+
+
+@pytest.mark.parametrize("name", ["rnn", "lstm", "gru"])
+def test_window_saturation_is_the_cells_own_measure(name):
+    from rnnviz.bptt import loss_and_grads
+    from rnnviz.local_jacobian import window_saturation
+
+    p = init_params(5, 6, cell=name, seed=3)
+    for k in p:
+        p[k] = p[k] * 8.0                       # big weights: many saturated units
+    xs = np.random.default_rng(0).integers(0, 5, 12)
+    sat = window_saturation(p, xs, cell=name)
+    assert sat == pytest.approx(float(loss_and_grads(p, xs, xs, cell=name).saturation.mean()))
+    assert 0 < sat <= 1
+    if name == "rnn":
+        h = get_cell(name).forward(p, xs, np.zeros(6)).hs
+        assert sat == pytest.approx(float(np.mean(np.abs(h) > 0.95)))
