@@ -16,12 +16,12 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from rnnviz.bptt import gradient_reach
-from rnnviz.cells import get_cell
+from rnnviz.cells import CELLS, get_cell
 from rnnviz.config import TrainConfig
 from rnnviz.recall import MAX_EVAL_TOKENS, RecallScore, trainer_recall
 from rnnviz.trainer import Trainer
 
-RACE_CELLS = ("rnn", "lstm", "gru")
+RACE_CELLS = tuple(sorted(CELLS, key=lambda n: CELLS[n].blocks))  # every registered cell, fewest gate blocks first
 EVAL_EVERY = 50          # steps between two recall scores (each a forward pass of ≤ MAX_EVAL_TOKENS)
 MAX_RACE_STEPS = 20_000  # a race's record is bounded: steps beyond this are refused
 
