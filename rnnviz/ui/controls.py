@@ -25,7 +25,7 @@ from rnnviz.ui.state import AppSession
 from rnnviz.ui.textsource import MAX_TEXT_CHARS, MAX_UPLOAD_MB, TextError, check_text, decode_upload
 
 LR_OPTIONS = [0.0, 1e-4, 3e-4, 1e-3, 3e-3, 0.005, 0.01, 0.03, 0.05, 0.1, 0.3, 1.0, 3.0, 10.0, 100.0, 1000.0]
-CLIP_OPTIONS = [0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 25.0, 100.0]
+CLIP_OPTIONS = [0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 25.0, 100.0, 500.0]  # 500: the long-memory preset's
 VAL_EVERY_OPTIONS = [0, 10, 25, 50, 100, 250, 500, 1000]   # 0: the held-out loss is not measured
 HIDDEN_OPTIONS = [1, 2, 4, 8, 16, 32, 50, 64, 100, 128, 200, 256, 512]
 CLIP_LABELS = {"none": "Off", "elementwise": "Each entry ±c", "norm": "Global norm ≤ c"}
