@@ -74,7 +74,7 @@ PRESETS: tuple[Preset, ...] = (
         LONGMEM_CONFIG,
         "Each line closes with the marker it opened with, 20-40 characters earlier; the vanilla RNN trains here. "
         "Open the Lab: it shows the "
-        "race of the three cells; press Play the race: within about a hundred steps the GRU picks the right "
+        "race of the three cells; press Play the race: within about 150 steps the GRU picks the right "
         "closing marker almost every time while the vanilla RNN stays near chance (25%).",
         lab_choice="cell",
     ),

@@ -63,19 +63,19 @@ def test_a_spectral_radius_is_dropped_for_the_race():
 
 
 def test_slow_the_long_memory_gap():
-    """SLOW (~17 s here on one core; three models × 300 steps at T = 100): the long-memory preset's
+    """SLOW (~10-20 s on one core; three models × 300 steps at T = 100): the long-memory preset's
     point, as a property with margins.
 
-    Measured with benchmarks/bench_longmem.py at the preset's settings (seed 0, README table): the GRU
-    recalled 100% of closing markers at step 125 and 93-100% after; the vanilla RNN 15-32% throughout
-    (chance 25%). Margins: GRU ≥ 0.6, RNN ≤ 0.45, a gap of at least 25 points. Other seeds learn later
-    (GRU 0.56-0.98 by step 625), so a machine whose BLAS sends the run elsewhere may need more steps."""
-    r = Race(TEXT, LONGMEM_CONFIG, eval_every=LONGMEM_GAP_STEPS)
+    Measured with benchmarks/bench_longmem.py at the preset's settings (seed 0, README table): the GRU's
+    score reached 100% by step 150 (it then swings between 53% and 100%), the vanilla RNN's stayed at
+    15-32% (chance 25%). So the property is about the best score within 300 steps, scored every 50:
+    the GRU's ≥ 80%, the RNN's ≤ 45%, at least 35 points apart."""
+    r = Race(TEXT, LONGMEM_CONFIG, eval_every=50)
     r.step(LONGMEM_GAP_STEPS)
-    acc = {cell: r.racers[cell].accuracy[-1] for cell in RACE_CELLS}
-    assert acc["gru"] >= 0.6, acc
-    assert acc["rnn"] <= 0.45, acc
-    assert max(acc["gru"], acc["lstm"]) - acc["rnn"] >= 0.25, acc
+    best = {cell: max(r.racers[cell].accuracy) for cell in RACE_CELLS}
+    assert best["gru"] >= 0.8, best
+    assert best["rnn"] <= 0.45, best
+    assert best["gru"] - best["rnn"] >= 0.35, best
 
 
 @pytest.mark.parametrize("cell", RACE_CELLS)
