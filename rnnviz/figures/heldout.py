@@ -38,14 +38,21 @@ def train_loss_near(steps: np.ndarray, loss: np.ndarray, step: int, window: int)
     return float(loss[m].mean()) if m.any() else float("nan")
 
 
-def gap_sentence(steps, loss, val: list[tuple[int, float]], window: int) -> str:
-    """What the gap between the held-out and the training loss means, from the numbers (markdown)."""
+def _latest_gap(steps, loss, val: list[tuple[int, float]], window: int) -> tuple[int, float, float] | None:
+    """(step, held-out loss, training loss near that step) of the newest measurement; None if either is missing."""
     if not val:
-        return ""
+        return None
     s, v = val[-1]
     t = train_loss_near(steps, loss, s, window)
-    if not np.isfinite(t):
+    return (s, v, t) if np.isfinite(t) else None
+
+
+def gap_sentence(steps, loss, val: list[tuple[int, float]], window: int) -> str:
+    """What the gap between the held-out and the training loss means, from the numbers (markdown)."""
+    latest = _latest_gap(steps, loss, val, window)
+    if latest is None:
         return ""
+    s, v, t = latest
     gap = v - t
     head = (f"Purple: the loss on the text's held-out end, never trained on. At step {s:,} it is {v:.2f} "
             f"against {t:.2f} nats per token on the training windows")
@@ -68,12 +75,10 @@ def gap_sentence(steps, loss, val: list[tuple[int, float]], window: int) -> str:
 
 def gap_short(steps, loss, val: list[tuple[int, float]], window: int) -> str:
     """One sentence for the presentation view."""
-    if not val:
+    latest = _latest_gap(steps, loss, val, window)
+    if latest is None:
         return ""
-    s, v = val[-1]
-    t = train_loss_near(steps, loss, s, window)
-    if not np.isfinite(t):
-        return ""
+    s, v, t = latest
     gap = v - t
     what = "memorising" if gap > GAP_NATS else "generalising" if gap >= -GAP_NATS else "held-out text is easier"
     return f"Held-out (purple) {v:.2f} vs training {t:.2f} nats/token at step {s:,}: gap {gap:+.2f}, {what}."
