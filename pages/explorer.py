@@ -24,6 +24,24 @@ P = "explorer_"                      # every sess.extras key of this page starts
 
 
 # ---------------------------------------------------------------------------- state and engine calls
+def terms_table(sess: AppSession, tc, t: int, k, s: int, T: int) -> pd.DataFrame:
+    """Each weight gradient's term added at step s, the running sum of steps s…T and the whole gradient."""
+    term = tc.term_norms(t)
+    run = memo(sess, P + "running_norms", (t, k), lambda: tc.running_norms(t))
+    full = memo(sess, P + "whole_norms", (k,), lambda: tc.running_norms(0))
+    return pd.DataFrame({
+        "parameter": [f"d{p}" for p in TERM_NAMES],
+        f"‖term added at t = {s}‖": [term[p] for p in TERM_NAMES],
+        f"‖sum of steps {s}…{T}‖": [run[p] for p in TERM_NAMES],
+        "‖whole gradient (t = 1…T)‖": [full[p] for p in TERM_NAMES],
+    })
+
+
+def show_terms_table(table: pd.DataFrame) -> None:
+    st.dataframe(table, hide_index=True, width="stretch", key=f"{P}terms_table",
+                 column_config={c: st.column_config.NumberColumn(format="%.4g") for c in table.columns[1:]})
+
+
 def position(sess: AppSession) -> tuple[int, int | None]:
     """(t, k): the backward pass's current step (0-based; starts at T − 1) and the truncation."""
     ps = page_state(sess, P)
@@ -210,19 +228,10 @@ def cell_equations(sess: AppSession) -> None:
             st.latex(eq)
     right.markdown("  \n".join(parts) + f"  \nPre-activation gradients of the blocks {', '.join(cell.block_names)}: "
                    f"{blocks}; ‖δ_{s}‖ = **{num(n['delta'])}**.")
-    term = tc.term_norms(t)
-    run = memo(sess, P + "running_norms", (t, k), lambda: tc.running_norms(t))
-    full = memo(sess, P + "whole_norms", (k,), lambda: tc.running_norms(0))
-    table = pd.DataFrame({
-        "parameter": [f"d{p}" for p in TERM_NAMES],
-        f"‖term added at t = {s}‖": [term[p] for p in TERM_NAMES],
-        f"‖sum of steps {s}…{T}‖": [run[p] for p in TERM_NAMES],
-        "‖whole gradient (t = 1…T)‖": [full[p] for p in TERM_NAMES],
-    })
+    table = terms_table(sess, tc, t, k, s, T)
     st.markdown(f"dW += δ^W_{s} h_{s - 1}ᵀ, dU[:, x_{s}] += δ_{s}, db += δ_{s}, dV += ∂L_{s}/∂o_{s} h_{s}ᵀ, "
                 f"dc += ∂L_{s}/∂o_{s} ({len(cell.block_names)} block(s) of H rows in δ):")
-    st.dataframe(table, hide_index=True, width="stretch", key=f"{P}terms_table",
-                 column_config={c: st.column_config.NumberColumn(format="%.4g") for c in table.columns[1:]})
+    show_terms_table(table)
 
 
 @guarded("the equations at this step")
@@ -273,17 +282,8 @@ def equations(sess: AppSession) -> None:
         rf"dV {pe} {dl_do}\, h_{{{s}}}^\top & dc {pe} {dl_do} \end{{aligned}}",
         f"x_{s} = {x_tok}: only column {x_tok} of U gets a gradient at this step. The table shows each term, the sum "
         f"of the terms of steps {s}…{T} so far, and the window's whole gradient.")
-    term = tc.term_norms(t)
-    run = memo(sess, P + "running_norms", (t, k), lambda: tc.running_norms(t))
-    full = memo(sess, P + "whole_norms", (k,), lambda: tc.running_norms(0))
-    table = pd.DataFrame({
-        "parameter": [f"d{p}" for p in TERM_NAMES],
-        f"‖term added at t = {s}‖": [term[p] for p in TERM_NAMES],
-        f"‖sum of steps {s}…{T}‖": [run[p] for p in TERM_NAMES],
-        "‖whole gradient (t = 1…T)‖": [full[p] for p in TERM_NAMES],
-    })
-    st.dataframe(table, hide_index=True, width="stretch", key=f"{P}terms_table",
-                 column_config={c: st.column_config.NumberColumn(format="%.4g") for c in table.columns[1:]})
+    table = terms_table(sess, tc, t, k, s, T)
+    show_terms_table(table)
     with st.expander(f"The vectors at t = {s} (first 8 of H = {tc.hs.shape[0]} entries)"):
         vec = tc.vectors(t)
         frame = pd.DataFrame({name: v[:8] for name, v in vec.items()}).T
