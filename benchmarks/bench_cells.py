@@ -118,6 +118,7 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=600, help="timed steps per char config (word: a tenth)")
     ap.add_argument("--blocks", type=int, default=10, help="alternating blocks per config")
     ap.add_argument("--torch", default="/work/torchvenv/bin/python", help="an interpreter with torch")
+    ap.add_argument("--only", default="", help="run only the cases whose name contains this, e.g. 'lstm'")
     args = ap.parse_args()
     char, word = char_text(), word_text()
     char_cfg = TrainConfig(level="char", hidden_size=100, seq_len=25, optimizer="adagrad", lr=0.1)
@@ -128,6 +129,7 @@ def main() -> None:
     cases += [(f"char {c}", char, char_cfg.with_changes(cell=c, **sgd), args.steps, target)
               for c, target in (("rnn", 0.35), ("lstm", 1.0), ("gru", 0.5))]
     cases.append(("word rnn", word, word_cfg, max(20, args.steps // 10), 1.0))
+    cases = [c for c in cases if args.only in c[0]]
     worker, torch_note = torch_worker(args.torch)
     results = []
     for name, text, cfg, n, target in cases:

@@ -8,12 +8,15 @@ steps per second of the three stepped together. Usage:
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from pathlib import Path
 
-from rnnviz.config import TrainConfig
-from rnnviz.recall import trainer_recall
-from rnnviz.trainer import Trainer
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from rnnviz.config import TrainConfig  # noqa: E402
+from rnnviz.recall import trainer_recall  # noqa: E402
+from rnnviz.trainer import Trainer  # noqa: E402
 
 TEXT = (Path(__file__).resolve().parent.parent / "sample_texts" / "recall_first_char.txt").read_text()
 

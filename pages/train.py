@@ -15,6 +15,7 @@ from rnnviz.figures.heldout import gap_sentence, gap_short, with_val
 from rnnviz.figures.htmlbars import BARS_CSS
 from rnnviz.figures.tokens import STRIP_CSS, sample_html, window_html
 from rnnviz.figures.train import (
+    adagrad_early_peak_note,
     dh_heatmap,
     grad_norms_figure,
     loss_figure,
@@ -28,11 +29,13 @@ from rnnviz.sample import sample
 from rnnviz.ui import budget, play, present, takeaway
 from rnnviz.ui.cell_panel import cell_section
 from rnnviz.ui.guard import fill_html, guarded
+from rnnviz.ui.memo import forget, memo_args
 from rnnviz.ui.page import page_header, setup_page
 from rnnviz.ui.slots import Slot
 from rnnviz.ui.state import AppSession, get_session
 from rnnviz.vanish import reach_by_distance, verdict
 
+SAMPLE_KEY = "train_sample"  # sess.extras key of the text sample (rnnviz.ui.memo.memo_args)
 REACH_EVERY = 3  # play frames per redraw of the reach chart (see draw_panel)
 
 
@@ -63,7 +66,7 @@ def do_reset(sess: AppSession) -> None:
     budget.cancel("train")  # a job still running would undo this at once
     sess.playing = False
     sess.trainer.reset()
-    sess.extras.pop("train_sample", None)
+    forget(sess, SAMPLE_KEY)  # a sample drawn at steps 0..N−1 of the old run must not reappear
     sess.flash("info", "Reset: same seed, fresh weights, step 0.")
 
 
@@ -165,18 +168,13 @@ def loss_chart(sess: AppSession) -> None:
     st.plotly_chart(fig, config=chart_config(sess), key="chart_loss")
     gap = gap_sentence(steps, loss, h.val, tr.config.val_every)
     thinned = h.n_thinned
-    # Adagrad's first update is η·sign(g) for every weight with a gradient (its sum of g² starts at g²):
-    # a big jump that often lifts the loss above ln V before it falls. Students ask; say it where they see it.
-    early_jump = (tr.config.optimizer == "adagrad" and 0 < len(h) and steps[0] <= 1 and steps[-1] <= 300
-                  and float(np.nanmax(loss[:50])) > tr.baseline_loss * 1.2)
+    early_peak = adagrad_early_peak_note(tr.config.optimizer, steps, loss, tr.baseline_loss)
     present.caption(f"Blue: each window's loss; orange: its mean over the last {w} steps (the span grows with the run, "
                "so the line keeps up with the steps shown). The green line is a model that knows nothing. "
                "Red ticks at the bottom: steps where clipping fired."
                + (f" Steps before {steps[thinned]:,} are summarised (each stretch keeps its lowest and highest "
                   "loss), so a tick there marks clipping somewhere in that stretch." if thinned else "")
-               + (" The early peak above the green line is Adagrad's first steps at work: the very first moves every "
-                  "weight that has a gradient by about η (its running sum of g² starts at zero); later steps are "
-                  "smaller, and the loss falls." if early_jump else "")
+               + (f" {early_peak}" if early_peak else "")
                     + (f" {gap}" if gap else ""),
                     gap_short(steps, loss, h.val, tr.config.val_every)
                     or "Blue: the loss per token; green: a model that knows nothing.")
@@ -285,19 +283,18 @@ def sample_view(sess: AppSession) -> None:
     temp = cols[2].select_slider("temperature", [0.1, 0.3, 0.5, 0.8, 1.0, 1.5, 2.0],
                                  value=sess.extras.get("sample_temp", 0.8), key="sample_temp")
     sess.extras["sample_every"], sess.extras["sample_temp"] = every, temp
-    key = (sess.generation, tr.step_count // every, temp)
-    cached = sess.extras.get("train_sample")
-    if cached is None or cached[0] != key:
+
+    def draw() -> tuple[str, int]:
         tok = tr.tokenizer
         prime = tr.data[:1]
         n = 200 if tok.level == "char" else 60
         res = sample(tr.params, prime, n, temperature=temp, seed=tr.config.seed + tr.step_count, cell=tr.config.cell)
-        body = sample_html(tok.decode(prime), [tok.token_text(i) for i in res.ids], res.probs,
-                           joiner="" if tok.level == "char" else " ")
-        cached = (key, body, tr.step_count)
-        sess.extras["train_sample"] = cached
-    st.html(cached[1])
-    st.caption(f"Sampled at step {cached[2]:,} with temperature {temp}, starting from the text's first token. "
+        return sample_html(tok.decode(prime), [tok.token_text(i) for i in res.ids], res.probs,
+                           joiner="" if tok.level == "char" else " "), tr.step_count
+
+    body, drawn_at = memo_args(sess, SAMPLE_KEY, (tr.step_count // every, temp), draw)
+    st.html(body)
+    st.caption(f"Sampled at step {drawn_at:,} with temperature {temp}, starting from the text's first token. "
                "Colour: the probability the model gave each token (hover for it). Early on this is noise; "
                "watch spelling, then words, then punctuation appear.")
 

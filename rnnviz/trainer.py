@@ -289,16 +289,19 @@ class Trainer:
         history=False: no history rows and no spectrum log (a race keeps its own record; such a
         trainer must not undo, since undo replays the settings the history recorded); nor per-step
         diagnostics (the record's result has empty diagnostic arrays).
+        The per-step diagnostics (Jacobian norms, saturation, gate means) are computed for the
+        n-th step only: the earlier steps' records are not returned, so nobody could read them.
         """
         record = None
-        for _ in range(int(n)):
-            rec = self._step_once(self.config, record_history=history)
+        n = int(n)
+        for i in range(n):
+            rec = self._step_once(self.config, record_history=history, diagnostics=history and i == n - 1)
             if rec is None:
                 break
             record = rec
         return record
 
-    def _step_once(self, cfg: TrainConfig, record_history: bool) -> StepRecord | None:
+    def _step_once(self, cfg: TrainConfig, record_history: bool, diagnostics: bool = True) -> StepRecord | None:
         t0 = time.perf_counter()
         s = self.state
         T = cfg.seq_len
@@ -309,7 +312,8 @@ class Trainer:
         ys = self.data[pos + 1:pos + T + 1]
         g = self._grad_buffer()
         res = loss_and_grads(s.params, xs, ys, h0, cfg.effective_truncate, cell=cfg.cell,
-                             diagnostics=DIAGNOSTICS and record_history, grads_out=self._grad_views, validate=False)
+                             diagnostics=DIAGNOSTICS and record_history and diagnostics,
+                             grads_out=self._grad_views, validate=False)
         self._dirty_columns = xs
         step_no = s.step + 1
         lr = cfg.lr * s.lr_scale

@@ -10,7 +10,7 @@ import plotly.io as pio
 import pytest
 
 from rnnviz.figures.common import MAX_POINTS, downsample, envelope, token_label, visible
-from rnnviz.figures.train import dh_heatmap_spec, grad_norms_spec, loss_spec
+from rnnviz.figures.train import adagrad_early_peak_note, dh_heatmap_spec, grad_norms_spec, loss_spec
 
 RNG = np.random.default_rng(0)
 
@@ -139,3 +139,17 @@ def test_a_loss_chart_of_few_steps_has_whole_step_ticks_and_markers():
     assert validated(spec)
     long = loss_spec(np.arange(1, 101), np.ones(100), np.ones(100), 3.3)
     assert "dtick" not in long["layout"]["xaxis"] and long["data"][0]["mode"] == "lines"
+
+
+def test_the_adagrad_early_peak_note_needs_adagrad_an_early_rise_and_the_start_on_the_chart():
+    base = np.log(65)
+    steps = np.arange(1, 41)
+    peaked = np.full(40, base * 0.9)
+    peaked[3] = base * 1.3
+    assert "Adagrad's first steps" in adagrad_early_peak_note("adagrad", steps, peaked, base)
+    assert adagrad_early_peak_note("adam", steps, peaked, base) == ""                 # another optimizer
+    assert adagrad_early_peak_note("adagrad", steps, np.full(40, base * 1.1), base) == ""   # no clear rise
+    assert adagrad_early_peak_note("adagrad", steps + 10, peaked, base) == ""        # the start is not shown
+    assert adagrad_early_peak_note("adagrad", np.arange(1, 402), np.full(401, base * 1.5), base) == ""  # long run
+    assert adagrad_early_peak_note("adagrad", steps[:0], peaked[:0], base) == ""
+    assert adagrad_early_peak_note("adagrad", steps, np.full(40, np.nan), base) == ""

@@ -87,7 +87,7 @@ class GRUCell(Cell):
         np.multiply(dA3[..., 2, :], cache.cr[t], out=dA3[..., 0, :])
         dAh3[..., :2, :] = dA3[..., :2, :]
         np.multiply(dS, cache.cnr[t], out=dAh3[..., 2, :])
-        prev = dA_h @ params["W"]
+        prev = dA_h.dot(params["W"])
         prev += dS * cache.z[t]                # the direct path h_{t−1} → z ⊙ h_{t−1}
         return prev
 

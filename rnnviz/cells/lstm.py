@@ -65,7 +65,6 @@ class LSTMCell(Cell):
         T, H = xs.shape[0], W.shape[1]
         s0 = np.asarray(s0, dtype=np.float64).reshape(2, H)
         pre, mul, add_ = self._scales(H)
-        Ws = W * pre[:, None]
         Y = np.add(U.T[xs], b)                # (T, 4H) U x_t + b, then the gates in place
         Y *= pre
         hs_all = np.empty((T + 1, H))
@@ -74,33 +73,38 @@ class LSTMCell(Cell):
         tc = np.empty((T, H))                 # tanh(c_t)
         ig = np.empty(H)
         Wh = np.empty(4 * H)
-        Ws_dot, add, multiply, tanh = Ws.dot, np.add, np.multiply, np.tanh
-        Y4 = Y.reshape(T, 4, H)
-        # Row views handed out by zip (cheaper than indexing them in Python, 25 times a window).
-        for a, (i, f, g, o), h_prev, h, c_prev, c, tct in zip(Y, Y4, hs_all[:-1], hs_all[1:], cs_all[:-1],
-                                                               cs_all[1:], tc, strict=True):
-            Ws_dot(h_prev, Wh)
+        Gi, Gf, Gg, Go = (Y[:, k * H:(k + 1) * H] for k in range(4))   # (T, H) each: i, f, g, o'
+        W_dot, add, multiply, tanh = W.dot, np.add, np.multiply, np.tanh
+        for t in range(T):
+            a, c = Y[t], cs_all[t + 1]
+            W_dot(hs_all[t], Wh)
+            multiply(Wh, pre, Wh)             # scaled like Y (cheaper than a scaled copy of W per window)
             add(a, Wh, a)
             tanh(a, a)
             multiply(a, mul, a)
-            add(a, add_, a)                   # i, f, g, o' (a is row t of Y, so of Y4)
-            multiply(f, c_prev, c)
-            multiply(i, g, ig)
+            add(a, add_, a)                   # i, f, g, o' (row t of Gi, Gf, Gg, Go)
+            multiply(Gf[t], cs_all[t], c)
+            multiply(Gi[t], Gg[t], ig)
             add(c, ig, c)                     # c_t = f ⊙ c_{t−1} + i ⊙ g
-            tanh(c, tct)
-            multiply(o, tct, h)               # h_t = o' ⊙ tanh(c_t)
-        i, f, g, o = (Y4[:, k] for k in range(4))
-        dtc = 1.0 - tc * tc
+            tanh(c, tc[t])
+            multiply(Go[t], tc[t], hs_all[t + 1])   # h_t = o' ⊙ tanh(c_t)
         coef3 = np.empty((T, 3, H))           # dA_{i,f,g} = dc_t ⊙ coef3
-        coef3[:, 0] = g * i * (1.0 - i)
-        coef3[:, 1] = cs_all[:-1] * f * (1.0 - f)
-        coef3[:, 2] = i * (1.0 - g * g)
-        s_last = np.stack([hs_all[-1], cs_all[-1]])
+        np.multiply(Gi, 1.0 - Gi, out=coef3[:, 0])
+        coef3[:, 0] *= Gg
+        np.multiply(Gf, 1.0 - Gf, out=coef3[:, 1])
+        coef3[:, 1] *= cs_all[:-1]
+        np.multiply(Gg, Gg, out=coef3[:, 2])
+        np.subtract(1.0, coef3[:, 2], out=coef3[:, 2])
+        coef3[:, 2] *= Gi
+        k = tc * tc
+        np.subtract(1.0, k, out=k)
+        k *= Go                                # ∂h_t/∂c_t = diag(o' ⊙ (1 − tanh² c_t))
+        coef_o = np.subtract(1.0, Go)
+        coef_o *= Go
+        coef_o *= tc                          # dA_o = dh_t ⊙ tanh(c_t) ⊙ σ'(o)
         return Cache(inputs=xs, s0=s0, hs=hs_all[1:].T, h_prev=hs_all[:-1].T, h_prev_rows=hs_all[:-1],
-                     s_last=s_last, gates=Y4, tanh_c=tc, cs=cs_all[1:].T,
-                     k=o * dtc,                                  # ∂h_t/∂c_t = diag(o' ⊙ (1 − tanh² c_t))
-                     coef3=coef3, coef_o=tc * o * (1.0 - o),     # dA_o = dh_t ⊙ tanh(c_t) ⊙ σ'
-                     f=np.ascontiguousarray(f))
+                     s_last=np.array([hs_all[-1], cs_all[-1]]), gates=Y.reshape(T, 4, H), tanh_c=tc,
+                     cs=cs_all[1:].T, k=k, coef3=coef3, coef_o=coef_o, f=np.ascontiguousarray(Gf))
 
     def back_step(self, params, cache, t, dS, dA_x, dA_h):
         H = cache.k.shape[1]
@@ -110,7 +114,7 @@ class LSTMCell(Cell):
         np.multiply(dc[..., None, :], cache.coef3[t], out=dA4[..., :3, :])
         np.multiply(dh, cache.coef_o[t], out=dA4[..., 3, :])
         prev = np.empty_like(dS)
-        np.matmul(dA_x, params["W"], out=prev[..., :H])
+        prev[..., :H] = dA_x.dot(params["W"])   # ndarray.dot: less call overhead than matmul
         np.multiply(dc, cache.f[t], out=prev[..., H:])   # ∂c_t/∂c_{t−1} = diag(f_t)
         return prev
 
@@ -124,19 +128,19 @@ class LSTMCell(Cell):
 
     @staticmethod
     def _jacobian_rows(cache):
-        """(EA, EC) (T, H, 4): J_t = [[Σ_b diag(EA_b) W_b, diag(k ⊙ f)], [Σ_b diag(EC_b) W_b, diag(f)]]."""
+        """E (2, T, H, 4): J_t = [[Σ_b diag(E[0, t, :, b]) W_b, diag(k ⊙ f)], [Σ_b diag(E[1, t, :, b]) W_b, diag(f)]]."""
         H, T = cache.hs.shape
-        EC = np.zeros((T, H, 4))                      # ∂c_t/∂h_{t−1} = Σ_b diag(EC_b) W_b
-        EC[:, :, :3] = cache.coef3.transpose(0, 2, 1)
-        EA = EC * cache.k[:, :, None]                 # ∂h_t/∂h_{t−1} = diag(k) ∂c_t/∂h_{t−1} + diag(coef_o) W_o
-        EA[:, :, 3] = cache.coef_o
-        return EA, EC
+        E = np.zeros((2, T, H, 4))                    # E[1]: ∂c_t/∂h_{t−1} = Σ_b diag(E[1]_b) W_b
+        E[1, :, :, :3] = cache.coef3.transpose(0, 2, 1)
+        np.multiply(E[1], cache.k[:, :, None], out=E[0])   # E[0]: ∂h_t/∂h_{t−1} = diag(k) ∂c_t/∂h_{t−1} + diag(coef_o) W_o
+        E[0, :, :, 3] = cache.coef_o
+        return E
 
     def mean_jacobian(self, params, cache):
         """J̄ in closed form: J_t is linear in its row scales, so J̄ uses their means over t."""
         W = params["W"]
         H = W.shape[1]
-        EA, EC = (E.mean(axis=0) for E in self._jacobian_rows(cache))
+        EA, EC = self._jacobian_rows(cache).mean(axis=1)
         W4 = W.reshape(4, H, H)
         J = np.empty((2 * H, 2 * H))
         J[:H, :H] = np.einsum("hb,bhj->hj", EA, W4)
@@ -148,15 +152,15 @@ class LSTMCell(Cell):
     def diagnostics(self, params, cache) -> dict:
         """jacobian_norms[t] = ‖∂(h_t, c_t)/∂(h_{t−1}, c_{t−1})‖_F (exact, in closed form);
         saturation[t]: fraction of |tanh(c_t)| > 0.95;  gates: mean of i_t, f_t, o'_t over units."""
-        gram = block_gram(params["W"], 4)
-        EA, EC = self._jacobian_rows(cache)
-        f, k = cache.f, cache.k
-        sq = quad_frobenius(EA, gram) + quad_frobenius(EC, gram) + np.einsum("th,th->t", k * f, k * f) \
-            + np.einsum("th,th->t", f, f)             # + ‖∂h_t/∂c_{t−1}‖² + ‖∂c_t/∂c_{t−1}‖²
-        g4 = cache.gates
+        H, T = cache.hs.shape
+        E = self._jacobian_rows(cache).reshape(2 * T, H, 4)   # both row blocks in one product
+        q = quad_frobenius(E, block_gram(params["W"], 4))
+        f, kf = cache.f, cache.k * cache.f
+        sq = q[:T] + q[T:] + np.einsum("th,th->t", kf, kf) + np.einsum("th,th->t", f, f)  # + ‖∂h_t/∂c_{t−1}‖² + ‖∂c_t/∂c_{t−1}‖²
+        means = cache.gates.mean(axis=2)              # (T, 4): i, f, g, o'
         return {"jacobian_norms": np.sqrt(sq),
-                "saturation": np.mean(np.abs(cache.tanh_c) > SATURATED, axis=1),
-                "gates": {"i": g4[:, 0].mean(axis=1), "f": g4[:, 1].mean(axis=1), "o": g4[:, 3].mean(axis=1)}}
+                "saturation": np.count_nonzero(np.abs(cache.tanh_c) > SATURATED, axis=1) / H,
+                "gates": {"i": means[:, 0], "f": means[:, 1], "o": means[:, 3]}}
 
 
 CELL = LSTMCell()

@@ -93,7 +93,7 @@ class VanillaRNNCell(Cell):
     def back_step(self, params, cache, t, dS, dA_x, dA_h):
         """δ_t = dh_t ⊙ (1 − h_t²) (= ∂L/∂a_t, seen by U, b and W alike);  dh_{t−1} = Wᵀ δ_t (rows: δ W)."""
         np.multiply(dS, cache.dtanh_rows[t], dA_x)
-        return dA_x @ params["W"]
+        return dA_x.dot(params["W"])
 
     def reference_step(self, params, x, s):
         return np.tanh(params["U"][:, x] + params["W"] @ s + params["b"])

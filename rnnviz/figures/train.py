@@ -110,6 +110,29 @@ def trailing_mean(steps, loss, window: int) -> np.ndarray:
         return np.where(n > 0, (cs[hi] - cs[lo]) / np.maximum(n, 1), np.nan)
 
 
+EARLY_PEAK_STEPS = 300   # an early peak is only worth a sentence while the chart still shows the start
+EARLY_PEAK_RATIO = 1.2   # ...and only if the loss rose clearly above ln V
+
+
+def adagrad_early_peak_note(optimizer: str, steps, loss, baseline: float) -> str:
+    """The sentence that explains Adagrad's early peak, or "" if the chart shows none.
+
+    Adagrad's first update is η·sign(g) for every weight with a gradient (its sum of g² starts at g²):
+    a big jump that often lifts the loss above ln V before it falls. Students ask, so the caption says
+    so when the chart starts at step 1, ends by step EARLY_PEAK_STEPS, and the loss of the first 50
+    steps rose above EARLY_PEAK_RATIO · ln V (the baseline). steps, loss: (n,) the history columns."""
+    steps = np.asarray(steps)
+    loss = np.asarray(loss, dtype=float)
+    if optimizer != "adagrad" or not steps.size or steps[0] > 1 or steps[-1] > EARLY_PEAK_STEPS:
+        return ""
+    head = loss[:50]
+    if not np.isfinite(head).any() or float(np.nanmax(head)) <= baseline * EARLY_PEAK_RATIO:
+        return ""
+    return ("The early peak above the green line is Adagrad's first steps at work: the very first moves every "
+            "weight that has a gradient by about η (its running sum of g² starts at zero); later steps are "
+            "smaller, and the loss falls.")
+
+
 def recent_mean_loss(history, step_count: int) -> tuple[float, int]:
     """(the loss chart's smoothed line at the newest step, its span w): reads only the history's last
     w rows (this runs every play frame). NaN with no history."""

@@ -46,3 +46,21 @@ def peek(sess: AppSession, key: str, args: tuple) -> Any | None:
 def store(sess: AppSession, key: str, args: tuple, value: Any) -> None:
     """Store a value computed elsewhere (e.g. by a button) for this model state and args."""
     sess.extras[key] = (sess.generation, sess.trainer.state, args, value)
+
+
+def memo_args(sess: AppSession, key: str, args: tuple, compute: Callable[[], Any]) -> Any:
+    """compute(), or the value stored under sess.extras[key] for this generation and args, whatever
+    the model state: for views that refresh on their own schedule (the Train page's text sample is
+    drawn anew every N steps, so its args hold step // N). Forget it with ``forget`` where the
+    model goes back (reset)."""
+    hit = sess.extras.get(key)
+    if hit is not None and hit[0] == sess.generation and hit[1] == args:
+        return hit[2]
+    value = compute()
+    sess.extras[key] = (sess.generation, args, value)
+    return value
+
+
+def forget(sess: AppSession, key: str) -> None:
+    """Drop what memo / memo_args stored under key."""
+    sess.extras.pop(key, None)
