@@ -38,7 +38,7 @@ from rnnviz.truncation import truncation_sweep
 from rnnviz.twin import TWIN_SETTINGS, TwinRun
 from rnnviz.ui import budget
 from rnnviz.ui.guard import guarded
-from rnnviz.ui.memo import memo, page_state
+from rnnviz.ui.memo import memo, memo_args, page_state
 from rnnviz.ui.page import page_header, setup_page
 from rnnviz.ui.state import AppSession
 from rnnviz.vanish import against_rho, sweep_reading, verdict
@@ -384,19 +384,28 @@ def draw_race(sess: AppSession, r: Race) -> None:
         st.plotly_chart(race_loss_figure({labels[c]: (r.series(c)["step"], r.series(c)["loss"]) for c in r.racers},
                                          next(iter(r.racers.values())).trainer.baseline_loss),
                         config=CHART, key=f"{P}chart_race_loss")
-    st.markdown("**Gradient reach of each model** on its next window, R[t, k] = ‖∂L_t/∂h_k‖ (one colour scale)")
-    st.plotly_chart(race_reach_figure({labels[c]: r.reach(c) for c in r.racers}), config=CHART,
-                    key=f"{P}chart_race_reach")
+    # Every state part of every racer: the LSTM's reach through its cell state c beside the one through h.
+    panels, parts = {}, {}
+    for c, rc in r.racers.items():
+        for part in rc.trainer.cell.state_parts:
+            label = labels[c] if part == "h" else f"{labels[c]} through {part}"
+            panels[label], parts[label] = r.reach(c, part), part
+    extra = [lab for lab in panels if parts[lab] != "h"]
+    st.markdown("**Gradient reach of each model** on its next window, R[t, k] = ‖∂L_t/∂h_k‖"
+                + (f" (and ‖∂L_t/∂c_k‖ for {', '.join(extra)})" if extra else "") + ", one colour scale")
+    st.plotly_chart(race_reach_figure(panels, parts=parts), config=CHART, key=f"{P}chart_race_reach")
     st.caption("Read each row leftwards from the diagonal: where the colour stays bright, a loss term still reaches "
-               "steps far back, which is what recalling a line's first character needs.")
+               "steps far back, which is what recalling a line's first character needs."
+               + "".join(f" {labels[c]}: {note} Compare its panel through {p} with the one through h."
+                         for c, rc in r.racers.items() for p, note in rc.trainer.cell.part_notes.items()))
 
 
 def twin_figures(sess: AppSession, run: TwinRun) -> tuple:
     """(loss, gradient norm, spectrum) figures of the twin run, rebuilt only when it has stepped."""
-    ps = page_state(sess, P)
-    hit = ps.get("twin_figs")
-    if hit is not None and hit[0] is run and hit[1] == run.steps:
-        return hit[2]
+    return memo_args(sess, P + "twin_figs", (run, run.steps), lambda: build_twin_figures(run))
+
+
+def build_twin_figures(run: TwinRun) -> tuple:
     a, b = run.a, run.b
     la, lb = f"A: {a.label}", f"B: {b.label}"
     sa, sb = run.series(a), run.series(b)
@@ -408,7 +417,6 @@ def twin_figures(sess: AppSession, run: TwinRun) -> tuple:
                            log=True),
         twin_spectrum_figure(sa, sb, la, lb, matrix=a.trainer.cell.spectrum_of),
     )
-    ps["twin_figs"] = (run, run.steps, figs)
     return figs
 
 

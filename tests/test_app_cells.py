@@ -47,6 +47,10 @@ def test_lab_race_of_cells_steps_three_models():
     race = session(at).extras["lab_state"]["race"]
     assert race.steps == 10 and set(race.racers) == set(CELL_NAMES)
     assert any(m.value.startswith("After 10 steps") for m in at.markdown)
+    # The reach panels: one per racer through h, and the LSTM's cell state c beside its h.
+    heading = next(m.value for m in at.markdown if m.value.startswith("**Gradient reach of each model**"))
+    assert "‖∂L_t/∂c_k‖ for LSTM through c" in heading
+    assert any("LSTM: c is the cell state" in c.value for c in at.caption)
 
 
 @pytest.mark.parametrize("cell, parts, gates", [("rnn", False, False), ("lstm", True, True), ("gru", False, True)])

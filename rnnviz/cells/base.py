@@ -93,6 +93,7 @@ class Cell:
     block_names: tuple[str, ...] = ()   # the G row blocks of U, W, b, in order (δ of each is shown)
     backward_equations: tuple[str, ...] = ()  # LaTeX: one step of the backward pass, as shown on screen
     state_parts: tuple[str, ...] = ("h",)
+    part_notes: dict[str, str] = {}     # what a student should know of each state part beyond h
     separate_h_preact = False           # dA_h differs from dA_x (the GRU's n block)
     spectral_radius_ok = False          # init_params accepts spectral_radius (rescaling a square W)
     spectrum_of = "J̄"                   # the matrix whose spectrum ``spectrum`` returns

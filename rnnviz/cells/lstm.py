@@ -22,6 +22,8 @@ class LSTMCell(Cell):
     blocks = 4
     gate_names = ("i", "f", "o")
     state_parts = ("h", "c")
+    part_notes = {"c": "c is the cell state, the LSTM's highway: going back along it, the gradient is only "
+                       "multiplied by the forget gate f_t at each step, with no W and no tanh′ in the way."}
     block_names = ("i", "f", "g", "o")
     backward_equations = (
         r"\frac{\partial L}{\partial h_t} = V^\top \frac{\partial L_t}{\partial o_t} + W^\top \delta_{t+1}",

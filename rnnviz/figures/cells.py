@@ -223,10 +223,12 @@ def race_accuracy_spec(series: dict, chance: float, height: int = 300) -> dict:
     ))
 
 
-def race_reach_spec(matrices: dict, height: int = 330) -> dict:
-    """The reach matrices R[t, k] = ‖∂L_t/∂h_k‖ side by side, one log colour scale shared by all.
+def race_reach_spec(matrices: dict, height: int = 330, parts: dict | None = None) -> dict:
+    """The reach matrices R[t, k] = ‖∂L_t/∂s_k‖ side by side, one log colour scale shared by all.
 
-    matrices: {label: (T, T)}; the empty upper triangle (k > t) is blank."""
+    matrices: {label: (T, T)}; the empty upper triangle (k > t) is blank. parts: {label: the state
+    part s the matrix reaches ("h" unless given; the LSTM's cell state is "c")}."""
+    parts = parts or {}
     labels = list(matrices)
     n = max(len(labels), 1)
     Zs = []
@@ -250,8 +252,9 @@ def race_reach_spec(matrices: dict, height: int = 330) -> dict:
         steps = np.arange(1, T + 1)
         data.append(dict(type="heatmap", z=_arr(np.maximum(Z, lo)), x=steps, y=steps, xaxis=f"x{ax}", yaxis=f"y{ax}",
                          colorscale="Viridis", zmin=lo, zmax=hi if hi > lo else lo + 1, showscale=i == n - 1,
-                         colorbar=dict(title=dict(text="log₁₀ ‖∂L_t/∂h_k‖", side="right"), thickness=12),
-                         hovertemplate=f"{html.escape(str(label))}: L<sub>%{{y}}</sub> → h<sub>%{{x}}</sub>"
+                         colorbar=dict(title=dict(text="log₁₀ ‖∂L_t/∂s_k‖", side="right"), thickness=12),
+                         hovertemplate=f"{html.escape(str(label))}: L<sub>%{{y}}</sub> → "
+                                       f"{html.escape(parts.get(label, 'h'))}<sub>%{{x}}</sub>"
                                        "<br>log₁₀ reach = %{z:.2f}<extra></extra>"))
         x0 = i * (width + gap)
         lay[f"xaxis{ax}"] = dict(domain=[x0, x0 + width], title=dict(text="k"), showgrid=False, anchor=f"y{ax}")
