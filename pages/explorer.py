@@ -108,7 +108,7 @@ def _on_k(sess: AppSession, key: str) -> None:
 def check_plan(sess: AppSession, k: int | None) -> tuple[int, float]:
     """(entries per parameter, estimated seconds) of the gradient check for this model and k."""
     tr = sess.trainer
-    return gradient_check_plan(tr.config.seq_len, k, tr.config.hidden_size, tr.vocab_size)
+    return gradient_check_plan(tr.config.seq_len, k, tr.config.hidden_size, tr.vocab_size, blocks=tr.cell.blocks)
 
 
 def run_gradient_check(sess: AppSession, k: int | None) -> None:
@@ -293,6 +293,17 @@ def equations(sess: AppSession) -> None:
                    "entry by entry.")
 
 
+def shown_rows(blocks: tuple[str, ...], H: int) -> str:
+    """What the dW heatmaps leave out (rnnviz.figures.explorer.matrix_heatmap_spec), in a sentence."""
+    G = len(blocks) if len(blocks) > 1 else 1
+    per = min(H, max(1, MAX_UNITS // G))
+    cols = f" and the first {MAX_UNITS} of its {H} columns" if H > MAX_UNITS else ""
+    if G > 1:
+        rows = f"the first {per} rows of each" if per < H else "every row of each"
+        return f" dW stacks one block of H rows per gate ({', '.join(blocks)}): showing {rows}{cols}."
+    return f" Showing the first {MAX_UNITS} of H = {H} units." if H > MAX_UNITS else ""
+
+
 @guarded("the running dW heatmap")
 def dw_heatmaps(sess: AppSession) -> None:
     t, k = position(sess)
@@ -302,17 +313,19 @@ def dw_heatmaps(sess: AppSession) -> None:
     left, right = st.columns(2)
     with left:
         title = f"δ<sub>{s}</sub> h<sub>{s - 1}</sub><sup>T</sup>"
-        fig = memo(sess, P + "fig_dw_term", (t, k), lambda: matrix_heatmap(tc.term("W", t), colorbar_title=title))
+        blocks = sess.trainer.cell.block_names
+        fig = memo(sess, P + "fig_dw_term", (t, k), lambda: matrix_heatmap(tc.term("W", t), colorbar_title=title,
+                                                                           blocks=blocks))
         st.plotly_chart(fig, config=CHART, key=f"{P}chart_dw_term")
         st.caption(f"One step's term δ_{s} h_{s - 1}ᵀ is an outer product: every row is a multiple of h_{s - 1} "
                    "(the stripes), scaled by that unit's δ.")
     with right:
         fig = memo(sess, P + "fig_dw_running", (t, k), lambda: matrix_heatmap(
-            tc.running("W", t), scale_of=tc.running("W", 0), colorbar_title="dW so far"))
+            tc.running("W", t), scale_of=tc.running("W", 0), colorbar_title="dW so far", blocks=blocks))
         st.plotly_chart(fig, config=CHART, key=f"{P}chart_dw_running")
         st.caption("The colour scale is fixed to the whole window's dW, so you see it build up step by step; "
                    "at t = 1 it is exactly the gradient the next Step uses (before clipping)."
-                   + (f" Showing the first {MAX_UNITS} of H = {H} units." if H > MAX_UNITS else ""))
+                   + shown_rows(blocks, H))
 
 
 @guarded("the full vs truncated comparison")

@@ -63,19 +63,20 @@ def test_a_spectral_radius_is_dropped_for_the_race():
 
 
 def test_slow_the_long_memory_gap():
-    """SLOW (~10-20 s on one core; three models × 300 steps at T = 100): the long-memory preset's
-    point, as a property with margins.
+    """SLOW (~40 s on one core: three models × 3,000 steps at T = 100): the long-memory preset's point,
+    as a property with margins, not a trajectory.
 
-    Measured with benchmarks/bench_longmem.py at the preset's settings (seed 0, README table): the GRU's
-    score reached 100% by step 150 (it then swings between 53% and 100%), the vanilla RNN's stayed at
-    15-32% (chance 25%). So the property is about the best score within 300 steps, scored every 50:
-    the GRU's ≥ 80%, the RNN's ≤ 45%, at least 35 points apart."""
-    r = Race(TEXT, LONGMEM_CONFIG, eval_every=50)
+    Measured with benchmarks/race_seeds.py at the preset's settings, seeds 0-7 standing in for other
+    CPUs (README, "Long memory, measured"): within 3,000 steps the GRU's best score was 100% for every
+    seed, the LSTM's 61-100%, the vanilla RNN's at most 32% (chance 25%). So: GRU ≥ 80%, LSTM ≥ 50%,
+    RNN ≤ 45%, and both gated cells at least 20 points above the RNN."""
+    r = Race(TEXT, LONGMEM_CONFIG)
     r.step(LONGMEM_GAP_STEPS)
     best = {cell: max(r.racers[cell].accuracy) for cell in RACE_CELLS}
     assert best["gru"] >= 0.8, best
+    assert best["lstm"] >= 0.5, best
     assert best["rnn"] <= 0.45, best
-    assert best["gru"] - best["rnn"] >= 0.35, best
+    assert min(best["gru"], best["lstm"]) - best["rnn"] >= 0.2, best
 
 
 @pytest.mark.parametrize("cell", RACE_CELLS)

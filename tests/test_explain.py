@@ -212,3 +212,6 @@ def test_gradient_check_plan_fits_the_budget():
     assert 2 < entries < 60 and est <= 1.5
     assert gradient_check_plan(200, 199, 100, 53) == gradient_check_plan(200, None, 100, 53)   # k ≥ T − 1 is full
     assert gradient_check_plan(30, 3, 64, 2000)[1] > gradient_check_plan(30, 3, 64, 20)[1]      # V costs too
+    # A gated cell's step costs about G vanilla steps: fewer entries fit, and the estimate says so.
+    rnn, lstm = gradient_check_plan(200, None, 100, 53), gradient_check_plan(200, None, 100, 53, blocks=4)
+    assert lstm[0] < rnn[0] and lstm[1] / lstm[0] > 3 * rnn[1] / rnn[0]

@@ -133,3 +133,21 @@ def test_twin_metric_downsamples_long_runs_keeping_spikes():
     b = np.full(n, np.nan)        # a twin that diverged at once: all gaps
     fig = validated(fl.twin_metric_spec(steps, a, b, "A", "B", "norm", log=True))
     assert len(fig.data[0].x) <= 602 and 1e6 in np.asarray(fig.data[0].y)
+
+
+def test_a_gated_cells_dw_heatmap_shows_every_gate_block():
+    """The LSTM's dW is 4H × H (blocks i, f, g, o): each block gets its rows on the chart, labelled."""
+    H = 60
+    M = np.zeros((4 * H, H))
+    for b in range(4):
+        M[b * H:(b + 1) * H] = b + 1          # block b holds the value b + 1
+    fig = validated(fx.matrix_heatmap_spec(M, blocks=("i", "f", "g", "o")))
+    z = np.asarray(fig.data[0].z)
+    per = fx.MAX_UNITS // 4
+    assert z.shape == (4 * per, H)
+    assert [set(np.unique(z[b * per:(b + 1) * per])) for b in range(4)] == [{1.0}, {2.0}, {3.0}, {4.0}]
+    assert list(fig.layout.yaxis.ticktext) == ["<b>i</b>", "<b>f</b>", "<b>g</b>", "<b>o</b>"]
+    assert len(fig.layout.shapes) == 3                                  # lines between the blocks
+    assert fig.data[0].customdata[per][0] == "f, unit 1"                # hover names block and unit
+    small = validated(fx.matrix_heatmap_spec(np.ones((3 * 8, 8)), blocks=("r", "z", "n")))
+    assert np.asarray(small.data[0].z).shape == (24, 8)                 # small H: every row of every block

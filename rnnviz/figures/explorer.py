@@ -7,6 +7,8 @@ figures by ``fast_figure`` (as on the Train page); tests validate every spec wit
 
 from __future__ import annotations
 
+import html
+
 import numpy as np
 import plotly.graph_objects as go
 from plotly.colors import get_colorscale
@@ -233,25 +235,44 @@ def _cell_row(data, edge, xpos, steps, t, lo, hi, reaches, dc, cell_path) -> Non
                          marker=dict(size=30, symbol="diamond", color="#eeeeee", line=dict(width=1.5, color="#999"))))
 
 
-def matrix_heatmap_spec(M, scale_of=None, max_units: int = MAX_UNITS, colorbar_title: str = "value") -> dict:
-    """An H×H matrix (rows i, columns j) on a diverging scale ±max|scale_of| (scale_of = M if None),
-    so that partial sums drawn against the whole keep one colour meaning.
+def matrix_heatmap_spec(M, scale_of=None, max_units: int = MAX_UNITS, colorbar_title: str = "value",
+                        blocks: tuple[str, ...] = ()) -> dict:
+    """A weight-shaped matrix (rows i, columns j) on a diverging scale ±max|scale_of| (scale_of = M if
+    None), so that partial sums drawn against the whole keep one colour meaning.
 
-    Only the top-left max_units × max_units block is drawn (a bigger heatmap shows nothing more)."""
+    blocks: the names of a gated cell's G row blocks (M is G·H × H, e.g. the LSTM's i, f, g, o): each
+    block shows its first max_units // G rows, stacked and labelled, so every gate is on the chart.
+    Otherwise only the top-left max_units × max_units block is drawn (a bigger heatmap shows nothing more)."""
     M = np.asarray(M, dtype=float)
-    sub = M[:max_units, :max_units]
+    G = len(blocks) if len(blocks) > 1 else 1
+    H = M.shape[0] // G
+    per = min(H, max(1, max_units // G))          # rows shown of each block
+    rows = np.concatenate([np.arange(b * H, b * H + per) for b in range(G)])
+    sub = M[rows, :max_units]
     ref = np.abs(np.asarray(M if scale_of is None else scale_of, dtype=float))
     z = float(ref.max()) if ref.size and np.isfinite(ref.max()) and ref.max() > 0 else 1.0
-    return dict(data=[dict(
-        type="heatmap", z=_arr(sub), x=np.arange(1, sub.shape[1] + 1), y=np.arange(1, sub.shape[0] + 1),
-        zmin=-z, zmax=z, zmid=0, colorscale=DIVERGING,
-        colorbar=dict(title=dict(text=colorbar_title, side="right"), thickness=12),
-        hovertemplate="row i = %{y}, column j = %{x}<br>%{z:.3g}<extra></extra>",
-    )], layout=layout(
+    y = np.arange(1, sub.shape[0] + 1)
+    yaxis = dict(title=dict(text="row i (unit of h<sub>t</sub> and δ<sub>t</sub>)"), showgrid=False,
+                 autorange="reversed", ticks="")
+    trace = dict(type="heatmap", z=_arr(sub), x=np.arange(1, sub.shape[1] + 1), y=y,
+                 zmin=-z, zmax=z, zmid=0, colorscale=DIVERGING,
+                 colorbar=dict(title=dict(text=colorbar_title, side="right"), thickness=12),
+                 hovertemplate="row i = %{y}, column j = %{x}<br>%{z:.3g}<extra></extra>")
+    shapes = []
+    if G > 1:
+        names = [html.escape(str(n)) for n in blocks]
+        trace["customdata"] = [[f"{names[r // H]}, unit {r % H + 1}"] * sub.shape[1] for r in rows]
+        trace["hovertemplate"] = "block %{customdata}, column j = %{x}<br>%{z:.3g}<extra></extra>"
+        yaxis.update(title=dict(text="gate block, then unit of δ (first %d of H = %d each)" % (per, H)
+                                if per < H else "gate block, then unit of δ"),
+                     tickmode="array", tickvals=[b * per + (per + 1) / 2 for b in range(G)],
+                     ticktext=[f"<b>{n}</b>" for n in names])
+        shapes = [dict(type="line", xref="paper", x0=0, x1=1, yref="y", y0=b * per + 0.5, y1=b * per + 0.5,
+                       line=dict(color="#333", width=1.5)) for b in range(1, G)]
+    return dict(data=[trace], layout=layout(
         height=360,
         xaxis=dict(title=dict(text="column j (unit of h<sub>t−1</sub>)"), showgrid=False, ticks=""),
-        yaxis=dict(title=dict(text="row i (unit of h<sub>t</sub> and δ<sub>t</sub>)"), showgrid=False,
-                   autorange="reversed", ticks=""),
+        yaxis=yaxis, shapes=shapes,
     ))
 
 
