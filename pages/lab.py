@@ -51,6 +51,7 @@ TWIN_STEPS = (1, 10, 50)
 RACE_STEPS = (10, 50)
 RACE_PLAY_S = 0.8                    # one play rerun of the race trains this long, then redraws
 RACE_PLAY_EVERY_S = 1.0              # and the next one starts this often
+MIN_RACE_PLAY_S = 0.05               # less CPU time than this left in the budget: only redraw
 
 
 # ---------------------------------------------------------------------------- engine calls (memoised per model state)
@@ -326,13 +327,16 @@ def restart_race(sess: AppSession) -> None:
 
 
 def play_race(sess: AppSession) -> None:
-    """One play rerun: train the race for about RACE_PLAY_S, paid from this session's CPU budget (a
-    session in debt only redraws until its share refills), then redraw."""
+    """One play rerun: train the race for up to RACE_PLAY_S, or for as much CPU time as this session's
+    budget holds if that is less (a session in debt only redraws), then redraw. Training for what the
+    budget holds, rather than all or nothing, keeps the race moving at the session's full share."""
     bucket = budget.session_bucket()
-    if bucket.charge(0.0) > 0:
+    allowed = min(RACE_PLAY_S, bucket.available())
+    if allowed < MIN_RACE_PLAY_S:
         return
-    r, t0, c0 = race(sess), time.perf_counter(), time.thread_time()
-    while time.perf_counter() - t0 < RACE_PLAY_S and r.step(1):
+    r, c0 = race(sess), time.thread_time()
+    t_end = time.perf_counter() + allowed
+    while time.perf_counter() < t_end and time.thread_time() - c0 < allowed and r.step(1):
         pass
     bucket.charge(time.thread_time() - c0)
 

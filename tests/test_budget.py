@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 
@@ -88,3 +89,14 @@ def test_a_queued_click_ends_the_run_early_and_the_job_goes_on_unless_stopped(mo
     monkeypatch.setattr(budget, "click_waiting", lambda: False)
     at.run()                                               # a click that was not Stop: the job goes on
     assert at.session_state.units == 50 and "_rnnviz_job_x" not in at.session_state
+
+
+def test_a_bucket_says_what_it_holds_and_refills_at_its_rate():
+    from rnnviz.ui.governor import CpuBucket
+    b = CpuBucket(rate=0.5, burst=4.0)
+    t0 = b._t
+    assert b.available(t0) == 4.0
+    b.charge(5.0, t0)                                    # one CPU-s into debt
+    assert b.available(t0) == pytest.approx(-1.0)
+    assert b.available(t0 + 4.0) == pytest.approx(1.0)   # 4 s at 0.5 CPU-s/s
+    assert b.available(t0 + 100.0) == 4.0                # never above the burst

@@ -63,20 +63,22 @@ def test_a_spectral_radius_is_dropped_for_the_race():
 
 
 def test_slow_the_long_memory_gap():
-    """SLOW (~40 s on one core: three models × 3,000 steps at T = 100): the long-memory preset's point,
+    """SLOW (~45 s on one core: three models × 3,000 steps at T = 100): the long-memory preset's point,
     as a property with margins, not a trajectory.
 
-    Measured with benchmarks/race_seeds.py at the preset's settings, seeds 0-7 standing in for other
-    CPUs (README, "Long memory, measured"): within 3,000 steps the GRU's best score was 100% for every
-    seed, the LSTM's 61-100%, the vanilla RNN's at most 32% (chance 25%). So: GRU ≥ 80%, LSTM ≥ 50%,
-    RNN ≤ 45%, and both gated cells at least 20 points above the RNN."""
+    Measured with `python benchmarks/race_seeds.py --seeds 0 1 2 3 4 5 6 7`, the seeds standing in for
+    other CPUs (README, "Long memory, measured"): within 3,000 steps the GRU's best score was 85-100%,
+    the LSTM's 61-100%; the vanilla RNN's median score 24-29% (chance 25%; its best, the top of 30
+    noisy scores, 32-42%). So: GRU best ≥ 80%, LSTM best ≥ 50%, RNN median ≤ 40%, and each gated
+    cell's best at least 25 points above the RNN's median."""
     r = Race(TEXT, LONGMEM_CONFIG)
     r.step(LONGMEM_GAP_STEPS)
     best = {cell: max(r.racers[cell].accuracy) for cell in RACE_CELLS}
+    rnn_median = float(np.median(r.racers["rnn"].accuracy))
     assert best["gru"] >= 0.8, best
     assert best["lstm"] >= 0.5, best
-    assert best["rnn"] <= 0.45, best
-    assert min(best["gru"], best["lstm"]) - best["rnn"] >= 0.2, best
+    assert rnn_median <= 0.4, (rnn_median, best)
+    assert min(best["gru"], best["lstm"]) - rnn_median >= 0.25, (rnn_median, best)
 
 
 @pytest.mark.parametrize("cell", RACE_CELLS)

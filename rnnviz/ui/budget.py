@@ -34,7 +34,11 @@ def _env_float(name: str, default: float, lo: float, hi: float) -> float:
         return default
 
 
-RATE = _env_float("RNNVIZ_SESSION_CPU_SHARE", 0.5, 0.05, 4.0)   # CPU-s per second one session may spend
+# CPU-s per second one session may spend. 0.75: the long-memory race (three cells at T = 100, ~14 CPU-ms
+# per race step) then reaches ~3,000 steps, where the LSTM has learned, in under a minute of play
+# (benchmarks/bench_race_play.py: at 0.5 it reached 2,168 steps in 60 s), while every other session
+# keeps at least a quarter of the interpreter.
+RATE = _env_float("RNNVIZ_SESSION_CPU_SHARE", 0.75, 0.05, 4.0)
 BURST = _env_float("RNNVIZ_SESSION_CPU_BURST", 4.0, 0.1, 600.0)  # CPU-s a session may spend at once
 CHUNK_S = 0.25         # CPU-s of work between two progress updates (a Stop click lands within about this)
 SHOW_AFTER_S = 0.5     # a job that has run this long (wall time) shows its progress and a Stop button

@@ -31,6 +31,12 @@ class CpuBucket:
         self._t = time.monotonic()
         self._lock = threading.Lock()
 
+    def available(self, now: float | None = None) -> float:
+        """CPU-s that may be spent now without going into debt (negative while in debt)."""
+        with self._lock:
+            now = time.monotonic() if now is None else now
+            return min(self.burst, self._level + (now - self._t) * self.rate)
+
     def charge(self, cpu_s: float, now: float | None = None) -> float:
         """Pay for cpu_s seconds of CPU just used; returns how long the caller should wait (s)."""
         with self._lock:
