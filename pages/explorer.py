@@ -9,7 +9,7 @@ import streamlit as st
 
 from rnnviz.explain import TERM_NAMES, BackwardTrace, backward_trace, gradient_check_plan
 from rnnviz.explain_cells import CellTrace, cell_trace
-from rnnviz.figures.common import CHART  # one chart config for every page (PNG download)
+from rnnviz.figures.common import CHART, THEME  # one chart config and theme for every page (PNG download)
 from rnnviz.figures.explorer import MAX_UNITS, dh_compare_figure, gradcheck_figure, matrix_heatmap, unrolled_graph
 from rnnviz.gradcheck import gradient_check
 from rnnviz.gradcheck import verdict as check_verdict
@@ -175,7 +175,7 @@ def graph(sess: AppSession) -> None:
     fig = memo(sess, P + "fig_graph", (t, k), lambda: unrolled_graph(
         [tok(i) for i in tc.inputs], [tok(i) for i in tc.targets], t, k, norms["dh"], tc.losses,
         dc_norms=norms.get("dc")))
-    st.plotly_chart(fig, config=CHART, key=f"{P}chart_graph")
+    st.plotly_chart(fig, theme=THEME, config=CHART, key=f"{P}chart_graph")
     shown = "" if T <= 12 else " Only 12 steps around t are drawn; “…” stands for the rest."
     cut = ("" if k is None else
            f" Grey losses and the ✂ on W: terms more than k = {k} steps after t whose gradient is cut before h_t.")
@@ -316,13 +316,13 @@ def dw_heatmaps(sess: AppSession) -> None:
         blocks = sess.trainer.cell.block_names
         fig = memo(sess, P + "fig_dw_term", (t, k), lambda: matrix_heatmap(tc.term("W", t), colorbar_title=title,
                                                                            blocks=blocks))
-        st.plotly_chart(fig, config=CHART, key=f"{P}chart_dw_term")
+        st.plotly_chart(fig, theme=THEME, config=CHART, key=f"{P}chart_dw_term")
         st.caption(f"One step's term δ_{s} h_{s - 1}ᵀ is an outer product: every row is a multiple of h_{s - 1} "
                    "(the stripes), scaled by that unit's δ.")
     with right:
         fig = memo(sess, P + "fig_dw_running", (t, k), lambda: matrix_heatmap(
             tc.running("W", t), scale_of=tc.running("W", 0), colorbar_title="dW so far", blocks=blocks))
-        st.plotly_chart(fig, config=CHART, key=f"{P}chart_dw_running")
+        st.plotly_chart(fig, theme=THEME, config=CHART, key=f"{P}chart_dw_running")
         st.caption("The colour scale is fixed to the whole window's dW, so you see it build up step by step; "
                    "at t = 1 it is exactly the gradient the next Step uses (before clipping)."
                    + shown_rows(blocks, H))
@@ -355,7 +355,7 @@ def truncation(sess: AppSession) -> None:
     with right:
         fig = memo(sess, P + "fig_dh_compare", (t, k), lambda: dh_compare_figure(
             trace(sess, None).norms()["dh"], trace(sess, k).norms()["dh"], k, t))
-        st.plotly_chart(fig, config=CHART, key=f"{P}chart_dh_compare")
+        st.plotly_chart(fig, theme=THEME, config=CHART, key=f"{P}chart_dh_compare")
         st.caption("Where the dashed line falls below the solid one, gradient from losses more than k steps later "
                    "was dropped; the newest k + 1 steps lose nothing.")
 
@@ -380,7 +380,7 @@ def gradcheck(sess: AppSession) -> None:
         return
     c[1].caption(f"Checked {res['entries']} random entries of each parameter in {res['seconds']:.2f} s: "
                  f"{check_verdict(res['errors'])}.")
-    st.plotly_chart(gradcheck_figure(res["errors"]), config=CHART, key=f"{P}chart_gradcheck")
+    st.plotly_chart(gradcheck_figure(res["errors"]), theme=THEME, config=CHART, key=f"{P}chart_gradcheck")
     st.caption("Relative error ‖analytic − numeric‖ / (‖analytic‖ + ‖numeric‖) per parameter. Around 1e-8 is what "
                "central differences with ε = 1e-5 can resolve; a bug in BPTT shows up as 1e-2 or worse.")
 

@@ -7,7 +7,7 @@ import time
 import numpy as np
 import streamlit as st
 
-from rnnviz.figures.common import CHART  # one chart config for every page (PNG download)
+from rnnviz.figures.common import CHART, THEME  # one chart config and theme for every page (PNG download)
 from rnnviz.figures.generate import MAX_UNITS, hidden_heatmap, pick_units
 from rnnviz.figures.tokens import sample_html, unit_strip_html
 from rnnviz.figures.train import recent_mean_loss
@@ -249,7 +249,7 @@ def hidden_units(sess: AppSession, current: GenSettings | None) -> None:
     capped = f" (the first {MAX_ANALYSE_TOKENS} of its {total:,} tokens)" if total > MAX_ANALYSE_TOKENS else ""
     c[2].caption(f"Reading {what}{capped} with the weights at step {tr.step_count:,}, starting from "
                  f"{START_PHRASES[memory]}.")
-    st.plotly_chart(hidden_heatmap(hs, units, tokens, part=part, scale=scale), config=CHART, key=f"gen_heat_{g}")
+    st.plotly_chart(hidden_heatmap(hs, units, tokens, part=part, scale=scale), theme=THEME, config=CHART, key=f"gen_heat_{g}")
     st.caption("Rows: hidden units; columns: the tokens read, left to right (drag sideways to scroll, hover for the "
                "value). Blue: h near +1, red: near −1, white: 0. Look for a row that switches colour at a quote, a "
                "bracket or a line end: that unit has learned to keep track of it.")

@@ -17,7 +17,7 @@ from rnnviz.figures.cells import (
     reach_parts_caption,
     reach_parts_figure,
 )
-from rnnviz.figures.common import CHART  # one chart config for every page (PNG download)
+from rnnviz.figures.common import CHART, THEME  # one chart config and theme for every page (PNG download)
 from rnnviz.figures.lab import (
     eigen_figure,
     reach_decay_figure,
@@ -157,7 +157,7 @@ def reach_section(sess: AppSession) -> None:
     left, right = st.columns(2)
     with left:
         st.markdown("**Gradient reach** R[t, k] = ‖∂L_t/∂h_k‖: how much of loss term L_t arrives at step k")
-        st.plotly_chart(figure(sess, "reach", (), lambda: reach_heatmap(reach(sess))), config=CHART,
+        st.plotly_chart(figure(sess, "reach", (), lambda: reach_heatmap(reach(sess))), theme=THEME, config=CHART,
                         key=f"{P}chart_reach")
         v = verdict(reach_decay(reach(sess)).typical)
         st.caption("Each row is one loss term; read it from the diagonal leftwards: the colour fading (or brightening) "
@@ -169,7 +169,7 @@ def reach_section(sess: AppSession) -> None:
             dec = reach_decay(reach(sess))
             return reach_decay_figure(dec.d, dec.typical, dec.low, dec.high, spec.rho, spec.sigma_max, matrix=m)
 
-        st.plotly_chart(figure(sess, "decay", (), build), config=CHART, key=f"{P}chart_decay")
+        st.plotly_chart(figure(sess, "decay", (), build), theme=THEME, config=CHART, key=f"{P}chart_decay")
         if m == "W":   # W's spectrum bounds the vanilla RNN's reach: read the chart against it
             st.caption(f"The red line is ρ(W)^(t−k) with ρ(W) = {spec.rho:.3g}: where tanh is unsaturated the measured "
                        "gradient tends to follow it, saturated units (1 − h² ≈ 0) pull it below, and it can never rise "
@@ -181,7 +181,7 @@ def reach_section(sess: AppSession) -> None:
         decays = {part: (lambda d: (d.d, d.typical))(reach_decay(reach(sess, part))) for part in cell.state_parts}
         st.markdown(f"**Reach through each part of the {cell.title} state** "
                     + ", ".join(f"‖∂L_t/∂{p}_k‖" for p in cell.state_parts))
-        st.plotly_chart(figure(sess, "reach_parts", (), lambda: reach_parts_figure(decays)), config=CHART,
+        st.plotly_chart(figure(sess, "reach_parts", (), lambda: reach_parts_figure(decays)), theme=THEME, config=CHART,
                         key=f"{P}chart_reach_parts")
         st.caption(reach_parts_caption(decays))
 
@@ -203,26 +203,26 @@ def spectrum_section(sess: AppSession) -> None:
     with left:
         st.markdown(f"**Eigenvalues of {m}** in the complex plane")
         st.plotly_chart(figure(sess, "eig", (), lambda: eigen_figure(spec.eigenvalues, spec.rho, matrix=m)),
-                        config=CHART, key=f"{P}chart_eig")
+                        theme=THEME, config=CHART, key=f"{P}chart_eig")
         outside = int((abs(spec.eigenvalues) > 1).sum())
         st.caption(f"{outside} of {len(spec.eigenvalues)} eigenvalues lie outside the green unit circle: directions in "
                    f"which {m} stretches a gradient at every step back; inside, it shrinks. ρ({m}) = {spec.rho:.3g} "
                    "is the red circle.")
     with right:
         st.markdown("**How saturated is h?** |h| over every unit and step of the window")
-        st.plotly_chart(figure(sess, "sat", (), lambda: saturation_figure(hs, SATURATED)), config=CHART,
+        st.plotly_chart(figure(sess, "sat", (), lambda: saturation_figure(hs, SATURATED)), theme=THEME, config=CHART,
                         key=f"{P}chart_sat")
         st.caption(f"{(abs(hs) > SATURATED).mean():.1%} of the window's |h| values exceed {SATURATED:g} (red).")
     lj = jacobian(sess)
     st.markdown("**The local Jacobian ∂s_t/∂s_{t−1} at every step of the window**: its singular values")
-    st.plotly_chart(figure(sess, "jac", (), lambda: jacobian_sv_figure(lj.sv)), config=CHART, key=f"{P}chart_jac")
+    st.plotly_chart(figure(sess, "jac", (), lambda: jacobian_sv_figure(lj.sv)), theme=THEME, config=CHART, key=f"{P}chart_jac")
     st.caption(jacobian_sv_caption(lj.sv, lj.state_parts))
     log = list(sess.trainer.history.spectrum)
     if not log or log[-1][0] != sess.trainer.step_count:
         log.append((sess.trainer.step_count, spec.rho, spec.sigma_max))  # always include the model as it is now
     steps, rho, sigma = (list(col) for col in zip(*log, strict=True))
     st.markdown(f"**ρ({m}) and σ_max({m}) over training**")
-    st.plotly_chart(spectrum_history_figure(steps, rho, sigma, matrix=m), config=CHART, key=f"{P}chart_spec_hist")
+    st.plotly_chart(spectrum_history_figure(steps, rho, sigma, matrix=m), theme=THEME, config=CHART, key=f"{P}chart_spec_hist")
     st.caption(f"From {rho[0]:.3g} at step {steps[0]:,} to {rho[-1]:.3g} at step {steps[-1]:,} (ρ). Logged "
                f"{SPECTRUM_SCHEDULE}, plus the current step; after very long runs older entries are thinned.")
 
@@ -236,7 +236,7 @@ def sweep_section(sess: AppSession) -> None:
     sw = memo(sess, P + "sweep", (), lambda: truncation_sweep(tr.params, *tr.next_window(), cell=tr.config.cell))
     st.markdown("**Truncation sweep**: this window's gradient for every k = 0 … T − 1, against full BPTT")
     k = tr.config.effective_truncate
-    st.plotly_chart(figure(sess, "sweep", (k,), lambda: sweep_figure(sw.ks, sw.rel_error, k)), config=CHART,
+    st.plotly_chart(figure(sess, "sweep", (k,), lambda: sweep_figure(sw.ks, sw.rel_error, k)), theme=THEME, config=CHART,
                     key=f"{P}chart_sweep")
     st.caption("When gradients vanish the error becomes tiny after a few steps, so a short k loses almost nothing; "
                "a slow fall means long-range gradients matter and truncation throws them away."
@@ -289,14 +289,14 @@ def twin_section(sess: AppSession) -> None:
     if run.steps:
         left, right = st.columns(2)
         with left:
-            st.plotly_chart(loss_fig, config=CHART, key=f"{P}chart_twin_loss")
+            st.plotly_chart(loss_fig, theme=THEME, config=CHART, key=f"{P}chart_twin_loss")
             st.caption("Same start, same data: any gap between the two curves is caused by the one setting that "
                        "differs.")
         with right:
-            st.plotly_chart(norm_fig, config=CHART, key=f"{P}chart_twin_norm")
+            st.plotly_chart(norm_fig, theme=THEME, config=CHART, key=f"{P}chart_twin_norm")
             st.caption("Both twins start with the same gradient norm; after that, a jump of several decades is an "
                        "exploding gradient (clipping limits the step taken, not this measured norm).")
-    st.plotly_chart(spec_fig, config=CHART, key=f"{P}chart_twin_spectrum")
+    st.plotly_chart(spec_fig, theme=THEME, config=CHART, key=f"{P}chart_twin_spectrum")
     st.caption("ρ(W) (solid) and σ_max(W) (dotted) of each twin as it trains: watch whether training pushes W "
                "across 1, where gradients stop vanishing and start exploding.")
 
@@ -383,11 +383,11 @@ def draw_race(sess: AppSession, r: Race) -> None:
     left, right = st.columns(2)
     with left:
         st.plotly_chart(race_accuracy_figure({labels[c]: (r.series(c)["eval_steps"], r.series(c)["accuracy"])
-                                              for c in r.racers}, r.chance), config=CHART, key=f"{P}chart_race_acc")
+                                              for c in r.racers}, r.chance), theme=THEME, config=CHART, key=f"{P}chart_race_acc")
     with right:
         st.plotly_chart(race_loss_figure({labels[c]: (r.series(c)["step"], r.series(c)["loss"]) for c in r.racers},
                                          next(iter(r.racers.values())).trainer.baseline_loss),
-                        config=CHART, key=f"{P}chart_race_loss")
+                        theme=THEME, config=CHART, key=f"{P}chart_race_loss")
     # Every state part of every racer: the LSTM's reach through its cell state c beside the one through h.
     panels, parts = {}, {}
     for c, rc in r.racers.items():
@@ -397,7 +397,7 @@ def draw_race(sess: AppSession, r: Race) -> None:
     extra = [lab for lab in panels if parts[lab] != "h"]
     st.markdown("**Gradient reach of each model** on its next window, R[t, k] = ‖∂L_t/∂h_k‖"
                 + (f" (and ‖∂L_t/∂c_k‖ for {', '.join(extra)})" if extra else "") + ", one colour scale")
-    st.plotly_chart(race_reach_figure(panels, parts=parts), config=CHART, key=f"{P}chart_race_reach")
+    st.plotly_chart(race_reach_figure(panels, parts=parts), theme=THEME, config=CHART, key=f"{P}chart_race_reach")
     st.caption("Read each row leftwards from the diagonal: where the colour stays bright, a loss term still reaches "
                "steps far back, which is what recalling a line's first character needs."
                + "".join(f" {labels[c]}: {note} Compare its panel through {p} with the one through h."

@@ -9,6 +9,7 @@ import numpy as np
 import streamlit as st
 
 from rnnviz import gradient_reach
+from rnnviz.figures.common import THEME
 from rnnviz.figures.common import chart_config as _chart_config
 from rnnviz.figures.common import esc as _esc
 from rnnviz.figures.heldout import gap_sentence, gap_short, with_val
@@ -165,7 +166,7 @@ def loss_chart(sess: AppSession) -> None:
                       smooth_name=f"mean of the last {w} steps")
     fig = present.enlarge(with_val(fig, h.val))   # the held-out loss beside the training loss (rnnviz.heldout)
     st.markdown("**Loss per token** over training steps")
-    st.plotly_chart(fig, config=chart_config(sess), key="chart_loss")
+    st.plotly_chart(fig, theme=THEME, config=chart_config(sess), key="chart_loss")
     gap = gap_sentence(steps, loss, h.val, tr.config.val_every)
     thinned = h.n_thinned
     early_peak = adagrad_early_peak_note(tr.config.optimizer, steps, loss, tr.baseline_loss)
@@ -243,7 +244,7 @@ def dh_history(sess: AppSession) -> None:
     if not len(steps):
         st.info("Each step adds a row here.")
         return
-    st.plotly_chart(dh_heatmap(steps, M), config=chart_config(sess), key="chart_dh_hist")
+    st.plotly_chart(dh_heatmap(steps, M), theme=THEME, config=chart_config(sess), key="chart_dh_hist")
     row = M[-1][np.isfinite(M[-1])]
     ratio = row[0] / row[-1] if row.size > 1 and row[-1] > 0 else float("nan")
     st.caption(f"The total at t collects the loss term at t and every later one. On the newest row, "
@@ -263,7 +264,7 @@ def norms_chart(sess: AppSession) -> None:
         st.info("Shows ‖∂L/∂U‖, ‖∂L/∂W‖, … after the first step.")
         return
     st.plotly_chart(grad_norms_figure(last.clip.norms_before, last.clip.norms_after, c.clip, c.clip_value,
-                                      last.clip.max_abs_before), config=chart_config(sess), key="chart_norms")
+                                      last.clip.max_abs_before), theme=THEME, config=chart_config(sess), key="chart_norms")
     if c.clip == "none":
         st.caption("Clipping is off: the update uses the gradient as it is.")
     elif last.clip.fired:

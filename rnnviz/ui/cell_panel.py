@@ -10,7 +10,7 @@ from __future__ import annotations
 import streamlit as st
 
 from rnnviz.figures.cells import gates_caption, gates_figure, state_grads_caption, state_grads_figure
-from rnnviz.figures.common import CHART
+from rnnviz.figures.common import CHART, THEME
 from rnnviz.ui.guard import guarded
 from rnnviz.ui.memo import memo
 from rnnviz.ui.state import AppSession
@@ -39,7 +39,7 @@ def cell_section(sess: AppSession, log_scale: bool = True) -> None:
             st.markdown(f"**The {cell.title}'s state path**: total gradient at "
                         + " and ".join(f"{p}_t" for p in parts) + " for each time step of this window")
             fig = memo(sess, P + "parts", (log_scale,), lambda: state_grads_figure(parts, log_scale=log_scale))
-            st.plotly_chart(fig, config=CHART, key=f"{P}chart_parts")
+            st.plotly_chart(fig, theme=THEME, config=CHART, key=f"{P}chart_parts")
             st.caption(state_grads_caption(parts))
         i += 1
     if gates:
@@ -47,5 +47,5 @@ def cell_section(sess: AppSession, log_scale: bool = True) -> None:
             st.markdown(f"**The {cell.title}'s gates**: mean activation of "
                         + ", ".join(f"{g}_t" for g in gates) + " at each time step")
             fig = memo(sess, P + "gates", (), lambda: gates_figure(gates))
-            st.plotly_chart(fig, config=CHART, key=f"{P}chart_gates")
+            st.plotly_chart(fig, theme=THEME, config=CHART, key=f"{P}chart_gates")
             st.caption(gates_caption(gates))
