@@ -9,8 +9,10 @@ from urllib.parse import parse_qsl, urlsplit
 import numpy as np
 from streamlit.testing.v1 import AppTest
 
+from rnnviz.bptt import gradient_reach
 from rnnviz.presets import PRESETS_BY_KEY
 from rnnviz.ui import takeaway, urlstate
+from rnnviz.vanish import reach_by_distance
 
 from apptest_helpers import APP, TIMEOUT, session
 
@@ -85,3 +87,21 @@ def test_window_csv_is_the_last_window_and_guards_formulas():
     assert np.allclose([float(r["loss_term"]) for r in rows], -np.log(last.p_target), rtol=1e-9)
     assert np.allclose([float(r["grad_norm_dh"]) for r in rows], last.result.dh_norms, rtol=0, atol=0)
     assert takeaway.cell_text("=SUM(A1)") == "'=SUM(A1)" and takeaway.cell_text("a") == "a"
+
+
+def test_the_reach_csv_is_the_headline_chart_and_the_lstm_window_csv_has_dc():
+    at = open_link()
+    sess = session(at)
+    sess.trainer.step(2)
+    tr = sess.trainer
+    xs, ys, h0 = tr.next_window()
+    ratio, n_terms = reach_by_distance(gradient_reach(tr.params, xs, ys, h0, cell=tr.config.cell))
+    rows = list(csv.DictReader(io.StringIO(takeaway.reach_csv(sess))))
+    assert [int(r["d"]) for r in rows] == list(range(tr.config.seq_len))
+    assert np.array_equal([float(r["fraction_left"]) for r in rows], ratio, equal_nan=True)
+    assert [int(r["loss_terms"]) for r in rows] == n_terms.tolist()
+    assert {r["after_step"] for r in rows} == {"2"}
+    sess.apply_config(sess.trainer.config.with_changes(cell="lstm"))
+    sess.trainer.step(2)
+    rows = list(csv.DictReader(io.StringIO(takeaway.window_csv(sess))))
+    assert np.allclose([float(r["grad_norm_dc"]) for r in rows], sess.trainer.last.result.dc_norms, rtol=0, atol=0)

@@ -11,9 +11,12 @@ import io
 
 import streamlit as st
 
+from rnnviz.bptt import gradient_reach
 from rnnviz.ui.state import AppSession
+from rnnviz.vanish import reach_by_distance
 
 WINDOW_COLUMNS = ("t", "input", "target", "predicted", "p_target", "loss_term", "grad_norm_dh")
+REACH_COLUMNS = ("d", "fraction_left", "loss_terms", "after_step")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")   # spreadsheets would run these as formulas
 
 
@@ -23,22 +26,44 @@ def cell_text(token: str) -> str:
     return "'" + token if token.startswith(_FORMULA_START) else token
 
 
+def window_columns(sess: AppSession) -> tuple[str, ...]:
+    """WINDOW_COLUMNS, plus grad_norm_d<part> for every state part beyond h (the LSTM's c)."""
+    return WINDOW_COLUMNS + tuple(f"grad_norm_d{p}" for p in sess.trainer.cell.state_parts if p != "h")
+
+
 def window_csv(sess: AppSession) -> str:
     """The last window, one row per time step t = 1…T: the input and target tokens, the model's guess,
-    p_t[y_t], the loss term L_t = −log p_t[y_t] (nats) and ‖∂L/∂h_t‖ (the bars on the Train page).
-    Only the header before the first step."""
+    p_t[y_t], the loss term L_t = −log p_t[y_t] (nats), the total gradient ‖∂L/∂h_t‖ (the Train page's
+    heatmap, newest row) and, for the LSTM, ‖∂L/∂c_t‖. Only the header before the first step."""
     tr = sess.trainer
     last = tr.last
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\n")
-    w.writerow(WINDOW_COLUMNS)
+    w.writerow(window_columns(sess))
     if last is not None:
         tok = tr.tokenizer.token_text
         res = last.result
+        extra = [res.state_grad_norms[p] for p in tr.cell.state_parts if p != "h"]
         for t in range(len(last.inputs)):
             w.writerow([t + 1, cell_text(tok(int(last.inputs[t]))), cell_text(tok(int(last.targets[t]))),
                         cell_text(tok(int(last.predicted[t]))), repr(float(last.p_target[t])),
-                        repr(float(res.losses[t])), repr(float(res.dh_norms[t]))])
+                        repr(float(res.losses[t])), repr(float(res.dh_norms[t]))]
+                       + [repr(float(n[t])) for n in extra])
+    return out.getvalue()
+
+
+def reach_csv(sess: AppSession) -> str:
+    """The Train page's headline chart as numbers: for d = 0…T−1, the fraction of a loss term's gradient
+    left d steps back (geometric mean over the terms L_t of ‖∂L_t/∂h_(t−d)‖ / ‖∂L_t/∂h_t‖) and how many
+    terms went into it, on the window the next Step trains on with the current weights."""
+    tr = sess.trainer
+    xs, ys, h0 = tr.next_window()
+    ratio, n_terms = reach_by_distance(gradient_reach(tr.params, xs, ys, h0, cell=tr.config.cell))
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\n")
+    w.writerow(REACH_COLUMNS)
+    for d, (r, n) in enumerate(zip(ratio, n_terms, strict=True)):
+        w.writerow([d, repr(float(r)), int(n), tr.step_count])
     return out.getvalue()
 
 
@@ -47,8 +72,8 @@ def history_csv(sess: AppSession) -> str:
 
 
 def downloads(sess: AppSession) -> None:
-    """The two CSV buttons, side by side."""
-    c = st.columns(2)
+    """The CSV buttons, side by side."""
+    c = st.columns(3)
     c[0].download_button("Training history (CSV)", data=lambda: history_csv(sess), file_name="rnnviz-history.csv",
                          mime="text/csv", on_click="ignore", key="dl_history_csv", icon=":material/download:",
                          width="stretch",
@@ -57,6 +82,10 @@ def downloads(sess: AppSession) -> None:
     c[1].download_button("The last window, per time step (CSV)", data=lambda: window_csv(sess),
                          file_name="rnnviz-window.csv", mime="text/csv", on_click="ignore", key="dl_window_csv",
                          icon=":material/download:", width="stretch",
-                         help="One row per time step t: the tokens, p(target), the loss term −log p and ‖∂L/∂h_t‖.")
-
-
+                         help="One row per time step t: the tokens, p(target), the loss term −log p and the total "
+                              "gradient ‖∂L/∂h_t‖ (and ‖∂L/∂c_t‖ for the LSTM).")
+    c[2].download_button("Gradient reach by distance (CSV)", data=lambda: reach_csv(sess),
+                         file_name="rnnviz-reach.csv", mime="text/csv", on_click="ignore", key="dl_reach_csv",
+                         icon=":material/download:", width="stretch",
+                         help="The headline chart's bars: for d = 0…T−1, the fraction of a loss term's gradient left "
+                              "d steps back, on the window the next Step trains on.")
