@@ -263,8 +263,7 @@ def matrix_heatmap_spec(M, scale_of=None, max_units: int = MAX_UNITS, colorbar_t
         names = [html.escape(str(n)) for n in blocks]
         trace["customdata"] = [[f"{names[r // H]}, unit {r % H + 1}"] * sub.shape[1] for r in rows]
         trace["hovertemplate"] = "block %{customdata}, column j = %{x}<br>%{z:.3g}<extra></extra>"
-        yaxis.update(title=dict(text="gate block, then unit of δ (first %d of H = %d each)" % (per, H)
-                                if per < H else "gate block, then unit of δ"),
+        yaxis.update(title=dict(text=f"gate block (first {per} units each)" if per < H else "gate block, then unit"),
                      tickmode="array", tickvals=[b * per + (per + 1) / 2 for b in range(G)],
                      ticktext=[f"<b>{n}</b>" for n in names])
         shapes = [dict(type="line", xref="paper", x0=0, x1=1, yref="y", y0=b * per + 0.5, y1=b * per + 0.5,
