@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-import numpy as np
 import streamlit as st
 
 from rnnviz import gradient_reach
@@ -34,7 +33,7 @@ from rnnviz.ui.memo import forget, memo_args
 from rnnviz.ui.page import page_header, setup_page
 from rnnviz.ui.slots import Slot
 from rnnviz.ui.state import AppSession, get_session
-from rnnviz.vanish import reach_by_distance, verdict
+from rnnviz.vanish import reach_by_distance, saturation_cause, total_gradient_reading, verdict
 
 SAMPLE_KEY = "train_sample"  # sess.extras key of the text sample (rnnviz.ui.memo.memo_args)
 REACH_EVERY = 3  # play frames per redraw of the reach chart (see draw_panel)
@@ -203,10 +202,8 @@ def reach_chart_html(sess: AppSession) -> str:
     else:
         words = _esc(v.text).replace(f": {v.kind}.", f": <b>{v.kind}</b>.")
         if v.kind == "vanishing":  # say why when it is saturation (as after an explosion), not a small W
-            sat = window_saturation(tr.params, xs, h0, cell=tr.config.cell)
-            if sat >= 0.5:
-                words += (f" {sat:.0%} saturated ({_esc(tr.cell.saturation_note)}): the derivative of tanh is "
-                          "below 0.1 there, and the gradient dies in them.")
+            cause = saturation_cause(window_saturation(tr.params, xs, h0, cell=tr.config.cell), tr.cell.saturation_note)
+            words += f" {_esc(cause)}" if cause else ""
     return (reach_html(ratio, n_terms, tr.config.effective_truncate, css=False)
             + f"<div class='rv-verdict'>{when.capitalize()}: the gradient {words}</div>")
 
@@ -245,14 +242,8 @@ def dh_history(sess: AppSession) -> None:
         st.info("Each step adds a row here.")
         return
     st.plotly_chart(dh_heatmap(steps, M), theme=THEME, config=chart_config(sess), key="chart_dh_hist")
-    row = M[-1][np.isfinite(M[-1])]
-    ratio = row[0] / row[-1] if row.size > 1 and row[-1] > 0 else float("nan")
     st.caption(f"The total at t collects the loss term at t and every later one. On the newest row, "
-               f"‖∂L/∂h_1‖ / ‖∂L/∂h_T‖ = {ratio:.2g}"
-               + (": it does not fade towards t = 1, although each term's reach (above) may; every step has its own "
-                  "loss term." if 0.1 <= ratio <= 10 else
-                  ": it fades towards t = 1." if ratio < 0.1 else ": it grows towards t = 1.")
-               + " A bright band across all t at some step: an exploding step.")
+               f"{total_gradient_reading(M[-1])} A bright band across all t at some step: an exploding step.")
 
 
 @guarded("the gradient norms chart")

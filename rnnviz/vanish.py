@@ -127,3 +127,29 @@ def sweep_reading(ks, rel_error) -> str:
     below = ks[np.isfinite(err) & (err < 0.01)]
     return (f" On this window: {err[0]:.2%} error at k = {ks[0]}, "
             + (f"below 1% from k = {below[0]} on." if below.size else f"still {err[-1]:.2%} at k = {ks[-1]}."))
+
+
+SATURATION_CAUSE = 0.5   # a vanishing verdict blames saturation when at least this share of units is saturated
+
+
+def saturation_cause(saturated: float, note: str) -> str:
+    """Why a gradient vanishes when it is saturation (as after an explosion), not a small W: the
+    sentence for a window where ``saturated`` (a fraction, the cell's ``saturation_note``) of its
+    units are saturated, or "" below SATURATION_CAUSE."""
+    if not saturated >= SATURATION_CAUSE:
+        return ""
+    return (f"{saturated:.0%} saturated ({note}): the derivative of tanh is below 0.1 there, "
+            "and the gradient dies in them.")
+
+
+def total_gradient_reading(row: np.ndarray) -> str:
+    """How the total ‖∂L/∂h_t‖ of one window (row: (T,), t = 1…T) compares end to end, in words:
+    it normally stays level, because every step adds its own loss term (DESIGN.md)."""
+    row = np.asarray(row, dtype=float)
+    row = row[np.isfinite(row)]
+    ratio = row[0] / row[-1] if row.size > 1 and row[-1] > 0 else float("nan")
+    words = (": it does not fade towards t = 1, although each term's reach (above) may; every step has its own "
+             "loss term." if VANISH_BELOW <= ratio <= EXPLODE_ABOVE else
+             ": it fades towards t = 1." if ratio < VANISH_BELOW else
+             ": it grows towards t = 1." if ratio > EXPLODE_ABOVE else ".")
+    return f"‖∂L/∂h_1‖ / ‖∂L/∂h_T‖ = {ratio:.2g}{words}"

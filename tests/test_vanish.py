@@ -10,7 +10,16 @@ from hypothesis import strategies as st
 from rnnviz import Trainer, gradient_reach
 from rnnviz.config import TrainConfig
 from rnnviz.spectrum import reach_decay
-from rnnviz.vanish import EXPLODE_ABOVE, VANISH_BELOW, against_rho, reach_by_distance, sweep_reading, verdict
+from rnnviz.vanish import (
+    EXPLODE_ABOVE,
+    VANISH_BELOW,
+    against_rho,
+    reach_by_distance,
+    saturation_cause,
+    sweep_reading,
+    total_gradient_reading,
+    verdict,
+)
 
 
 def geometric_reach(T: int, g: float, own) -> np.ndarray:
@@ -101,3 +110,18 @@ def test_the_train_pages_fast_path_equals_the_labs_reach_decay(T, seed, g):
     dec = reach_decay(R)
     np.testing.assert_allclose(ratio, dec.typical, rtol=1e-12)
     assert count.tolist() == dec.count.tolist()
+
+
+def test_saturation_is_blamed_only_from_half_the_units_on():
+    assert saturation_cause(0.49, "fraction of units with |h_t| > 0.95") == ""
+    s = saturation_cause(0.97, "fraction of units with |h_t| > 0.95")
+    assert s.startswith("97% saturated (fraction of units with |h_t| > 0.95)") and "derivative of tanh" in s
+    assert saturation_cause(float("nan"), "x") == ""
+
+
+def test_the_total_gradient_reading_is_computed_from_the_row():
+    level = total_gradient_reading(np.array([2.0, 1.5, 1.0]))
+    assert level.startswith("‖∂L/∂h_1‖ / ‖∂L/∂h_T‖ = 2") and "does not fade" in level
+    assert "fades towards t = 1" in total_gradient_reading(np.array([0.01, 0.5, 1.0]))
+    assert "grows towards t = 1" in total_gradient_reading(np.array([50.0, 5.0, 1.0]))
+    assert total_gradient_reading(np.array([1.0, np.nan])).endswith("= nan.")   # one finite entry: no ratio
