@@ -29,7 +29,8 @@ STRIP_CSS = (
     ".rv-tok{display:flex;flex-direction:column;align-items:center;border-radius:4px;padding:2px 4px;min-width:22px}"
     ".rv-in{font-weight:600}.rv-t{font-size:11px;color:#555}.rv-arrow{font-size:10px;color:#888}"
     ".rv-legend{font-size:12px;color:#555;margin-top:6px}"
-    ".rv-sample{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:14px;line-height:1.7;white-space:pre-wrap}"
+    ".rv-sample{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:14px;line-height:1.7;white-space:pre-wrap;"
+    "overflow-wrap:anywhere}"  # a long run without spaces (dots, a URL) wraps instead of leaving the page
     ".rv-sample span{border-radius:3px;padding:0 1px}"
     ".rv-prime{color:#555;background:#eee}"
     "</style>"
