@@ -198,7 +198,8 @@ def spectrum_section(sess: AppSession) -> None:
                 help=f"max |λ| over the eigenvalues λ of {m}. {cell.spectrum_note}")
     c[1].metric(f"Largest singular value σ_max({m})", f"{spec.sigma_max:.3f}",
                 help=f"‖{m}‖₂: the most one step back through {m} can stretch a gradient")
-    c[2].metric("Saturated units", f"{sat:.1%}", help=f"Mean over this window of the {cell.saturation_note}")
+    c[2].metric(f"Saturated units (|{cell.saturation_of}| > {SATURATED:g})", f"{sat:.1%}",
+                help=f"Mean over this window of the {cell.saturation_note}")
     left, right = st.columns(2)
     with left:
         st.markdown(f"**Eigenvalues of {m}** in the complex plane")
@@ -212,7 +213,9 @@ def spectrum_section(sess: AppSession) -> None:
         st.markdown("**How saturated is h?** |h| over every unit and step of the window")
         st.plotly_chart(figure(sess, "sat", (), lambda: saturation_figure(hs, SATURATED)), theme=THEME, config=CHART,
                         key=f"{P}chart_sat")
-        st.caption(f"{(abs(hs) > SATURATED).mean():.1%} of the window's |h| values exceed {SATURATED:g} (red).")
+        st.caption(f"{(abs(hs) > SATURATED).mean():.1%} of the window's |h| values exceed {SATURATED:g} (red)."
+                   + (f" The {cell.title}'s units saturate inside the cell, so the metric above ({sat:.1%}) counts "
+                      f"|{cell.saturation_of}| > {SATURATED:g} instead." if cell.saturation_of != "h_t" else ""))
     lj = jacobian(sess)
     st.markdown("**The local Jacobian ∂s_t/∂s_{t−1} at every step of the window**: its singular values")
     st.plotly_chart(figure(sess, "jac", (), lambda: jacobian_sv_figure(lj.sv)), theme=THEME, config=CHART, key=f"{P}chart_jac")

@@ -66,3 +66,16 @@ def test_train_page_shows_the_cells_state_path_and_gates(cell, parts, gates):
         res = session(at).trainer.last.result
         g = next(iter(res.gate_means))
         assert any(f"{g}: mean {res.gate_means[g].mean():.2f}" in c.value for c in at.caption)
+
+
+@pytest.mark.parametrize("cell", CELL_NAMES)
+def test_the_labs_saturation_metric_names_what_it_counts(cell):
+    """The metric counts the cell's own saturated quantity (tanh(c_t) for the LSTM, n_t for the GRU)
+    while the histogram shows |h|: the label and the caption say so, so two numbers never disagree unexplained."""
+    at = _with_cell(cell)
+    at.switch_page("pages/lab.py").run()
+    _clean(at)
+    q = CELLS[cell].saturation_of
+    assert any(m.label.startswith(f"Saturated units (|{q}| > 0.95)") for m in at.metric)
+    explained = any("so the metric above" in c.value for c in at.caption)
+    assert explained == (q != "h_t")

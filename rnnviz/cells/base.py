@@ -100,6 +100,7 @@ class Cell:
     spectrum_note = ("J̄ is the mean over the window of the local Jacobian ∂s_t/∂s_{t−1}: for a gated "
                      "cell it depends on the gates, so W alone does not decide how far gradients reach.")
     equations: tuple[str, ...] = ()     # LaTeX, one equation per string, as shown on screen
+    saturation_of = "h_t"                # the quantity whose |·| > 0.95 counts as saturated
     saturation_note = "fraction of units whose tanh output has |·| > 0.95"
     step_by_step = False                # rnnviz.explain's written-out backward pass covers this cell
 

@@ -29,6 +29,7 @@ class GRUCell(Cell):
         r"\delta^z_t = \frac{\partial L}{\partial h_t} \odot (h_{t-1} - n_t) \odot z_t (1 - z_t)",
         r"\delta^r_t = \delta^n_t \odot (W_n h_{t-1}) \odot r_t (1 - r_t)",
     )
+    saturation_of = "n_t"
     saturation_note = "fraction of units with |n_t| > 0.95"
     equations = (
         r"r_t = \sigma(U_r x_t + W_r h_{t-1} + b_r)",

@@ -34,6 +34,7 @@ class LSTMCell(Cell):
         r"\delta^g_t = \frac{\partial L}{\partial c_t} \odot i_t \odot (1 - g_t^2) \quad "
         r"\delta^o_t = \frac{\partial L}{\partial h_t} \odot \tanh c_t \odot o'_t (1 - o'_t)",
     )
+    saturation_of = "tanh(c_t)"
     saturation_note = "fraction of units with |tanh(c_t)| > 0.95"
     equations = (
         r"i_t = \sigma(U_i x_t + W_i h_{t-1} + b_i)",

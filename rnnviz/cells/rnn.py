@@ -31,6 +31,7 @@ class VanillaRNNCell(Cell):
     spectrum_of = "W"
     spectrum_note = ("Going back one step multiplies the gradient by diag(1 − h_t²) W, so W's spectrum "
                      "bounds the reach: ‖∂h_t/∂h_k‖ ≤ σ_max(W)^(t−k).")
+    saturation_of = "h_t"
     saturation_note = "fraction of units with |h_t| > 0.95"
     equations = (
         r"a_t = U x_t + W h_{t-1} + b",
