@@ -207,3 +207,18 @@ def test_unregistered_cells_are_refused_with_the_choices():
         rnnviz.TrainConfig(cell="toy_linear").validate()
     with pytest.raises(ValueError, match="unknown cell"):
         rnnviz.init_params(5, 3, cell="toy_linear")
+
+
+def test_step_n_computes_the_diagnostics_of_its_returned_step_only(monkeypatch):
+    """Step ×N shows the last step's record; the N − 1 before it are never returned, so their
+    diagnostics (Jacobian norms, gates) are not computed."""
+    cell = get_cell("lstm")
+    calls = []
+    real = type(cell).diagnostics
+    monkeypatch.setattr(type(cell), "diagnostics", lambda self, p, c: calls.append(1) or real(self, p, c))
+    tr = Trainer(TEXT, rnnviz.TrainConfig(cell="lstm", hidden_size=8, seq_len=10, val_fraction=0.0))
+    rec = tr.step(5)
+    assert tr.step_count == 5 and len(calls) == 1
+    assert rec.result.jacobian_norms.shape == (10,) and set(rec.result.gate_means) == {"i", "f", "o"}
+    tr.step()
+    assert len(calls) == 2                                   # one step: its own diagnostics
