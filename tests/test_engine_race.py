@@ -69,16 +69,16 @@ def test_slow_the_long_memory_gap():
     Measured with `python benchmarks/race_seeds.py --seeds 0 1 2 3 4 5 6 7`, the seeds standing in for
     other CPUs (README, "Long memory, measured"): within 3,000 steps the GRU's best score was 85-100%,
     the LSTM's 61-100%; the vanilla RNN's median score 24-29% (chance 25%; its best, the top of 30
-    noisy scores, 32-42%). So: GRU best ≥ 80%, LSTM best ≥ 50%, RNN median ≤ 40%, and each gated
-    cell's best at least 25 points above the RNN's median."""
+    noisy scores, 32-42%). So, with at least 10 points to spare on each: GRU best ≥ 70%, LSTM best ≥ 50%,
+    RNN median ≤ 40%, and each gated cell's best at least 20 points above the RNN's median."""
     r = Race(TEXT, LONGMEM_CONFIG)
     r.step(LONGMEM_GAP_STEPS)
     best = {cell: max(r.racers[cell].accuracy) for cell in RACE_CELLS}
     rnn_median = float(np.median(r.racers["rnn"].accuracy))
-    assert best["gru"] >= 0.8, best
+    assert best["gru"] >= 0.7, best
     assert best["lstm"] >= 0.5, best
     assert rnn_median <= 0.4, (rnn_median, best)
-    assert min(best["gru"], best["lstm"]) - rnn_median >= 0.25, (rnn_median, best)
+    assert min(best["gru"], best["lstm"]) - rnn_median >= 0.2, (rnn_median, best)
 
 
 @pytest.mark.parametrize("cell", RACE_CELLS)
