@@ -153,3 +153,11 @@ def test_the_adagrad_early_peak_note_needs_adagrad_an_early_rise_and_the_start_o
     assert adagrad_early_peak_note("adagrad", np.arange(1, 402), np.full(401, base * 1.5), base) == ""  # long run
     assert adagrad_early_peak_note("adagrad", steps[:0], peaked[:0], base) == ""
     assert adagrad_early_peak_note("adagrad", steps, np.full(40, np.nan), base) == ""
+
+
+def test_the_gradient_heatmap_labels_whole_steps():
+    M = np.ones((2, 5))
+    lay = go.Figure(dh_heatmap_spec([1, 2], M)).layout
+    assert list(lay.yaxis.tickvals) == [1, 2] and lay.yaxis.tickformat == "d"
+    many = go.Figure(dh_heatmap_spec(np.arange(1, 201), np.ones((200, 5)))).layout
+    assert many.yaxis.tickvals is None and many.yaxis.tickformat == "d"   # plotly picks the ticks, whole numbers

@@ -37,7 +37,7 @@ def _log_ticks(lo: float, hi: float) -> tuple[list[float], list[str]]:
     a, b = int(np.floor(lo)), int(np.ceil(hi))
     step = max(1, (b - a) // 8 + 1)
     vals = list(range(a, b + 1, step))
-    return vals, ["1" if v == 0 else "10" if v == 1 else f"10^{v}" for v in vals]
+    return vals, ["1" if v == 0 else "10" if v == 1 else f"10<sup>{v}</sup>".replace("-", "−") for v in vals]
 
 
 def _with_legend(lay: dict, legend: dict) -> dict:

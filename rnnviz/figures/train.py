@@ -157,9 +157,12 @@ def dh_heatmap_spec(steps, M, log_scale: bool = True) -> dict:
             hovertemplate="step %{y}, t = %{x}<br>" + ("log₁₀ norm %{z:.2f}" if log_scale else "norm %{z:.3g}")
                           + "<extra></extra>",
         ))
+    # Rows are whole steps: with few of them plotly would label 0.5, 1.5, …; ask for whole numbers.
+    yaxis = dict(title=dict(text="training step"), showgrid=False, tickformat="d")
+    if 0 < len(steps) <= 10:
+        yaxis.update(tickmode="array", tickvals=[int(s) for s in steps])
     return dict(data=data, layout=layout(
-        height=300, xaxis=dict(title=dict(text="time step t in the window"), showgrid=False),
-        yaxis=dict(title=dict(text="training step"), showgrid=False),
+        height=300, xaxis=dict(title=dict(text="time step t in the window"), showgrid=False), yaxis=yaxis,
     ))
 
 
