@@ -74,7 +74,7 @@ PRESETS: tuple[Preset, ...] = (
         LONGMEM_CONFIG,
         "Each line closes with the marker it opened with, 20-40 characters earlier; the vanilla RNN trains here. "
         "Open the Lab: it shows the race of the three cells; press Play the race. Within a few hundred steps the "
-        "GRU picks the right closing marker almost every time, the LSTM gets there later (by about step 3,000), "
+        "GRU picks the right closing marker almost every time, the LSTM usually gets there later (by about step 3,000), "
         "and the vanilla RNN stays near chance (25%).",
         lab_choice="cell",
     ),

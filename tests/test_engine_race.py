@@ -66,19 +66,23 @@ def test_slow_the_long_memory_gap():
     """SLOW (~45 s on one core: three models × 3,000 steps at T = 100): the long-memory preset's point,
     as a property with margins, not a trajectory.
 
-    Measured with `python benchmarks/race_seeds.py --seeds 0 1 2 3 4 5 6 7`, the seeds standing in for
-    other CPUs (README, "Long memory, measured"): within 3,000 steps the GRU's best score was 85-100%,
-    the LSTM's 61-100%; the vanilla RNN's median score 24-29% (chance 25%; its best, the top of 30
-    noisy scores, 32-42%). So, with at least 10 points to spare on each: GRU best ≥ 70%, LSTM best ≥ 50%,
-    RNN median ≤ 40%, and each gated cell's best at least 20 points above the RNN's median."""
+    Measured with `python benchmarks/race_seeds.py --seeds 0 … 15`, the seeds standing in for other CPUs
+    (README, "Long memory, measured"): within 3,000 steps the GRU's best score was 85-100% for all 16
+    seeds; the vanilla RNN's median score 24-29% and its best (the top of 30 noisy scores) 32-42%
+    (chance 25%). So, with at least 10 points to spare: GRU best ≥ 70%, RNN median ≤ 40%, RNN best ≤ 55%,
+    and the GRU's best at least 30 points above the RNN's median.
+
+    The LSTM is not asserted here: its best within 3,000 steps was 61-100% for 14 seeds but 34% and 46%
+    for two (47% and 66% by step 6,000), so no threshold that means "learned" holds on every machine.
+    Its mechanism, the gradient passing along c untouched when f = 1 and i = 0, is tested exactly in
+    tests/test_engine_cells.py."""
     r = Race(TEXT, LONGMEM_CONFIG)
     r.step(LONGMEM_GAP_STEPS)
     best = {cell: max(r.racers[cell].accuracy) for cell in RACE_CELLS}
     rnn_median = float(np.median(r.racers["rnn"].accuracy))
     assert best["gru"] >= 0.7, best
-    assert best["lstm"] >= 0.5, best
-    assert rnn_median <= 0.4, (rnn_median, best)
-    assert min(best["gru"], best["lstm"]) - rnn_median >= 0.2, (rnn_median, best)
+    assert rnn_median <= 0.4 and best["rnn"] <= 0.55, (rnn_median, best)
+    assert best["gru"] - rnn_median >= 0.3, (rnn_median, best)
 
 
 @pytest.mark.parametrize("cell", RACE_CELLS)
