@@ -7,12 +7,13 @@ import time
 import pandas as pd
 import streamlit as st
 
-from rnnviz.explain import TERM_NAMES, BackwardTrace, backward_trace, gradient_check_plan
+from rnnviz.explain import BackwardTrace, backward_trace, gradient_check_plan
 from rnnviz.explain_cells import CellTrace, cell_trace
 from rnnviz.figures.common import CHART, THEME  # one chart config and theme for every page (PNG download)
 from rnnviz.figures.explorer import MAX_UNITS, dh_compare_figure, gradcheck_figure, matrix_heatmap, unrolled_graph
 from rnnviz.gradcheck import gradient_check
 from rnnviz.gradcheck import verdict as check_verdict
+from rnnviz.terms import TERM_NAMES
 from rnnviz.truncation import truncation_gap
 from rnnviz.ui.fmt import md_token, num
 from rnnviz.ui.guard import guarded

@@ -25,12 +25,11 @@ import numpy as np
 
 from rnnviz.cells import get_cell
 from rnnviz.head import head_forward_backward
-
-TERM_NAMES = ("W", "U", "b", "V", "c")
+from rnnviz.terms import WindowTerms
 
 
 @dataclass
-class BackwardTrace:
+class BackwardTrace(WindowTerms):
     """Every vector of the backward pass of one window (H hidden units, V tokens, T steps).
 
     inputs, targets: (T,) ids x_t, y_t.   truncate: k, or None for full BPTT.
@@ -68,85 +67,19 @@ class BackwardTrace:
         """Does loss term L_s send gradient to h_t (0-based)? Only later terms, at most k steps back."""
         return t <= s and (self.truncate is None or s - t <= self.truncate)
 
-    # ------------------------------------------------------------------ per-step terms
-    def term(self, name: str, t: int) -> np.ndarray:
-        """The term step t (0-based) adds to d<name>, shaped like the parameter.
+    # ------------------------------------------------------------------ rows for rnnviz.terms
+    @property
+    def dA_x(self) -> np.ndarray:
+        """(T, H) δ_t as rows: U, b and W all see the same δ in the vanilla RNN."""
+        return self.delta.T
 
-        W: δ_t h_{t−1}ᵀ (H×H);  U: δ_t in column x_t (H×V);  b: δ_t;  V: ∂L_t/∂o_t h_tᵀ (V×H);
-        c: ∂L_t/∂o_t."""
-        if name == "W":
-            return np.outer(self.delta[:, t], self.h_prev[:, t])
-        if name == "U":
-            out = np.zeros((self.delta.shape[0], self.dlogits.shape[1]))
-            out[:, self.inputs[t]] = self.delta[:, t]
-            return out
-        if name == "b":
-            return self.delta[:, t].copy()
-        if name == "V":
-            return np.outer(self.dlogits[t], self.hs[:, t])
-        if name == "c":
-            return self.dlogits[t].copy()
-        raise ValueError(f"unknown parameter {name!r}; choose one of {', '.join(TERM_NAMES)}")
+    dA_h = dA_x
 
-    def term_norms(self, t: int) -> dict[str, float]:
-        """‖term‖ for each parameter at step t, without building the matrices.
-
-        A rank-one term's Frobenius norm is the product of its two vectors' norms."""
-        d = float(np.linalg.norm(self.delta[:, t]))
-        g = float(np.linalg.norm(self.dlogits[t]))
-        return {"W": d * float(np.linalg.norm(self.h_prev[:, t])), "U": d, "b": d,
-                "V": g * float(np.linalg.norm(self.hs[:, t])), "c": g}
-
-    def running(self, name: str, t: int) -> np.ndarray:
-        """Σ_{s ≥ t} of step s's term: d<name> as accumulated when the backward pass reaches t.
-
-        At t = 0 (time step 1) this is the whole gradient of the window."""
-        d, hp = self.delta[:, t:], self.h_prev[:, t:]
-        if name == "W":
-            return d @ hp.T
-        if name == "U":
-            out = np.zeros((self.delta.shape[0], self.dlogits.shape[1]))
-            np.add.at(out.T, self.inputs[t:], d.T)  # repeated tokens add up
-            return out
-        if name == "b":
-            return d.sum(axis=1)
-        if name == "V":
-            return self.dlogits[t:].T @ self.hs[:, t:].T
-        if name == "c":
-            return self.dlogits[t:].sum(axis=0)
-        raise ValueError(f"unknown parameter {name!r}; choose one of {', '.join(TERM_NAMES)}")
-
-    def running_norms(self, t: int) -> dict[str, float]:
-        """‖Σ_{s ≥ t} term_s‖ for each parameter: how much of each gradient is in place at t.
-
-        Without building dW, dV or dU: a sum of outer products Σ_s a_s b_sᵀ has the squared norm
-        Σ_{s,s'} (a_s·a_s')(b_s·b_s'), two small (T−t)×(T−t) Gram matrices; a word model's
-        dV alone would be V×H (tens of MB). dU touches only the columns of the tokens seen."""
-        def outer_sum_norm(A: np.ndarray, B: np.ndarray) -> float:  # A: (n, p), B: (n, q) rows a_s, b_s
-            return float(np.sqrt(max(float(np.sum((A @ A.T) * (B @ B.T))), 0.0)))
-
-        d = self.delta[:, t:]
-        cols, col_of = np.unique(self.inputs[t:], return_inverse=True)
-        dU = np.zeros((d.shape[0], cols.size))
-        np.add.at(dU.T, col_of, d.T)
-        return {"W": outer_sum_norm(d.T, self.h_prev[:, t:].T), "U": float(np.linalg.norm(dU)),
-                "b": float(np.linalg.norm(d.sum(axis=1))), "V": outer_sum_norm(self.dlogits[t:], self.hs[:, t:].T),
-                "c": float(np.linalg.norm(self.dlogits[t:].sum(axis=0)))}
+    @property
+    def h_prev_rows(self) -> np.ndarray:
+        return self.h_prev.T
 
     # ------------------------------------------------------------------ what a page shows at t
-    def output_summary(self, t: int, n: int = 3) -> dict:
-        """The entries of ∂L_t/∂o_t worth naming: the target's p_t[y_t] − 1 and the n largest
-        others (the tokens the model wrongly favoured, pushed down by the gradient step).
-
-        Returns {"target": y_t, "p_target": p_t[y_t], "target_entry": p_t[y_t] − 1,
-        "others": [(token id, entry), …] largest first, "norm": ‖∂L_t/∂o_t‖, "loss": L_t}."""
-        g = self.dlogits[t]
-        y = int(self.targets[t])
-        order = np.argsort(-g, kind="stable")
-        others = [(int(i), float(g[i])) for i in order if i != y][:n]
-        return {"target": y, "p_target": float(g[y] + 1.0), "target_entry": float(g[y]), "others": others,
-                "norm": float(np.linalg.norm(g)), "loss": float(self.losses[t])}
-
     def gate_stats(self, t: int, threshold: float = 0.95) -> dict[str, float]:
         """How much of ∂L/∂h_t survives tanh at step t: mean of 1 − h_t² (1 = linear, 0 = dead)
         and the fraction of units with |h_t| > threshold (saturated)."""

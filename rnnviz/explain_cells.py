@@ -24,12 +24,11 @@ import numpy as np
 
 from rnnviz.cells import get_cell
 from rnnviz.head import head_forward_backward
-
-TERM_NAMES = ("W", "U", "b", "V", "c")
+from rnnviz.terms import WindowTerms
 
 
 @dataclass
-class CellTrace:
+class CellTrace(WindowTerms):
     """Every vector of one window's backward pass (T steps, H units, S = P·H state numbers).
 
     inputs, targets: (T,);  truncate: k or None;  losses: (T,) L_t;  hs: (H, T) h_t;
@@ -85,68 +84,9 @@ class CellTrace:
         """{block name: ‖δ^block_t‖} at step t."""
         return {b: float(np.linalg.norm(self.block(b, t))) for b in self.block_names}
 
-    def output_summary(self, t: int, n: int = 3) -> dict:
-        """As rnnviz.explain.BackwardTrace.output_summary: the target's entry of ∂L_t/∂o_t and the
-        n largest others, its norm and L_t."""
-        g = self.dlogits[t]
-        y = int(self.targets[t])
-        order = np.argsort(-g, kind="stable")
-        others = [(int(i), float(g[i])) for i in order if i != y][:n]
-        return {"target": y, "p_target": float(g[y] + 1.0), "target_entry": float(g[y]), "others": others,
-                "norm": float(np.linalg.norm(g)), "loss": float(self.losses[t])}
-
-    def term(self, name: str, t: int) -> np.ndarray:
-        """The term step t adds to d<name>, shaped like the parameter (W: δ^W_t h_{t−1}ᵀ, G·H×H)."""
-        if name == "W":
-            return np.outer(self.dA_h[t], self.h_prev[t])
-        if name == "U":
-            out = np.zeros((self.dA_x.shape[1], self.dlogits.shape[1]))
-            out[:, self.inputs[t]] = self.dA_x[t]
-            return out
-        if name == "b":
-            return self.dA_x[t].copy()
-        if name == "V":
-            return np.outer(self.dlogits[t], self.hs[:, t])
-        if name == "c":
-            return self.dlogits[t].copy()
-        raise ValueError(f"unknown parameter {name!r}; choose one of {', '.join(TERM_NAMES)}")
-
-    def term_norms(self, t: int) -> dict[str, float]:
-        """‖term step t adds‖ per parameter (rank one: a product of two vector norms)."""
-        dx = float(np.linalg.norm(self.dA_x[t]))
-        dh = float(np.linalg.norm(self.dA_h[t]))
-        g = float(np.linalg.norm(self.dlogits[t]))
-        return {"W": dh * float(np.linalg.norm(self.h_prev[t])), "U": dx, "b": dx,
-                "V": g * float(np.linalg.norm(self.hs[:, t])), "c": g}
-
-    def running(self, name: str, t: int) -> np.ndarray:
-        """Σ_{s ≥ t} of step s's term: d<name> as accumulated when the backward pass reaches t."""
-        if name == "W":
-            return self.dA_h[t:].T @ self.h_prev[t:]
-        if name == "U":
-            out = np.zeros((self.dA_x.shape[1], self.dlogits.shape[1]))
-            np.add.at(out.T, self.inputs[t:], self.dA_x[t:])
-            return out
-        if name == "b":
-            return self.dA_x[t:].sum(axis=0)
-        if name == "V":
-            return self.dlogits[t:].T @ self.hs[:, t:].T
-        if name == "c":
-            return self.dlogits[t:].sum(axis=0)
-        raise ValueError(f"unknown parameter {name!r}; choose one of {', '.join(TERM_NAMES)}")
-
-    def running_norms(self, t: int) -> dict[str, float]:
-        """‖Σ_{s ≥ t} term_s‖ per parameter, via Gram matrices (no V×H matrix is built)."""
-        def outer_sum_norm(A, B):
-            return float(np.sqrt(max(float(np.sum((A @ A.T) * (B @ B.T))), 0.0)))
-
-        cols, col_of = np.unique(self.inputs[t:], return_inverse=True)
-        dU = np.zeros((self.dA_x.shape[1], cols.size))
-        np.add.at(dU.T, col_of, self.dA_x[t:])
-        return {"W": outer_sum_norm(self.dA_h[t:], self.h_prev[t:]), "U": float(np.linalg.norm(dU)),
-                "b": float(np.linalg.norm(self.dA_x[t:].sum(axis=0))),
-                "V": outer_sum_norm(self.dlogits[t:], self.hs[:, t:].T),
-                "c": float(np.linalg.norm(self.dlogits[t:].sum(axis=0)))}
+    @property
+    def h_prev_rows(self) -> np.ndarray:
+        return self.h_prev
 
 
 def cell_trace(params, inputs, targets, s0=None, truncate: int | None = None, *, cell: str = "rnn") -> CellTrace:

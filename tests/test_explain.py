@@ -14,7 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import rnnviz
-from rnnviz.explain import TERM_NAMES, backward_trace, gradient_check_plan
+from rnnviz.explain import backward_trace, gradient_check_plan
+from rnnviz.terms import TERM_NAMES
 from rnnviz.truncation import truncation_gap, truncation_sweep
 
 from test_engine_reference import forward_states, onehot, per_term_dh, random_params, softmax, window

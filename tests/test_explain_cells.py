@@ -9,8 +9,9 @@ import pytest
 from rnnviz.bptt import loss_and_grads
 from rnnviz.cells import get_cell
 from rnnviz.explain import backward_trace
-from rnnviz.explain_cells import TERM_NAMES, cell_trace
+from rnnviz.explain_cells import cell_trace
 from rnnviz.params import init_params
+from rnnviz.terms import TERM_NAMES
 
 
 def _window(name, T=9, H=4, V=5, seed=1):
