@@ -19,7 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from browser_support import StreamlitServer, launch, open_app, wait_idle  # noqa: E402
+from browser_support import StreamlitServer, launch, open_app, open_long_memory_race  # noqa: E402
 
 
 def caption(page) -> str:
@@ -37,12 +37,7 @@ def main() -> None:
         with sync_playwright() as p:
             browser = launch(p)
             page = open_app(browser, server.url)
-            btn = page.get_by_role("button", name="Long memory: RNN vs LSTM vs GRU")
-            btn.scroll_into_view_if_needed()
-            btn.click()
-            wait_idle(page)
-            page.get_by_role("link", name="Vanishing & exploding lab").click()
-            wait_idle(page)
+            open_long_memory_race(page)
             page.get_by_text("Play the race").click()
             t0 = time.monotonic()
             for s in range(10, a.seconds + 1, 10):

@@ -197,6 +197,17 @@ def _eq_row(latex: str, numbers: str) -> None:
     right.markdown(numbers)
 
 
+def _output_row(tok, out: dict, s: int) -> None:
+    """The first equation of every backward step, ∂L_s/∂o_s = p_s − onehot(y_s), beside its numbers
+    (out: the trace's output_summary; tok: id → token text)."""
+    pushes = ", ".join(f"{md_token(tok(i))} {num(v)}" for i, v in out["others"])
+    _eq_row(
+        rf"\frac{{\partial L_{{{s}}}}}{{\partial o_{{{s}}}}} = p_{{{s}}} - \mathrm{{onehot}}(y_{{{s}}})",
+        f"Target y = {md_token(tok(out['target']))} had p = {num(out['p_target'])}, so its entry is "
+        f"{num(out['p_target'])} − 1 = **{num(out['target_entry'])}**; the largest others: {pushes}. "
+        f"‖·‖ = {num(out['norm'])}, L_{s} = −log p = {num(out['loss'])} nats.")
+
+
 @guarded("the equations at this step")
 def cell_equations(sess: AppSession) -> None:
     """Any cell: its forward and backward equations (from the cell) beside this window's norms."""
@@ -212,10 +223,7 @@ def cell_equations(sess: AppSession) -> None:
     with st.expander(f"The {cell.title}'s forward equations"):
         for eq in cell.equations:
             st.latex(eq)
-    pushes = ", ".join(f"{md_token(tok(i))} {num(v)}" for i, v in out["others"])
-    _eq_row(rf"\frac{{\partial L_{{{s}}}}}{{\partial o_{{{s}}}}} = p_{{{s}}} - \mathrm{{onehot}}(y_{{{s}}})",
-            f"Target y = {md_token(tok(out['target']))} had p = {num(out['p_target'])}; the largest others: {pushes}. "
-            f"‖·‖ = {num(out['norm'])}, L_{s} = {num(out['loss'])} nats.")
+    _output_row(tok, out, s)
     parts = []
     for p in tc.state_parts:
         own = f"{num(n[f'd{p}_own'])} from its own output, " if n[f"d{p}_own"] > 0 else ""
@@ -246,12 +254,7 @@ def equations(sess: AppSession) -> None:
     n = {name: v[t] for name, v in tc.norms().items()}
     st.markdown(f"**At t = {s}: the equations, with this window's numbers**")
 
-    pushes = ", ".join(f"{md_token(tok(i))} {num(v)}" for i, v in out["others"])
-    _eq_row(
-        rf"\frac{{\partial L_{{{s}}}}}{{\partial o_{{{s}}}}} = p_{{{s}}} - \mathrm{{onehot}}(y_{{{s}}})",
-        f"Target y = {md_token(tok(out['target']))} had p = {num(out['p_target'])}, so its entry is "
-        f"{num(out['p_target'])} − 1 = **{num(out['target_entry'])}**; the largest others: {pushes}. "
-        f"‖·‖ = {num(out['norm'])}, L_{s} = −log p = {num(out['loss'])} nats.")
+    _output_row(tok, out, s)
 
     if t == T - 1:
         future_tex, future_txt = r"\underbrace{W^\top \delta_{T+1}}_{=\,0}", "nothing comes after the last step"

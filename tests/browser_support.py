@@ -157,3 +157,13 @@ def shot(page, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def open_long_memory_race(page) -> None:
+    """Pick the Long memory preset and open the Lab, which opens on the race of the three cells."""
+    btn = page.get_by_role("button", name="Long memory: RNN vs LSTM vs GRU")
+    btn.scroll_into_view_if_needed()
+    btn.click()
+    wait_idle(page)
+    page.get_by_role("link", name="Vanishing & exploding lab").click()
+    wait_idle(page)

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from browser_support import open_app, shot, wait_idle, wait_step
+from browser_support import open_app, open_long_memory_race, shot, wait_idle, wait_step
 
 pytestmark = pytest.mark.browser
 
@@ -53,12 +53,7 @@ def test_lstm_on_every_page(browser, app_url):
 
 def test_long_memory_preset_race_plays(browser, app_url):
     page = open_app(browser, app_url)
-    btn = page.get_by_role("button", name="Long memory: RNN vs LSTM vs GRU")
-    btn.scroll_into_view_if_needed()
-    btn.click()
-    wait_idle(page)
-    page.get_by_role("link", name="Vanishing & exploding lab").click()
-    wait_idle(page)
+    open_long_memory_race(page)
     page.get_by_text("Play the race").click()
     time.sleep(6.0)
     page.get_by_text("Play the race").click()
