@@ -201,10 +201,13 @@ def _output_row(tok, out: dict, s: int) -> None:
     """The first equation of every backward step, ∂L_s/∂o_s = p_s − onehot(y_s), beside its numbers
     (out: the trace's output_summary; tok: id → token text)."""
     pushes = ", ".join(f"{md_token(tok(i))} {num(v)}" for i, v in out["others"])
+    # p within 0.0005 of 1 rounds to "1" at 3 digits, and "1 − 1 = −4.9e−07" would read as a slip:
+    # write such a p as 1 minus what is left.
+    p = num(out["p_target"]) if out["target_entry"] < -5e-4 else f"1 − {num(-out['target_entry'])}"
     _eq_row(
         rf"\frac{{\partial L_{{{s}}}}}{{\partial o_{{{s}}}}} = p_{{{s}}} - \mathrm{{onehot}}(y_{{{s}}})",
-        f"Target y = {md_token(tok(out['target']))} had p = {num(out['p_target'])}, so its entry is "
-        f"{num(out['p_target'])} − 1 = **{num(out['target_entry'])}**; the largest others: {pushes}. "
+        f"Target y = {md_token(tok(out['target']))} had p = {p}, so its entry is "
+        f"p − 1 = **{num(out['target_entry'])}**; the largest others: {pushes}. "
         f"‖·‖ = {num(out['norm'])}, L_{s} = −log p = {num(out['loss'])} nats.")
 
 
