@@ -143,6 +143,10 @@ def paste_text(page, text: str) -> None:
     area = page.get_by_label("…or paste your own text")
     area.fill(text)
     area.press("Control+Enter")  # commit the text area's value before pressing the button
+    # The rerun that commit starts may not have begun yet (a loaded machine): wait_idle would then
+    # return at once and the click could race it (seen once in CI: the click left the page at the
+    # sample). Give the rerun time to start, then wait for it to end.
+    time.sleep(1.0)
     wait_idle(page)
     page.get_by_role("button", name="Train on this text").click()
     try:
