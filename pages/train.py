@@ -8,17 +8,15 @@ from collections.abc import Callable
 import streamlit as st
 
 from rnnviz import gradient_reach
-from rnnviz.figures.common import THEME
-from rnnviz.figures.common import chart_config as _chart_config
 from rnnviz.figures.common import esc as _esc
 from rnnviz.figures.heldout import gap_sentence, gap_short, with_val
 from rnnviz.figures.htmlbars import BARS_CSS
 from rnnviz.figures.tokens import STRIP_CSS, sample_html, window_html
 from rnnviz.figures.train import (
     adagrad_early_peak_note,
-    dh_heatmap,
-    grad_norms_figure,
-    loss_figure,
+    dh_heatmap_spec,
+    grad_norms_spec,
+    loss_spec,
     reach_html,
     recent_mean_loss,
     smoothing_window,
@@ -26,7 +24,7 @@ from rnnviz.figures.train import (
 )
 from rnnviz.local_jacobian import window_saturation
 from rnnviz.sample import sample
-from rnnviz.ui import budget, play, present, takeaway
+from rnnviz.ui import budget, charts, play, present, takeaway
 from rnnviz.ui.cell_panel import cell_section
 from rnnviz.ui.guard import fill_html, guarded
 from rnnviz.ui.memo import forget, memo_args
@@ -76,18 +74,12 @@ def set_playing(sess: AppSession, on: bool) -> None:
     play.stop_clock(sess)
 
 
-def chart_config(sess: AppSession) -> dict:
-    """While playing, plotly charts are static images of themselves: they are replaced every play run,
-    and building their hover machinery costs the browser more than drawing. Paused, they are
-    fully interactive."""
-    return _chart_config(sess.playing)
-
-
 # ---------------------------------------------------------------------------- sections
 def controls(sess: AppSession) -> None:
     budget.drain("train")  # steps asked for by a click, before the buttons (Undo's state) are drawn
     tr = sess.trainer
-    c = st.columns([1, 1, 1, 1.2, 1, 1, 1.6], vertical_alignment="bottom")
+    # The presentation view leaves out the charts' switch: the projector shows pictures, which draw fastest.
+    c = st.columns([1, 1, 1, 1.2, 1, 1, 1.6] + ([] if present.on() else [1.9]), vertical_alignment="bottom")
     c[0].button("Step", type="primary", on_click=do_step, args=(sess, 1), shortcut="S", width="stretch",
                 help="One SGD update on the next window (keyboard: S)", key="btn_step")
     c[1].button("Step ×10", on_click=do_step, args=(sess, 10), width="stretch", key="btn_step10")
@@ -108,6 +100,9 @@ def controls(sess: AppSession) -> None:
     speed = c[6].select_slider("Play speed", list(play.SPEEDS), value=sess.extras.get("speed", play.DEFAULT_SPEED),
                                key="play_speed")
     sess.extras["speed"] = speed
+    if not present.on():
+        with c[7]:
+            charts.toggle(sess)
 
 
 def metric_slots() -> list[Slot]:
@@ -160,12 +155,16 @@ def loss_chart(sess: AppSession) -> None:
     clipped = steps[h.column("clipped").astype(bool)] if len(h) else steps
     changed = h.column("lr_changed").astype(bool) if len(h) else steps.astype(bool)
     w = smoothing_window(tr.step_count)
-    fig = loss_figure(steps, loss, trailing_mean(steps, loss, w), tr.baseline_loss,
-                      clipped, steps[changed], h.column("lr")[changed] * 0.5 if len(h) else [],
-                      smooth_name=f"mean of the last {w} steps")
-    fig = present.enlarge(with_val(fig, h.val))   # the held-out loss beside the training loss (rnnviz.heldout)
+    smooth = trailing_mean(steps, loss, w)
+    spec = loss_spec(steps, loss, smooth, tr.baseline_loss,
+                     clipped, steps[changed], h.column("lr")[changed] * 0.5 if len(h) else [],
+                     smooth_name=f"mean of the last {w} steps")
+    spec = present.enlarge(with_val(spec, h.val))   # the held-out loss beside the training loss (rnnviz.heldout)
     st.markdown("**Loss per token** over training steps")
-    st.plotly_chart(fig, theme=THEME, config=chart_config(sess), key="chart_loss")
+    alt = (f"Loss per token over {len(h):,} training steps: the last window's {loss[-1]:.3f}, the mean of the last "
+           f"{w} steps {smooth[-1]:.3f}; a model that knows nothing scores ln V = {tr.baseline_loss:.3f}."
+           if len(h) else f"No training step yet; a model that knows nothing scores ln V = {tr.baseline_loss:.3f}.")
+    charts.draw(sess, spec, key="chart_loss", alt=alt, filename="rnnviz-loss")
     gap = gap_sentence(steps, loss, h.val, tr.config.val_every)
     thinned = h.n_thinned
     early_peak = adagrad_early_peak_note(tr.config.optimizer, steps, loss, tr.baseline_loss)
@@ -241,7 +240,9 @@ def dh_history(sess: AppSession) -> None:
     if not len(steps):
         st.info("Each step adds a row here.")
         return
-    st.plotly_chart(dh_heatmap(steps, M), theme=THEME, config=chart_config(sess), key="chart_dh_hist")
+    charts.draw(sess, dh_heatmap_spec(steps, M), key="chart_dh_hist", filename="rnnviz-gradient-heatmap",
+                alt=f"‖∂L/∂h_t‖ (colour, log scale) at each time step t of the window (columns) for "
+                    f"{len(steps):,} training steps (rows, the newest on top), up to step {int(steps[-1]):,}.")
     st.caption(f"The total at t collects the loss term at t and every later one. On the newest row, "
                f"{total_gradient_reading(M[-1])} A bright band across all t at some step: an exploding step.")
 
@@ -254,8 +255,11 @@ def norms_chart(sess: AppSession) -> None:
     if last is None:
         st.info("Shows ‖∂L/∂U‖, ‖∂L/∂W‖, … after the first step.")
         return
-    st.plotly_chart(grad_norms_figure(last.clip.norms_before, last.clip.norms_after, c.clip, c.clip_value,
-                                      last.clip.max_abs_before), theme=THEME, config=chart_config(sess), key="chart_norms")
+    before, after = last.clip.norms_before, last.clip.norms_after
+    charts.draw(sess, grad_norms_spec(before, after, c.clip, c.clip_value, last.clip.max_abs_before),
+                key="chart_norms", filename="rnnviz-gradient-norms",
+                alt=f"Gradient norm of each weight on step {last.step:,}, before → after clipping: "
+                    + ", ".join(f"{k} {before[k]:.3g} → {after[k]:.3g}" for k in before))
     if c.clip == "none":
         st.caption("Clipping is off: the update uses the gradient as it is.")
     elif last.clip.fired:
@@ -312,7 +316,8 @@ def draw_panel(sess: AppSession) -> Callable[[int], None]:
 
     Fast (every play frame): the divergence banner, the numbers, the gradient per time step and the
     window. Slow (once per play run, every play.LOOP_S or more): the loss curve, the gradient heatmap,
-    the norms per weight and the text sample: plotly charts cost the browser ~100 ms each to draw.
+    the norms per weight and the text sample (and, with Interactive charts on, plotly costs the browser
+    ~100 ms per chart to draw).
     """
     banner = Slot(st.empty())
     numbers = metric_slots()
@@ -385,7 +390,7 @@ def main() -> None:
         controls(sess)
         st.caption(f"Playing: the numbers, the gradient per time step and the window redraw about "
                    f"{1 / play.FRAME_S:.0f} times a second; the loss curve, the heatmap, the norms and the sample "
-                   f"every {play.LOOP_S:g} seconds. Pause to hover and zoom.")
+                   f"every {play.LOOP_S:g} seconds. To hover and zoom: pause and switch on Interactive charts.")
     st.html(STRIP_CSS + BARS_CSS)  # once per page, outside the live panel: its frames then insert no <style>
     panel = st.container()
     if not present.on():

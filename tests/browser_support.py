@@ -112,18 +112,32 @@ def wait_idle(page, timeout: int = 60_000) -> None:
     page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=timeout)
 
 
+# The Train page draws its charts as SVG pictures (rnnviz.figures.svg): each trace is a <g class="trace">
+# with its name and the y values it draws. Decode every picture's SVG and read them.
+_CHART_TRACES_JS = """() => [...document.querySelectorAll('img.rv-chart')].map(img => {
+    const bytes = Uint8Array.from(atob(img.src.split(',')[1]), c => c.charCodeAt(0));
+    const doc = new DOMParser().parseFromString(new TextDecoder().decode(bytes), 'image/svg+xml');
+    return [...doc.querySelectorAll('g.trace')].map(g => ({name: g.getAttribute('data-name'),
+        y: (g.getAttribute('data-y') || '').split(' ').filter(s => s).map(Number)}));
+})"""
+
+
+def chart_traces(page) -> list[list[dict]]:
+    """Every chart picture on the page: [chart][trace] = {"name": …, "y": [the y values it draws]}."""
+    return page.evaluate(_CHART_TRACES_JS)
+
+
 def chart_values(page) -> list[list[list[float]]]:
-    """The y values every plotly chart on the page currently draws: [chart][trace][point]."""
-    return page.evaluate("""() => [...document.querySelectorAll('.js-plotly-plot')].map(
-        d => (d._fullData || []).map(t => Array.from(t.y || [], Number)))""")
+    """The y values every chart picture on the page currently draws: [chart][trace][point]."""
+    return [[t["y"] for t in chart] for chart in chart_traces(page)]
 
 
 def wait_chart(page, chart: int, points: int, timeout: int = 60_000) -> None:
     """Wait until chart number ``chart`` on the page draws ``points`` points in its first trace."""
     page.wait_for_function(
-        """([i, n]) => { const d = document.querySelectorAll('.js-plotly-plot')[i];
-                          const y = d && d._fullData && d._fullData[0] && d._fullData[0].y;
-                          return !!(y && y.length === n); }""",
+        f"""([i, n]) => {{ const charts = ({_CHART_TRACES_JS})();
+                          const t = charts[i] && charts[i][0];
+                          return !!(t && t.y.length === n); }}""",
         arg=[chart, points], timeout=timeout)
 
 

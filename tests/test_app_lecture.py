@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from urllib.parse import parse_qsl, urlsplit
 
 import numpy as np
@@ -11,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from rnnviz.bptt import gradient_reach
 from rnnviz.presets import PRESETS_BY_KEY
-from rnnviz.ui import takeaway, urlstate
+from rnnviz.ui import charts, takeaway, urlstate
 from rnnviz.vanish import reach_by_distance
 
 from apptest_helpers import APP, TIMEOUT, session
@@ -63,16 +64,38 @@ def test_pasted_text_says_it_cannot_ride_in_a_link():
     assert any("cannot ride in a link" in w.value for w in at.warning)
 
 
+def chart_pictures(at) -> list[str]:
+    """The <img> tags of the charts drawn as pictures (rnnviz.figures.svg)."""
+    return [h.proto.body for h in at.html if 'class="rv-chart"' in h.proto.body]
+
+
 def test_presentation_view_shows_the_headline_charts_only():
     at = open_link(present="1")
     at.button(key="btn_step").click().run()
-    keys = {c.proto.id for c in at.get("plotly_chart")}
-    assert len(keys) == 1   # the loss chart; the heatmap and the norms are left out
+    assert len(chart_pictures(at)) == 1   # the loss chart; the heatmap and the norms are left out
+    assert not at.get("plotly_chart")
+    assert not [t for t in at.toggle if t.key == charts.KEY]   # the projector shows pictures: no switch
     assert at.button(key="present_exit") is not None
     at.button(key="present_exit").click().run()
     assert "present" not in at.query_params
     at.button(key="btn_step").click().run()
+    assert len(chart_pictures(at)) == 3 and not at.get("plotly_chart")
+
+
+def test_interactive_charts_switch_draws_the_same_three_charts_in_plotly():
+    at = open_link()
+    at.button(key="btn_step").click().run()
+    assert len(chart_pictures(at)) == 3
+    at.toggle(key=charts.KEY).set_value(True).run()
+    plotted = at.get("plotly_chart")
+    assert len(plotted) == 3 and chart_pictures(at) == []
+    assert json.loads(plotted[0].proto.spec)["layout"]["yaxis"]["title"]["text"] == "loss (nats per token)"
+    config = json.loads(plotted[0].proto.config)
+    assert config["toImageButtonOptions"]["filename"] == "rnnviz-loss"
+    at.button(key="btn_step").click().run()   # the switch is kept per session
     assert len(at.get("plotly_chart")) == 3
+    at.toggle(key=charts.KEY).set_value(False).run()
+    assert len(chart_pictures(at)) == 3 and not at.get("plotly_chart")
 
 
 def test_window_csv_is_the_last_window_and_guards_formulas():

@@ -12,7 +12,7 @@ import pytest
 from rnnviz.figures.common import SLIDE_HEIGHT, SLIDE_SCALE, SLIDE_WIDTH
 from rnnviz.figures.heldout import VAL_NAME
 
-from browser_support import ARTIFACTS, METRIC, step_count, wait_idle, wait_step
+from browser_support import ARTIFACTS, METRIC, chart_traces, step_count, wait_idle, wait_step
 
 pytestmark = pytest.mark.browser
 
@@ -67,7 +67,11 @@ def test_png_of_a_chart_and_the_csvs_download_and_read_back(browser, app_url):
     page.get_by_role("button", name="Step", exact=False).first.click()
     wait_step(page, 11, timeout=180_000)
     wait_idle(page, timeout=180_000)
+    assert page.locator(".js-plotly-plot").count() == 0      # pictures by default; plotly on request
+    page.get_by_text("Interactive charts").click()
     chart = page.locator(".js-plotly-plot").first
+    chart.wait_for()
+    assert page.locator("img.rv-chart").count() == 0
     chart.hover()
     with page.expect_download() as dl:
         chart.locator('.modebar-btn[data-title="Download plot as a PNG"]').click()
@@ -92,7 +96,7 @@ def test_png_of_a_chart_and_the_csvs_download_and_read_back(browser, app_url):
 def test_presentation_view_at_1280x720(browser, app_url):
     page = open_link(browser, f"{app_url}/?preset=clipping&step=30&present=1", 30, width=1280, height=720)
     wait_idle(page)
-    page.locator(".js-plotly-plot").first.wait_for()
+    page.locator("img.rv-chart").first.wait_for()
     root_px = page.evaluate("() => parseFloat(getComputedStyle(document.documentElement).fontSize)")
     assert root_px >= 20
     sidebar_open = page.evaluate("""() => { const s = document.querySelector('[data-testid="stSidebar"]');
@@ -104,7 +108,8 @@ def test_presentation_view_at_1280x720(browser, app_url):
             '[data-testid="stMetricLabel"] p, h3, [data-testid="stCaptionContainer"]')]
         .filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.innerText)""")
     assert cut == []
-    assert page.locator(".js-plotly-plot").count() == 1     # the headline chart only
+    assert page.locator("img.rv-chart").count() == 1     # the headline chart only
+    assert page.get_by_text("Interactive charts").count() == 0
     page.screenshot(path=str(ARTIFACTS / "lecture-present-1280x720.png"))
     # Keyboard shortcuts still work: S is Step.
     page.keyboard.press("s")
@@ -112,16 +117,14 @@ def test_presentation_view_at_1280x720(browser, app_url):
     # Inside Streamlit's embed mode (for slides) too.
     embed = open_link(browser, f"{app_url}/?present=1&embed=true", 0, width=1280, height=720)
     embed.locator(METRIC).first.wait_for()
-    embed.locator(".js-plotly-plot").first.wait_for()
+    embed.locator("img.rv-chart").first.wait_for()
     embed.screenshot(path=str(ARTIFACTS / "lecture-present-embed-1280x720.png"))
 
 
 def test_the_heldout_loss_is_drawn_on_the_loss_chart(browser, app_url):
     page = open_link(browser, f"{app_url}/?sample=short_poem&hidden_size=128&val_every=10&step=60", 60)
     wait_idle(page)
-    page.locator(".js-plotly-plot").first.wait_for()
-    traces = page.evaluate("""() => (document.querySelector('.js-plotly-plot')._fullData || [])
-        .map(t => [t.name, Array.from(t.y || [], Number)])""")
-    val = [y for name, y in traces if name == VAL_NAME]
+    page.locator("img.rv-chart").first.wait_for()
+    val = [t["y"] for t in chart_traces(page)[0] if t["name"] == VAL_NAME]
     assert val and len(val[0]) == 6 and all(v > 0 for v in val[0])
     page.get_by_text("Purple: the loss on the text's held-out end").wait_for()

@@ -17,7 +17,17 @@ import re
 
 import pytest
 
-from browser_support import METRIC, open_app, paste_text, shot, step_count, wait_chart, wait_idle, wait_step
+from browser_support import (
+    METRIC,
+    chart_values,
+    open_app,
+    paste_text,
+    shot,
+    step_count,
+    wait_chart,
+    wait_idle,
+    wait_step,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -236,8 +246,7 @@ def test_two_browsers_never_see_each_other(browser, app_url):
 
 def chart_points(page) -> list[int]:
     """Points in the first trace of every chart (the loss chart grows by one per step)."""
-    return page.evaluate("""() => [...document.querySelectorAll('.js-plotly-plot')].map(
-        d => (d._fullData && d._fullData[0] && d._fullData[0].y) ? d._fullData[0].y.length : -1)""")
+    return [len(chart[0]) if chart else -1 for chart in chart_values(page)]
 
 
 # ---------------------------------------------------------------------------- the reload autosave (?s=<token>)

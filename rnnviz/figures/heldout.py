@@ -23,11 +23,11 @@ def val_trace(val: list[tuple[int, float]]) -> dict:
                 hovertemplate="step %{x}<br>held-out %{y:.3f} nats/token<extra></extra>")
 
 
-def with_val(fig, val: list[tuple[int, float]]):
-    """fig (the loss chart) with the held-out line added (unchanged when nothing was measured yet)."""
+def with_val(spec: dict, val: list[tuple[int, float]]) -> dict:
+    """spec (the loss chart's) with the held-out line added (unchanged when nothing was measured yet)."""
     if val:
-        fig.add_trace(val_trace(val))
-    return fig
+        spec["data"].append(val_trace(val))
+    return spec
 
 
 def train_loss_near(steps: np.ndarray, loss: np.ndarray, step: int, window: int) -> float:

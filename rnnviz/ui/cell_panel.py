@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from rnnviz.figures.cells import gates_caption, gates_figure, state_grads_caption, state_grads_figure
-from rnnviz.figures.common import CHART, THEME
+from rnnviz.figures.cells import gates_caption, gates_spec, state_grads_caption, state_grads_spec
+from rnnviz.figures.svg import WIDTH
+from rnnviz.ui import charts
 from rnnviz.ui.guard import guarded
 from rnnviz.ui.memo import memo
 from rnnviz.ui.state import AppSession
@@ -33,19 +34,24 @@ def cell_section(sess: AppSession, log_scale: bool = True) -> None:
     if len(parts) < 2 and not gates:
         return
     cols = st.columns(2) if len(parts) > 1 and gates else [st.container()]
+    width = WIDTH if len(cols) == 2 else 2 * WIDTH   # the picture's text keeps its size across the page
     i = 0
     if len(parts) > 1:
         with cols[i]:
             st.markdown(f"**The {cell.title}'s state path**: total gradient at "
                         + " and ".join(f"{p}_t" for p in parts) + " for each time step of this window")
-            fig = memo(sess, P + "parts", (log_scale,), lambda: state_grads_figure(parts, log_scale=log_scale))
-            st.plotly_chart(fig, theme=THEME, config=CHART, key=f"{P}chart_parts")
-            st.caption(state_grads_caption(parts))
+            spec = memo(sess, P + "parts", (log_scale,), lambda: state_grads_spec(parts, log_scale=log_scale))
+            caption = state_grads_caption(parts)
+            charts.draw(sess, spec, key=f"{P}chart_parts", alt=caption or "No finite gradient to show.",
+                        filename="rnnviz-state-path", width=width)
+            st.caption(caption)
         i += 1
     if gates:
         with cols[min(i, len(cols) - 1)]:
             st.markdown(f"**The {cell.title}'s gates**: mean activation of "
                         + ", ".join(f"{g}_t" for g in gates) + " at each time step")
-            fig = memo(sess, P + "gates", (), lambda: gates_figure(gates))
-            st.plotly_chart(fig, theme=THEME, config=CHART, key=f"{P}chart_gates")
-            st.caption(gates_caption(gates))
+            spec = memo(sess, P + "gates", (), lambda: gates_spec(gates))
+            caption = gates_caption(gates)
+            charts.draw(sess, spec, key=f"{P}chart_gates", alt=caption or "No finite gate value to show.",
+                        filename="rnnviz-gates", width=width)
+            st.caption(caption)

@@ -7,8 +7,9 @@ fragment reached 20 redraws/s. So a play run draws the whole live panel once, th
 seconds trains and redraws only the fast part (the numbers, the gradient per time step, the window)
 every FRAME_S, training for at most TRAIN_SHARE of each frame: on a 2-core machine the browser
 needs about a core to draw 12+ frames a second (measured with benchmarks/bench_play.py). The run
-then ends and the fragment's timer (RESTART_S) starts the next one, which redraws the slower plotly
-charts (loss curve, heatmap, norms, sample): they refresh every LOOP_S.
+then ends and the fragment's timer (RESTART_S) starts the next one, which redraws the rest of the
+panel (loss curve, heatmap, norms, sample; costly to the browser with Interactive charts on): they
+refresh every LOOP_S.
 
 While playing, Play/Pause, Step, Undo and Reset live outside the fragment: a click there is a full
 rerun, and Streamlit lets a full rerun interrupt a running fragment at once. (Paused, they live

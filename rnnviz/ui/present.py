@@ -14,7 +14,7 @@ import streamlit as st
 from rnnviz.ui.urlstate import PRESENT_PARAM
 
 ROOT_PX = 21          # root font size in the presentation view (Streamlit's default is 16 px)
-CHART_FONT_PX = 18    # plotly text in the presentation view (charts are sized in px, not rem)
+CHART_FONT_PX = 18    # chart text in the presentation view (charts are sized in px, not rem)
 CHART_HEIGHT_PX = 430
 
 _CSS = f"""<style>
@@ -72,9 +72,11 @@ def caption(long: str, short: str) -> None:
     st.caption(short if on() else long)
 
 
-def enlarge(fig, height: int | None = None):
-    """A plotly figure with text readable from the back of a hall (in the presentation view only)."""
+def enlarge(spec: dict, height: int | None = None) -> dict:
+    """A chart spec with text readable from the back of a hall (in the presentation view only)."""
     if on():
-        fig.update_layout(font_size=CHART_FONT_PX, height=height or CHART_HEIGHT_PX,
-                          legend_font_size=CHART_FONT_PX - 2)
-    return fig
+        lay = spec["layout"]
+        lay["font"] = {**(lay.get("font") or {}), "size": CHART_FONT_PX}
+        lay["height"] = height or CHART_HEIGHT_PX
+        lay["legend"] = {**(lay.get("legend") or {}), "font": {"size": CHART_FONT_PX - 2}}
+    return spec
