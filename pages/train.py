@@ -10,14 +10,14 @@ import streamlit as st
 from rnnviz import gradient_reach
 from rnnviz.figures.common import esc as _esc
 from rnnviz.figures.heldout import gap_sentence, gap_short, with_val
-from rnnviz.figures.htmlbars import BARS_CSS
 from rnnviz.figures.tokens import STRIP_CSS, sample_html, window_html
 from rnnviz.figures.train import (
+    VERDICT_CSS,
     adagrad_early_peak_note,
     dh_heatmap_spec,
     grad_norms_spec,
     loss_spec,
-    reach_html,
+    reach_spec,
     recent_mean_loss,
     smoothing_window,
     trailing_mean,
@@ -26,7 +26,7 @@ from rnnviz.local_jacobian import window_saturation
 from rnnviz.sample import sample
 from rnnviz.ui import budget, charts, play, present, takeaway
 from rnnviz.ui.cell_panel import cell_section
-from rnnviz.ui.guard import fill_html, guarded
+from rnnviz.ui.guard import fill, fill_html, guarded
 from rnnviz.ui.memo import forget, memo_args
 from rnnviz.ui.page import page_header, setup_page
 from rnnviz.ui.slots import Slot
@@ -185,10 +185,11 @@ def reach_header() -> None:
                 "averaged over the loss terms $L_t$ of the window the next Step trains on")
 
 
-def reach_chart_html(sess: AppSession) -> str:
-    """The reach bars and the sentence that reads them, both from one gradient_reach on the window
-    the next Step trains on, with the current weights (so the chart has something to say at step 0
-    too). One extra backward pass per draw, never per training step. Numbers only, or escaped."""
+def reach_view(sess: AppSession) -> tuple[dict, str, str]:
+    """The reach chart's spec, its numbers in words (the picture's alt text) and the verdict that
+    reads it (escaped HTML), all from one gradient_reach on the window the next Step trains on, with
+    the current weights (so the chart has something to say at step 0 too). One extra backward pass
+    per draw, never per training step."""
     tr = sess.trainer
     xs, ys, h0 = tr.next_window()
     R = gradient_reach(tr.params, xs, ys, h0, cell=tr.config.cell)
@@ -203,8 +204,16 @@ def reach_chart_html(sess: AppSession) -> str:
         if v.kind == "vanishing":  # say why when it is saturation (as after an explosion), not a small W
             cause = saturation_cause(window_saturation(tr.params, xs, h0, cell=tr.config.cell), tr.cell.saturation_note)
             words += f" {_esc(cause)}" if cause else ""
-    return (reach_html(ratio, n_terms, tr.config.effective_truncate, css=False)
-            + f"<div class='rv-verdict'>{when.capitalize()}: the gradient {words}</div>")
+    alt = ("Fraction of a loss term's gradient left d steps back, d = 0 … " + f"{ratio.size - 1}: "
+           + ", ".join(f"{x:.2g}" for x in ratio[:: max(1, ratio.size // 8)]) + f" ({when}).")
+    return (present.enlarge(reach_spec(ratio, n_terms, tr.config.effective_truncate)), alt,
+            f"<div class='rv-verdict'>{when.capitalize()}: the gradient {words}</div>")
+
+
+def draw_reach(sess: AppSession, chart: Slot, words: Slot) -> None:
+    spec, alt, verdict_html = reach_view(sess)
+    charts.draw(sess, spec, key="chart_reach", alt=alt, filename="rnnviz-gradient-reach", into=chart)
+    words.html(verdict_html)
 
 
 def reach_caption(sess: AppSession) -> None:
@@ -326,7 +335,7 @@ def draw_panel(sess: AppSession) -> Callable[[int], None]:
         loss_chart(sess)
     with right:
         reach_header()
-        dh_slot = Slot(st.empty())
+        reach_slot, verdict_slot = Slot(st.empty()), Slot(st.empty())
         reach_caption(sess)
     st.markdown("**The window just trained on**: what the model read, what it had to predict, and how sure it was")
     window_slot = Slot(st.empty())
@@ -345,7 +354,7 @@ def draw_panel(sess: AppSession) -> Callable[[int], None]:
         # The reach costs one extra backward pass: while playing it is redrawn every REACH_EVERY-th frame
         # (5 a second at 15 frames/s, still labelled with its own step), so training keeps its share.
         if frame % REACH_EVERY == 0:
-            fill_html(dh_slot, "the gradient-reach chart", lambda: reach_chart_html(sess))
+            fill(reach_slot, "the gradient-reach chart", lambda: draw_reach(sess, reach_slot, verdict_slot))
         fill_html(window_slot, "the window view", lambda: window_body_html(sess))
 
     redraw(0)
@@ -391,7 +400,7 @@ def main() -> None:
         st.caption(f"Playing: the numbers, the gradient per time step and the window redraw about "
                    f"{1 / play.FRAME_S:.0f} times a second; the loss curve, the heatmap, the norms and the sample "
                    f"every {play.LOOP_S:g} seconds. To hover and zoom: pause and switch on Interactive charts.")
-    st.html(STRIP_CSS + BARS_CSS)  # once per page, outside the live panel: its frames then insert no <style>
+    st.html(STRIP_CSS + VERDICT_CSS)  # once per page, outside the live panel: its frames then insert no <style>
     panel = st.container()
     if not present.on():
         takeaway.downloads(sess)

@@ -141,14 +141,26 @@ def wait_chart(page, chart: int, points: int, timeout: int = 60_000) -> None:
         arg=[chart, points], timeout=timeout)
 
 
+_REACH = "img.rv-chart[alt^='Fraction of a loss term']"
+
+
 def bar_values(page) -> list[float]:
-    """The values of the HTML bar chart of ‖∂L/∂h_t‖ (its bars carry them in data-value)."""
-    return page.evaluate("""() => [...document.querySelectorAll('.rv-bars .rv-bar')].map(b => Number(b.dataset.value))""")
+    """The bar heights of the headline chart (the fraction of a loss term's gradient left d steps back)."""
+    return page.evaluate(f"""() => {{ const img = document.querySelector("{_REACH}");
+        if (!img) return [];
+        const all = ({_CHART_TRACES_JS})();
+        const i = [...document.querySelectorAll('img.rv-chart')].indexOf(img);
+        return all[i][0].y; }}""")
 
 
 def wait_bars(page, n: int, timeout: int = 60_000) -> None:
-    """Wait until the gradient-per-time-step chart draws ``n`` bars."""
-    page.wait_for_function(f"() => document.querySelectorAll('.rv-bars .rv-bar').length === {int(n)}", timeout=timeout)
+    """Wait until the headline chart draws ``n`` bars (d = 0 … n − 1)."""
+    page.wait_for_function(
+        f"""(n) => {{ const img = document.querySelector("{_REACH}");
+            if (!img) return false;
+            const all = ({_CHART_TRACES_JS})();
+            const i = [...document.querySelectorAll('img.rv-chart')].indexOf(img);
+            return all[i][0].y.length === n; }}""", arg=int(n), timeout=timeout)
 
 
 def paste_text(page, text: str) -> None:

@@ -111,8 +111,8 @@ def test_a_failing_chart_shows_a_message_not_a_traceback(at, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("simulated bug")
 
-    monkeypatch.setattr(train_figures, "reach_html", broken)
-    monkeypatch.setattr("pages.train.reach_html", broken, raising=False)
+    monkeypatch.setattr(train_figures, "reach_spec", broken)
+    monkeypatch.setattr("pages.train.reach_spec", broken, raising=False)
     before = params_copy(at)
     at.run()
     assert not at.exception

@@ -72,30 +72,30 @@ def chart_pictures(at) -> list[str]:
 def test_presentation_view_shows_the_headline_charts_only():
     at = open_link(present="1")
     at.button(key="btn_step").click().run()
-    assert len(chart_pictures(at)) == 1   # the loss chart; the heatmap and the norms are left out
+    assert len(chart_pictures(at)) == 2   # the loss and the reach; the heatmap and the norms are left out
     assert not at.get("plotly_chart")
     assert not [t for t in at.toggle if t.key == charts.KEY]   # the projector shows pictures: no switch
     assert at.button(key="present_exit") is not None
     at.button(key="present_exit").click().run()
     assert "present" not in at.query_params
     at.button(key="btn_step").click().run()
-    assert len(chart_pictures(at)) == 3 and not at.get("plotly_chart")
+    assert len(chart_pictures(at)) == 4 and not at.get("plotly_chart")
 
 
-def test_interactive_charts_switch_draws_the_same_three_charts_in_plotly():
+def test_interactive_charts_switch_draws_the_same_four_charts_in_plotly():
     at = open_link()
     at.button(key="btn_step").click().run()
-    assert len(chart_pictures(at)) == 3
+    assert len(chart_pictures(at)) == 4   # loss, reach, heatmap, norms
     at.toggle(key=charts.KEY).set_value(True).run()
     plotted = at.get("plotly_chart")
-    assert len(plotted) == 3 and chart_pictures(at) == []
+    assert len(plotted) == 4 and chart_pictures(at) == []
     assert json.loads(plotted[0].proto.spec)["layout"]["yaxis"]["title"]["text"] == "loss (nats per token)"
     config = json.loads(plotted[0].proto.config)
     assert config["toImageButtonOptions"]["filename"] == "rnnviz-loss"
     at.button(key="btn_step").click().run()   # the switch is kept per session
-    assert len(at.get("plotly_chart")) == 3
+    assert len(at.get("plotly_chart")) == 4
     at.toggle(key=charts.KEY).set_value(False).run()
-    assert len(chart_pictures(at)) == 3 and not at.get("plotly_chart")
+    assert len(chart_pictures(at)) == 4 and not at.get("plotly_chart")
 
 
 def test_window_csv_is_the_last_window_and_guards_formulas():

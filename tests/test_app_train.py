@@ -202,10 +202,13 @@ def test_a_big_word_model_with_plain_sgd_steps_undoes_and_plays_exactly(at):
 
 def reach_chart(at) -> tuple[list[float], str]:
     """The headline chart's bar values (d = 0, 1, …) and its verdict line, as the page drew them."""
+    import base64
     import re
 
-    body = next(h.proto.body for h in at.html if "rv-bars" in h.proto.body)
-    values = [float(v) for v in re.findall(r"class='rv-bar' data-value='([^']*)'", body)]
+    img = next(h.proto.body for h in at.html if "alt=\"Fraction of a loss term" in h.proto.body)
+    svg = base64.b64decode(re.search(r'base64,([^"]+)"', img).group(1)).decode()
+    values = [float(v) for v in re.search(r'class="trace"[^>]*data-y="([^"]*)"', svg).group(1).split()]
+    body = next(h.proto.body for h in at.html if "rv-verdict" in h.proto.body)
     return values, re.search(r"<div class='rv-verdict'>(.*?)</div>", body).group(1)
 
 

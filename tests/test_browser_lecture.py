@@ -108,7 +108,7 @@ def test_presentation_view_at_1280x720(browser, app_url):
             '[data-testid="stMetricLabel"] p, h3, [data-testid="stCaptionContainer"]')]
         .filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.innerText)""")
     assert cut == []
-    assert page.locator("img.rv-chart").count() == 1     # the headline chart only
+    assert page.locator("img.rv-chart").count() == 2     # the headline charts only: loss and reach
     assert page.get_by_text("Interactive charts").count() == 0
     page.screenshot(path=str(ARTIFACTS / "lecture-present-1280x720.png"))
     # Keyboard shortcuts still work: S is Step.

@@ -226,3 +226,9 @@ def test_the_gated_cells_panels_draw_their_numbers_and_subscripts():
         # plotly's "f<sub>t</sub>" is a subscript here too, not the letters of a tag
         assert "&lt;sub&gt;" not in svg and 'baseline-shift="sub"' in svg
     assert set(res.gate_means) == {"i", "f", "o"}
+
+
+def test_a_log_axis_over_many_decades_labels_a_few_counted_from_the_top():
+    ax = Axis({"type": "log"}, np.array([1e-20, 1.0]), 300, 10)
+    labels = [lbl for _, lbl in ax.ticks()]
+    assert 2 <= len(labels) <= 7 and labels[-1] == "10⁰"

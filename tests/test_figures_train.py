@@ -9,8 +9,8 @@ import plotly.graph_objects as go
 import plotly.io as pio
 import pytest
 
-from rnnviz.figures.common import MAX_POINTS, downsample, envelope, token_label, visible
-from rnnviz.figures.train import adagrad_early_peak_note, dh_heatmap_spec, grad_norms_spec, loss_spec
+from rnnviz.figures.common import MAX_POINTS, downsample, envelope, tick_step, token_label, viridis, visible
+from rnnviz.figures.train import adagrad_early_peak_note, dh_heatmap_spec, grad_norms_spec, loss_spec, reach_spec
 
 RNG = np.random.default_rng(0)
 
@@ -161,3 +161,30 @@ def test_the_gradient_heatmap_labels_whole_steps():
     assert list(lay.yaxis.tickvals) == [1, 2] and lay.yaxis.tickformat == "d"
     many = go.Figure(dh_heatmap_spec(np.arange(1, 201), np.ones((200, 5)))).layout
     assert many.yaxis.tickvals is None and many.yaxis.tickformat == "d"   # plotly picks the ticks, whole numbers
+
+
+def test_reach_bars_are_distances_from_zero_coloured_by_height_with_a_truncation_line():
+    ratio = 0.5 ** np.arange(40.0)
+    spec = reach_spec(ratio, np.arange(40, 0, -1), truncate=5)
+    fig = validated(spec)
+    bars = fig.data[0]
+    assert list(bars.x) == list(range(40)) and np.allclose(bars.y, ratio)
+    assert fig.layout.yaxis.type == "log" and "log scale" in fig.layout.yaxis.title.text
+    assert fig.layout.xaxis.dtick == 5                                   # a ruler from d = 0
+    assert bars.marker.color[0] == "#fde725" and bars.marker.color[-1] == "#440154"   # tall: yellow
+    assert list(bars.customdata) == list(range(40, 0, -1))               # terms per bar, in the hover
+    assert [s.x0 for s in fig.layout.shapes] == [5.5]                    # training stops after d = k
+    assert "k = 5" in fig.layout.annotations[0].text
+    full = validated(reach_spec(np.ones(3), [3, 2, 1], truncate=2))     # k ≥ T − 1: full BPTT
+    assert not full.layout.shapes and not full.layout.annotations
+
+
+def test_reach_bars_of_zero_nan_and_inf_are_gaps_not_a_broken_chart():
+    spec = reach_spec(np.array([1.0, 0.0, np.nan, np.inf, 0.1]), [5, 4, 3, 2, 1])
+    y = validated(spec).data[0].y
+    assert y[0] == 1.0 and y[4] == 0.1 and all(np.isnan(v) for v in y[1:4])
+
+
+def test_colours_and_ruler_steps():
+    assert viridis(np.array([0.0, 1.0, np.nan])) == ["#440154", "#fde725", "#bbbbbb"]
+    assert [tick_step(n) for n in (1, 15, 16, 25, 75, 76, 200)] == [1, 1, 5, 5, 5, 10, 20]

@@ -144,3 +144,27 @@ def token_label(tok: str) -> str:
     """``visible(tok)`` escaped for plotly, whose labels interpret a subset of HTML tags.
     Quotes become &#34;/&#39;: plotly decodes numeric entities but shows &quot; literally."""
     return html.escape(visible(tok), quote=False).replace('"', "&#34;").replace("'", "&#39;")
+
+
+# Viridis, as plotly and matplotlib define it, sampled at 9 points: dark (small) → yellow (large).
+VIRIDIS = ("#440154", "#472d7b", "#3b528b", "#2c728e", "#21918c", "#28ae80", "#5ec962", "#addc30", "#fde725")
+_VIRIDIS_RGB = np.array([[int(c[i:i + 2], 16) for i in (1, 3, 5)] for c in VIRIDIS], dtype=float)
+_VIRIDIS_AT = np.linspace(0.0, 1.0, len(VIRIDIS))
+
+
+def viridis(u: np.ndarray) -> list[str]:
+    """Colours for u in [0, 1] (NaN → grey), interpolated on VIRIDIS (all at once: this runs on
+    every play frame)."""
+    u = np.asarray(u, dtype=float)
+    x = np.clip(np.nan_to_num(u, nan=0.0), 0.0, 1.0)
+    rgb = np.rint(np.stack([np.interp(x, _VIRIDIS_AT, _VIRIDIS_RGB[:, k]) for k in range(3)], axis=1)).astype(int)
+    return [f"#{r:02x}{g:02x}{b:02x}" if ok else "#bbbbbb"
+            for (r, g, b), ok in zip(rgb.tolist(), np.isfinite(u).tolist(), strict=True)]
+
+
+def tick_step(n: int) -> int:
+    """A ruler step for n bars in a half-page chart: all labels up to 15, then 5, 10, 20, 25, 50, …"""
+    for step in (1, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000):
+        if n <= 15 * step:
+            return step
+    return -(-n // 15)

@@ -74,6 +74,11 @@ def _num(values) -> np.ndarray:
     return np.where(np.isfinite(a), a, np.nan)
 
 
+def _seq(v) -> list | np.ndarray:
+    """A trace's x or y as a sequence ([] when absent; arrays stay arrays)."""
+    return [] if v is None else v
+
+
 def _get(d: dict | None, *path, default=None):
     for k in path:
         if not isinstance(d, dict) or d.get(k) is None:
@@ -159,8 +164,9 @@ class Axis:
             inside = lambda us: [u for u in us if self.lo - 1e-9 <= u <= self.hi + 1e-9]   # noqa: E731
             decades = range(math.floor(self.lo), math.floor(self.hi) + 1)
             us = inside([float(k) for k in decades])
-            if len(us) >= 2:
-                return [(u, tick_label(u, log=True)) for u in us]
+            if len(us) >= 2:   # at most ~7 labels, counted down from the top decade (1 on a chart of fractions)
+                step = max(1, math.ceil((len(us) - 1) / 6))
+                return [(u, tick_label(u, log=True)) for u in us[::-1][::step][::-1]]
             us = inside([k + math.log10(m) for k in decades for m in (1, 2, 5)])
             if len(us) >= 2:
                 return [(u, f"{10 ** u:.3g}") for u in us]
@@ -245,10 +251,11 @@ def svg_chart(spec: dict, width: int = WIDTH) -> str:
 
     xs_spec, ys_spec = lay.get("xaxis") or {}, lay.get("yaxis") or {}
     cats = None
-    if any(t.get("type") == "bar" for t in traces):
+    bars = [t for t in traces if t.get("type") == "bar"]
+    if any(isinstance(c, str) for t in bars for c in _seq(t.get("x"))):   # bars on categories
         cats = []
         for t in traces:
-            for c in t.get("x") or []:
+            for c in _seq(t.get("x")):
                 if c is not None and str(c) not in cats:
                     cats.append(str(c))
     if heat is not None:   # rows drawn evenly, labelled by their own y values (steps may be thinned)
@@ -260,7 +267,9 @@ def svg_chart(spec: dict, width: int = WIDTH) -> str:
         xv = np.concatenate([_num(t["x"]) for t in traces if t.get("x") is not None and cats is None]
                             or [np.array([])])
         yv = np.concatenate([_num(t["y"]) for t in traces if t.get("y") is not None] or [np.array([])])
-        if cats is None:
+        if cats is None and bars:   # numeric bars: each is one unit wide, centred on its x
+            xax = Axis({"range": [np.nanmin(xv) - 0.5, np.nanmax(xv) + 0.5], **xs_spec}, xv, left, right)
+        elif cats is None:
             xax = Axis(xs_spec, xv, left, right)
         else:
             xax = Axis(xs_spec, xv, left, right, categories=cats)
@@ -358,15 +367,16 @@ def _trace(t: dict, xax: Axis, yax: Axis, traces: list, cats, bottom: float) -> 
         slot = abs(xax.px(1) - xax.px(0))
         w = slot * 0.8 / nb
         color = _get(t, "marker", "color", default="#1f77b4")
+        colors = color if isinstance(color, (list, tuple)) else [color] * len(y)   # one colour per bar, or one
         base = yax.px(yax.lo) if yax.log else yax.px(max(yax.lo, 0.0))
-        for c, v in zip(t.get("x") or [], y, strict=False):
+        for c, v, col in zip(_seq(t.get("x")), y, colors, strict=False):
             u = yax.data(v)
             if c is None or not np.isfinite(u):
                 continue
-            x0 = xax.px(cats.index(str(c))) - slot * 0.4 + k * w
+            x0 = xax.px(cats.index(str(c)) if cats is not None else float(c)) - slot * 0.4 + k * w
             yv = min(max(yax.px(u), yax.p1 - 2), base)
             out.append(f'<rect x="{_f(x0)}" y="{_f(yv)}" width="{_f(w)}" height="{_f(max(base - yv, 0.5))}" '
-                       f'fill="{color}"/>')
+                       f'fill="{col}"/>')
     else:
         x = t.get("x") if t.get("x") is not None else []
         xs = [xax.px(xax.data(v)) if v is not None else float("nan") for v in
@@ -498,8 +508,10 @@ def _legend(rows, width: float, y0: float, size: float) -> list[str]:
             color = _get(t, "line", "color", default=_get(t, "marker", "color", default="#1f77b4"))
             mode = t.get("mode", "lines") if t.get("type", "scatter") == "scatter" else "bar"
             if mode == "bar":
+                fill = _get(t, "marker", "color", default=color)
+                fill = fill[-1] if isinstance(fill, (list, tuple)) and fill else fill
                 out.append(f'<rect x="{_f(x)}" y="{_f(y - size * 0.7)}" width="22" height="{_f(size * 0.75)}" '
-                           f'fill="{_get(t, "marker", "color", default=color)}"/>')
+                           f'fill="{fill}"/>')
             elif "lines" in mode:
                 dash = DASH.get(_get(t, "line", "dash", default=""), "")
                 out.append(f'<line x1="{_f(x)}" x2="{_f(x + 22)}" y1="{_f(y - size * 0.33)}" y2="{_f(y - size * 0.33)}" '

@@ -1,4 +1,4 @@
-"""Figures of the Train page: loss curve, gradient per time step, its history, norms per weight.
+"""Figures of the Train page: loss curve, reach of a loss term's gradient, its history, norms per weight.
 
 These are rebuilt on every Step click and play frame, so they are plain dict specs turned into
 figures by ``fast_figure`` (see there why); tests validate every spec with plotly's full checks.
@@ -9,8 +9,17 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from rnnviz.figures.common import ACCENT, CLIP_RED, SMOOTH, downsample, envelope, fast_figure, layout
-from rnnviz.figures.htmlbars import bar_html, tick_step
+from rnnviz.figures.common import (
+    ACCENT,
+    CLIP_RED,
+    SMOOTH,
+    downsample,
+    envelope,
+    fast_figure,
+    layout,
+    tick_step,
+    viridis,
+)
 
 PARAMS = ("U", "W", "V", "b", "c")
 
@@ -64,24 +73,39 @@ def loss_spec(steps, loss, smooth, baseline: float, clipped_steps=(), lr_change_
     ))
 
 
-def reach_html(ratio, n_terms, truncate: int | None = None, *, css: bool = True) -> str:
-    """What is left of a loss term's gradient d steps back, for d = 0 … T − 1, as an HTML bar chart
-    on a log axis (see rnnviz.figures.htmlbars for why this one chart is not plotly).
+REACH_X_TITLE = "d = steps back from the loss term (0 = its own step)"
+
+
+def reach_spec(ratio, n_terms, truncate: int | None = None) -> dict:
+    """What is left of a loss term's gradient d steps back, for d = 0 … T − 1: bars on a log axis,
+    coloured by height (dark: little left).
 
     ratio: (T,) geometric mean over t of ‖∂L_t/∂h_{t−d}‖ / ‖∂L_t/∂h_t‖ (rnnviz.vanish.reach_by_distance),
     1 at d = 0; n_terms: (T,) how many loss terms went into each bar. Vanishing: the bars fall to the
-    right; exploding: they rise."""
-    v = np.asarray(ratio, dtype=float)
+    right; exploding: they rise. truncate: k of truncated BPTT, marked by a dotted line after d = k
+    when the window reaches past it."""
+    v = _arr(ratio)
     T = v.size
-    hover = [f"d = {d} step{'' if d == 1 else 's'} back: {x:.3g} × the loss term's gradient at its own step "
-             f"(geometric mean over {n} loss term{'' if n == 1 else 's'})"
-             for d, (x, n) in enumerate(zip(v, n_terms, strict=True))]
-    note = (f"truncated BPTT: training uses d ≤ k = {truncate} only"
-            if truncate is not None and truncate < T - 1 else "")
-    return bar_html(v, [str(d) for d in range(T)], hover, log=True,
-                    x_title="d = steps back from the loss term (0 = its own step)",
-                    y_title="fraction left (log scale)", note=note,
-                    label_every=tick_step(T), first_label=0, css=css)
+    y = np.where(v > 0, v, np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        logs = np.log10(y)
+    fin = logs[np.isfinite(logs)]
+    unit = (logs - fin.min()) / (fin.max() - fin.min()) if fin.size and fin.max() > fin.min() else np.ones(T)
+    shapes, notes = [], []
+    if truncate is not None and truncate < T - 1:
+        shapes.append(dict(type="line", x0=truncate + 0.5, x1=truncate + 0.5, y0=0, y1=1, yref="paper",
+                           line=dict(color="#555", dash="dot", width=1.5)))
+        notes.append(dict(x=1, xref="paper", y=1, yref="paper", xanchor="right", yanchor="bottom", showarrow=False,
+                          text=f"truncated BPTT: training uses d ≤ k = {truncate} only", font=dict(color="#555")))
+    data = [dict(type="bar", x=np.arange(T), y=y, name="fraction left", customdata=np.asarray(n_terms),
+                 marker=dict(color=viridis(unit)),
+                 hovertemplate="d = %{x} steps back: %{y:.3g} × the loss term's gradient at its own step "
+                               "(geometric mean over %{customdata} loss terms)<extra></extra>")]
+    lay = layout(height=300, shapes=shapes, annotations=notes, showlegend=False, bargap=0.15,
+                 xaxis=dict(title=dict(text=REACH_X_TITLE), showgrid=False, dtick=tick_step(T), range=[-0.5, T - 0.5]),
+                 yaxis=dict(title=dict(text="fraction left (log scale)"), type="log", exponentformat="power"))
+    lay["margin"]["t"] = 30 if notes else 10   # room for the note above the plot
+    return dict(data=data, layout=lay)
 
 
 def smoothing_window(n_steps: int) -> int:
@@ -223,3 +247,7 @@ def dh_heatmap(*a, **k) -> go.Figure:
 
 def grad_norms_figure(*a, **k) -> go.Figure:
     return fast_figure(grad_norms_spec(*a, **k))
+
+
+# The verdict under the reach chart (pages/train.py), styled once per page.
+VERDICT_CSS = "<style>.rv-verdict{font-size:14px;margin:2px 0 0 60px}</style>"

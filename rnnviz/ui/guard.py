@@ -20,6 +20,16 @@ def failure_message(what: str, e: Exception) -> str:
             "press Reset if it keeps happening.")
 
 
+def fill(slot, what: str, draw) -> None:
+    """Run draw() (which fills the placeholder slot), or, if it fails, put the same message in the
+    slot as ``guarded`` would show."""
+    try:
+        draw()
+    except Exception as e:
+        log.exception("rnnviz: %s failed", what)
+        slot.error(failure_message(what, e))
+
+
 def fill_html(slot, what: str, build) -> None:
     """Put build()'s HTML in the placeholder slot, or, if building it fails, the same message as
     ``guarded`` would show. One element either way: play frames rewrite slots in place."""

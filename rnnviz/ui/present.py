@@ -30,9 +30,7 @@ h3 {{ font-size: 1.45rem !important; padding-top: 0 !important; }}
 [data-testid="stMetricLabel"], [data-testid="stMetricLabel"] * {{ white-space: normal !important;
   overflow: visible !important; text-overflow: clip !important; }}
 [data-testid="stCaptionContainer"] {{ font-size: 1rem; color: #333; }}
-.rv-verdict, .rv-legend, .rv-note-box {{ font-size: 1rem !important; }}
-.rv-bars {{ font-size: 15px !important; }}
-.rv-xtitle, .rv-ytitle {{ font-size: 16px !important; }}
+.rv-verdict, .rv-legend {{ font-size: 1rem !important; }}
 </style>"""
 
 
