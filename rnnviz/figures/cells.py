@@ -154,8 +154,12 @@ def jacobian_sv_spec(sv, height: int = 320) -> dict:
         dict(type="scatter", x=[0.5, T + 0.5], y=[1, 1], mode="lines", name="1", line=dict(color=CLIP_RED, dash="dot"),
              hoverinfo="skip"),
     ]
-    pos = sv[sv > 0]
-    lo = math.log10(max(float(pos.min()), 1e-6)) - 0.2 if pos.size else -3.0
+    # The axis holds the two lines (σ_max and the median), however small: once units saturate, the
+    # median falls to 1e−10 and below, and an axis cut at 1e−6 left its line off the chart. The band
+    # may run below the axis (the smallest σ can be 0).
+    lines = np.r_[top, mid]
+    pos = lines[lines > 0] if (lines > 0).any() else sv[sv > 0]
+    lo = math.log10(max(float(pos.min()), 1e-15)) - 0.2 if pos.size else -3.0
     hi = math.log10(max(float(pos.max()), 1.0)) + 0.2 if pos.size else 1.0
     return dict(data=data, layout=layout(
         height=height,

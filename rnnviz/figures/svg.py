@@ -401,9 +401,13 @@ def _trace(t: dict, xax: Axis, yax: Axis, traces: list, cats, bottom: float) -> 
             mcolor = _get(t, "marker", "color", default=color)
             size = float(_get(t, "marker", "size", default=6))
             symbol = _get(t, "marker", "symbol", default="circle")
-            for px, py in zip(xs, ys, strict=False):
-                if math.isfinite(px) and math.isfinite(py):
-                    out.append(_marker(symbol, px, py, size, mcolor))
+            drawn = [(px, py) for px, py in zip(xs, ys, strict=False) if math.isfinite(px) and math.isfinite(py)]
+            if symbol == "line-ns-open":   # many ticks (clipping fired): one path, not an element each
+                r = size / 2
+                d = "".join(f"M{px:.1f} {py - r:.1f}V{py + r:.1f}" for px, py in drawn)
+                out.append(f'<path d="{d}" stroke="{mcolor}" stroke-width="1.5" fill="none"/>' if d else "")
+            else:
+                out += [_marker(symbol, px, py, size, mcolor) for px, py in drawn]
     out.append("</g>")
     return out
 
