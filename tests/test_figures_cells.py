@@ -142,7 +142,7 @@ def test_heatmap_and_strip_show_c_on_its_own_scale():
 def test_the_jacobian_axis_holds_its_lines_however_small_the_median():
     """Saturated units (as after an explosion) push the median singular value to 1e−10 and below: its
     line must stay on the chart (an axis cut at 1e−6 once left it off)."""
-    sv = np.array([[3.0, 1e-11, 0.0], [2.0, 1e-12, 1e-30]])
+    sv = np.array([[3.0, 1e-104, 0.0], [2.0, 1e-12, 1e-300]])
     lo, hi = go.Figure(fc.jacobian_sv_spec(sv)).layout.yaxis.range
     median = np.median(sv, axis=1)
     assert lo <= np.log10(median.min()) and hi >= np.log10(sv[:, 0].max())

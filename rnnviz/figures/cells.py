@@ -155,17 +155,18 @@ def jacobian_sv_spec(sv, height: int = 320) -> dict:
              hoverinfo="skip"),
     ]
     # The axis holds the two lines (σ_max and the median), however small: once units saturate, the
-    # median falls to 1e−10 and below, and an axis cut at 1e−6 left its line off the chart. The band
-    # may run below the axis (the smallest σ can be 0).
+    # median falls to 1e−100 and below (tanh′ underflows), and an axis cut at 1e−6 left its line off
+    # the chart while the caption named its value. The band may run below the axis (the smallest σ
+    # can be 0).
     lines = np.r_[top, mid]
     pos = lines[lines > 0] if (lines > 0).any() else sv[sv > 0]
-    lo = math.log10(max(float(pos.min()), 1e-15)) - 0.2 if pos.size else -3.0
+    lo = math.log10(max(float(pos.min()), 1e-300)) - 0.2 if pos.size else -3.0
     hi = math.log10(max(float(pos.max()), 1.0)) + 0.2 if pos.size else 1.0
     return dict(data=data, layout=layout(
         height=height,
         xaxis=dict(title=dict(text="time step t in the window")),
         yaxis=dict(type="log", title=dict(text="singular values of ∂s_t/∂s_{t−1} (log)"), exponentformat="power",
-                   range=[lo, max(hi, 0.2)]),
+                   range=[lo, max(hi, 0.2)], automargin=True),   # room for long labels such as 10⁻¹¹²
     ))
 
 
