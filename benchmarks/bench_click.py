@@ -1,6 +1,6 @@
 """Step click to updated page, in Chromium: rnnviz's Train page against a one-button Streamlit app.
 
-    python benchmarks/bench_click.py [--clicks 20] [--history 200]     # prints a Markdown table
+    python benchmarks/bench_click.py [--clicks 20] [--history 200] [--interactive]   # prints a Markdown table
 
 Both apps run on this machine in the same run, each behind its own `streamlit run` server, driven by
 the same headless Chromium (Debian's /usr/bin/chromium, via Playwright), clicks interleaved A, B, A, B
@@ -9,7 +9,8 @@ Step metric shows the new count, the script run has finished (Streamlit's status
 the browser has painted two more frames (the plotly charts are redrawn inside React's render). The
 baseline app is a button and a metric: what any Streamlit app costs per click (a websocket round trip,
 a script run, a React render). rnnviz opens with --history steps of training (a setup link:
-?step=N) so the charts have something to draw.
+?step=N) so the charts have something to draw. --interactive switches on the Train page's
+Interactive charts first (plotly instead of pictures).
 """
 
 from __future__ import annotations
@@ -77,6 +78,7 @@ def main() -> None:
     ap.add_argument("--clicks", type=int, default=20)
     ap.add_argument("--history", type=int, default=200, help="rnnviz starts at this step (a setup link)")
     ap.add_argument("--app-dir", type=Path, default=ROOT, help="the rnnviz checkout to serve (default: this one)")
+    ap.add_argument("--interactive", action="store_true", help="switch on Interactive charts (plotly) first")
     args = ap.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -89,6 +91,11 @@ def main() -> None:
                 browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
                 pages = {"rnnviz Train page": open_page(browser, f"{rnnviz.url}/?step={args.history}"),
                          "one-button Streamlit app": open_page(browser, base.url)}
+                if args.interactive:
+                    page = pages["rnnviz Train page"]
+                    page.get_by_text("Interactive charts").click()
+                    page.locator(".js-plotly-plot").first.wait_for()
+                    time.sleep(2.0)
                 times: dict[str, list[float]] = {k: [] for k in pages}
                 for i in range(args.clicks + 3):
                     for name, page in pages.items():
@@ -100,7 +107,8 @@ def main() -> None:
             base.stop()
             rnnviz.stop()
     med = {k: statistics.median(v) for k, v in times.items()}
-    print(f"{args.clicks} clicks each, interleaved; rnnviz at step {args.history}+\n")
+    print(f"{args.clicks} clicks each, interleaved; rnnviz at step {args.history}+"
+          + (", Interactive charts on" if args.interactive else "") + "\n")
     print("| app | median ms | p90 ms | min ms |")
     print("|---|---|---|---|")
     for k, v in times.items():

@@ -232,3 +232,13 @@ def test_a_log_axis_over_many_decades_labels_a_few_counted_from_the_top():
     ax = Axis({"type": "log"}, np.array([1e-20, 1.0]), 300, 10)
     labels = [lbl for _, lbl in ax.ticks()]
     assert 2 <= len(labels) <= 7 and labels[-1] == "10⁰"
+
+
+def test_before_the_first_step_the_loss_picture_still_shows_ln_v_on_its_axis():
+    spec = loss_spec(np.array([]), np.array([]), np.array([]), 3.97)
+    root = parse(spec)
+    base = [ln for ln in root.iter(f"{NS}line") if ln.get("class") == "shape"]
+    ticks = [(float(t.text), float(t.get("y"))) for t in root.iter(f"{NS}text") if t.get("text-anchor") == "end"]
+    assert len(base) == 1 and max(v for v, _ in ticks) >= 3.97      # the axis reaches ln V
+    top, bottom = min(p for _, p in ticks), max(p for _, p in ticks)
+    assert top - 10 <= float(base[0].get("y1")) <= bottom

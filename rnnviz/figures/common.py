@@ -56,7 +56,8 @@ def chart_config(playing: bool = False, filename: str | None = None) -> dict:
     return {**CHART, "toImageButtonOptions": {**CHART["toImageButtonOptions"], "filename": filename}}
 
 
-AXIS = dict(showgrid=True, gridcolor="#eee", zeroline=False, linecolor="#999", ticks="outside")
+AXIS = dict(showgrid=True, gridcolor="#eee", zeroline=False, linecolor="#999", ticks="outside",
+            automargin=True)   # plotly widens the margin for long tick labels (10⁻¹⁸) so they miss the title
 
 
 def layout(*, height: int = 300, title: str | None = None, xaxis: dict | None = None, yaxis: dict | None = None,

@@ -266,7 +266,10 @@ def svg_chart(spec: dict, width: int = WIDTH) -> str:
     else:
         xv = np.concatenate([_num(t["x"]) for t in traces if t.get("x") is not None and cats is None]
                             or [np.array([])])
-        yv = np.concatenate([_num(t["y"]) for t in traces if t.get("y") is not None] or [np.array([])])
+        # Lines drawn in data coordinates (ln V, the clipping threshold) count too, as in plotly's autorange.
+        marks = [float(v) for sh in lay.get("shapes") or [] if sh.get("yref", "y") == "y"
+                 for v in (sh.get("y0"), sh.get("y1")) if v is not None]
+        yv = np.concatenate([_num(t["y"]) for t in traces if t.get("y") is not None] + [_num(marks)])
         if cats is None and bars:   # numeric bars: each is one unit wide, centred on its x
             xax = Axis({"range": [np.nanmin(xv) - 0.5, np.nanmax(xv) + 0.5], **xs_spec}, xv, left, right)
         elif cats is None:
