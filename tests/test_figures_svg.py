@@ -242,3 +242,14 @@ def test_before_the_first_step_the_loss_picture_still_shows_ln_v_on_its_axis():
     assert len(base) == 1 and max(v for v, _ in ticks) >= 3.97      # the axis reaches ln V
     top, bottom = min(p for _, p in ticks), max(p for _, p in ticks)
     assert top - 10 <= float(base[0].get("y1")) <= bottom
+
+
+@pytest.mark.parametrize("ys", [[np.nan, np.nan], [-1.7e308, 1.7e308], [5.0, 5.0], [np.inf, -np.inf, 1.0], []])
+def test_any_numbers_make_a_picture_not_an_error(ys):
+    """A diverged run's numbers (NaN, ±∞, huge, all equal, none) still draw: gaps where nothing is finite."""
+    spec = {"data": [dict(type="scatter", x=list(range(len(ys))), y=ys, mode="lines+markers", name="y")],
+            "layout": dict(height=200, yaxis=dict(rangemode="tozero"))}
+    root = parse(spec)
+    assert len(points(traces(root)[0])) == int(np.isfinite(np.array(ys, dtype=float)).sum())
+    for heat in ([[np.nan, np.nan]], [[1.0, 1.0]], [[np.inf, 2.0]]):
+        assert traces(parse(dict(data=[dict(type="heatmap", z=heat, x=[1, 2], y=[1])], layout=dict(height=200))))

@@ -95,6 +95,8 @@ def nice_ticks(lo: float, hi: float, target: int = 6) -> list[float]:
     """Round tick values (1, 2, 2.5 or 5 × 10^k apart) covering [lo, hi]."""
     if not (math.isfinite(lo) and math.isfinite(hi)) or hi <= lo:
         return [lo] if math.isfinite(lo) else []
+    if not math.isfinite(hi - lo):   # a span past the largest float (values near ±1.8e308): the two ends
+        return [lo, hi]
     raw = (hi - lo) / target
     mag = 10 ** math.floor(math.log10(raw))
     step = next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw)
@@ -134,7 +136,9 @@ class Axis:
             if spec.get("rangemode") == "tozero" and not self.log:
                 lo, hi = min(lo, 0.0), max(hi, 0.0)
             span = hi - lo
-            if span <= 0:
+            if not math.isfinite(span):   # past the largest float: no padding
+                pass
+            elif span <= 0:
                 lo, hi = (lo - 1, hi + 1) if not self.log else (lo - 0.5, hi + 0.5)
             else:
                 lo = lo - pad * span if not (spec.get("rangemode") == "tozero" and lo == 0) else lo
@@ -151,7 +155,8 @@ class Axis:
 
     def px(self, u: float) -> float:
         """The axis' own coordinate → pixels."""
-        return self.p0 + (u - self.lo) / (self.hi - self.lo) * (self.p1 - self.p0)
+        # Halves first: (hi − lo) itself may pass the largest float when the values are ±1e308.
+        return self.p0 + (0.5 * u - 0.5 * self.lo) / (0.5 * self.hi - 0.5 * self.lo) * (self.p1 - self.p0)
 
     def ticks(self) -> list[tuple[float, str]]:
         s = self.spec
