@@ -6,7 +6,7 @@ import time
 
 import streamlit as st
 
-from rnnviz.bptt import gradient_reach, loss_and_grads
+from rnnviz.bptt import gradient_reaches, loss_and_grads
 from rnnviz.figures.cells import (
     jacobian_sv_caption,
     jacobian_sv_figure,
@@ -56,10 +56,10 @@ MIN_RACE_PLAY_S = 0.05               # less CPU time than this left in the budge
 
 # ---------------------------------------------------------------------------- engine calls (memoised per model state)
 def reach(sess: AppSession, part: str = "h"):
-    """R[t, k] = ‖∂L_t/∂s_k‖ through state part ``part`` on the next window."""
+    """R[t, k] = ‖∂L_t/∂s_k‖ through state part ``part`` on the next window (every part from one pass)."""
     tr = sess.trainer
-    return memo(sess, P + "reach_" + part, (),
-                lambda: gradient_reach(tr.params, *tr.next_window(), cell=tr.config.cell, wrt=part))
+    return memo(sess, P + "reaches", (),
+                lambda: gradient_reaches(tr.params, *tr.next_window(), cell=tr.config.cell))[part]
 
 
 def diagnostics(sess: AppSession):
@@ -393,10 +393,10 @@ def draw_race(sess: AppSession, r: Race) -> None:
                         theme=THEME, config=CHART, key=f"{P}chart_race_loss")
     # Every state part of every racer: the LSTM's reach through its cell state c beside the one through h.
     panels, parts = {}, {}
-    for c, rc in r.racers.items():
-        for part in rc.trainer.cell.state_parts:
+    for c in r.racers:
+        for part, R in r.reaches(c).items():   # one backward pass per racer gives every part
             label = labels[c] if part == "h" else f"{labels[c]} through {part}"
-            panels[label], parts[label] = r.reach(c, part), part
+            panels[label], parts[label] = R, part
     extra = [lab for lab in panels if parts[lab] != "h"]
     st.markdown("**Gradient reach of each model** on its next window, R[t, k] = ‖∂L_t/∂h_k‖"
                 + (f" (and ‖∂L_t/∂c_k‖ for {', '.join(extra)})" if extra else "") + ", one colour scale")

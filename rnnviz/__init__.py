@@ -4,7 +4,7 @@ The engine needs NumPy only (pandas for ``History.frame`` on demand); it never i
 Streamlit or plotly.
 """
 
-from rnnviz.bptt import LossResult, gradient_reach, loss_and_grads
+from rnnviz.bptt import LossResult, gradient_reach, gradient_reaches, loss_and_grads
 from rnnviz.cells import CELLS, get_cell
 from rnnviz.checkpoint import load_checkpoint, save_checkpoint
 from rnnviz.clip import CLIP_MODES, clip_gradients
@@ -19,6 +19,7 @@ from rnnviz.trainer import Divergence, StepRecord, Trainer
 __all__ = [
     "CELLS", "CLIP_MODES", "LIVE_FIELDS", "OPTIMIZERS", "PARAM_NAMES",
     "CharTokenizer", "Divergence", "LossResult", "StepRecord", "TrainConfig", "Trainer", "WordTokenizer",
-    "clip_gradients", "get_cell", "gradient_check", "gradient_reach", "hidden_states", "init_params", "load_checkpoint",
-    "loss_and_grads", "make_optimizer", "make_tokenizer", "sample", "save_checkpoint", "spectral_radius_of",
+    "clip_gradients", "get_cell", "gradient_check", "gradient_reach", "gradient_reaches", "hidden_states",
+    "init_params", "load_checkpoint", "loss_and_grads", "make_optimizer", "make_tokenizer", "sample",
+    "save_checkpoint", "spectral_radius_of",
 ]

@@ -210,6 +210,42 @@ def loss_and_grads(
     )
 
 
+def gradient_reaches(
+    params: Mapping[str, np.ndarray],
+    inputs: Sequence[int],
+    targets: Sequence[int],
+    h0: np.ndarray | None = None,
+    *,
+    cell: str = "rnn",
+) -> dict[str, np.ndarray]:
+    """{state part: R (T×T)} with R[t, k] = ‖∂L_t/∂s_k‖ restricted to that part (h; the LSTM's c too),
+    for k ≤ t, zero above the diagonal (full BPTT).
+
+    All loss terms go back together as rows of one matrix: about one extra backward pass, which
+    yields every part at once.
+    """
+    xs, ys = _check_window(params, inputs, targets)
+    the_cell = get_cell(cell)
+    H = params["W"].shape[1]
+    cache = the_cell.forward(params, xs, the_cell.check_state(h0, H))
+    head = head_forward_backward(params, cache.hs, ys)
+    T = xs.size
+    S, GH = the_cell.state_size(H), params["W"].shape[0]
+    live = np.zeros((T, S))
+    live[:, :H] = head.dh_out.T
+    bx = np.empty((T, GH))
+    bh = np.empty((T, GH)) if the_cell.separate_h_preact else bx
+    R = {part: np.zeros((T, T)) for part in the_cell.state_parts}
+    for j in range(T - 1, -1, -1):
+        block = live[j:]                         # row t: ∂L_t/∂s_j (row j: own output only)
+        prev = the_cell.back_step(params, cache, j, block, bx[:T - j], bh[:T - j])
+        for i, part in enumerate(the_cell.state_parts):   # block now holds the totals at the nodes of s_j
+            R[part][j:, j] = _row_norms(block[:, i * H:(i + 1) * H])
+        if j > 0:
+            live[j:] = prev
+    return R
+
+
 def gradient_reach(
     params: Mapping[str, np.ndarray],
     inputs: Sequence[int],
@@ -222,27 +258,9 @@ def gradient_reach(
     """R (T×T): R[t, k] = ‖∂L_t/∂h_k‖ for k ≤ t, zero above the diagonal (full BPTT).
 
     wrt: the state part ("h"; the LSTM also has "c": ‖∂L_t/∂c_k‖, the reach along the cell path).
-    All loss terms go back together as rows of one matrix: about one extra backward pass.
+    One pass of ``gradient_reaches``; ask that for several parts at once.
     """
-    xs, ys = _check_window(params, inputs, targets)
     the_cell = get_cell(cell)
     if wrt not in the_cell.state_parts:
         raise ValueError(f"the {the_cell.title} state has parts {', '.join(the_cell.state_parts)} (got {wrt!r})")
-    H = params["W"].shape[1]
-    cache = the_cell.forward(params, xs, the_cell.check_state(h0, H))
-    head = head_forward_backward(params, cache.hs, ys)
-    T = xs.size
-    S, GH = the_cell.state_size(H), params["W"].shape[0]
-    part = slice(the_cell.state_parts.index(wrt) * H, (the_cell.state_parts.index(wrt) + 1) * H)
-    live = np.zeros((T, S))
-    live[:, :H] = head.dh_out.T
-    bx = np.empty((T, GH))
-    bh = np.empty((T, GH)) if the_cell.separate_h_preact else bx
-    R = np.zeros((T, T))
-    for j in range(T - 1, -1, -1):
-        block = live[j:]                         # row t: ∂L_t/∂s_j (row j: own output only)
-        prev = the_cell.back_step(params, cache, j, block, bx[:T - j], bh[:T - j])
-        R[j:, j] = _row_norms(block[:, part])    # block now holds the totals at the nodes of s_j
-        if j > 0:
-            live[j:] = prev
-    return R
+    return gradient_reaches(params, inputs, targets, h0, cell=cell)[wrt]

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from rnnviz.bptt import gradient_reach
+from rnnviz.bptt import gradient_reaches
 from rnnviz.cells import CELLS, get_cell
 from rnnviz.config import TrainConfig
 from rnnviz.recall import MAX_EVAL_TOKENS, RecallScore, trainer_recall
@@ -116,9 +116,13 @@ class Race:
 
     def reach(self, cell: str, wrt: str = "h") -> np.ndarray:
         """(T, T) the reach R[t, k] = ‖∂L_t/∂s_k‖ of the cell's current weights on its next window."""
+        return self.reaches(cell)[wrt]
+
+    def reaches(self, cell: str) -> dict[str, np.ndarray]:
+        """{state part: (T, T) reach} of the cell on its next window, every part from one pass."""
         tr = self.racers[cell].trainer
         xs, ys, s0 = tr.next_window()
-        return gradient_reach(tr.params, xs, ys, s0, cell=cell, wrt=wrt)
+        return gradient_reaches(tr.params, xs, ys, s0, cell=cell)
 
     def summary(self, last: int = EVAL_EVERY) -> list[dict]:
         """One dict per racer: label, step, accuracy / correct / n (latest score), best (highest

@@ -181,5 +181,5 @@ def test_lab_after_steps_shows_the_current_model():
     assert any("step 20" in c.value for c in at.caption)
     rho = float(at.metric[0].value)
     assert rho == pytest.approx(rnnviz.spectral_radius_of(tr.params["W"]), abs=5e-4)
-    R = session(at).extras["lab_reach_h"][3]
+    R = session(at).extras["lab_reaches"][3]["h"]
     np.testing.assert_allclose(R, rnnviz.gradient_reach(tr.params, *tr.next_window()), rtol=1e-12)

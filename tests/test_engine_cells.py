@@ -134,8 +134,9 @@ def test_state_gradient_norms_are_the_total_gradients_at_each_node(cell):
 def test_reach_equals_each_loss_terms_own_gradient(cell):
     V, H, T = 4, 2, 5
     p, xs, ys, s0 = make_case(cell, V, H, T, seed=5)
+    assert set(rnnviz.gradient_reaches(p, xs, ys, s0, cell=cell)) == set(get_cell(cell).state_parts)
     for part in get_cell(cell).state_parts:
-        R = rnnviz.gradient_reach(p, xs, ys, s0, cell=cell, wrt=part)
+        R = rnnviz.gradient_reach(p, xs, ys, s0, cell=cell, wrt=part)   # one part of gradient_reaches
         assert R.shape == (T, T)
         assert np.all(np.triu(R, 1) == 0)
         for t in range(T):
