@@ -7,7 +7,6 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from rnnviz import gradient_reach
 from rnnviz.figures.common import esc as _esc
 from rnnviz.figures.heldout import gap_sentence, gap_short, with_val
 from rnnviz.figures.tokens import STRIP_CSS, sample_html, window_html
@@ -31,7 +30,7 @@ from rnnviz.ui.memo import forget, memo_args
 from rnnviz.ui.page import page_header, setup_page
 from rnnviz.ui.slots import Slot
 from rnnviz.ui.state import AppSession, get_session
-from rnnviz.vanish import reach_by_distance, saturation_cause, total_gradient_reading, verdict
+from rnnviz.vanish import saturation_cause, total_gradient_reading, verdict, window_reach
 
 SAMPLE_KEY = "train_sample"  # sess.extras key of the text sample (rnnviz.ui.memo.memo_args)
 REACH_EVERY = 3  # play frames per redraw of the reach chart (see draw_panel)
@@ -161,7 +160,7 @@ def loss_chart(sess: AppSession) -> None:
                      smooth_name=f"mean of the last {w} steps")
     spec = present.enlarge(with_val(spec, h.val))   # the held-out loss beside the training loss (rnnviz.heldout)
     st.markdown("**Loss per token** over training steps")
-    alt = (f"Loss per token over {len(h):,} training steps: the last window's {loss[-1]:.3f}, the mean of the last "
+    alt = (f"Loss per token over {tr.step_count:,} training steps: the last window's {loss[-1]:.3f}, the mean of the last "
            f"{w} steps {smooth[-1]:.3f}; a model that knows nothing scores ln V = {tr.baseline_loss:.3f}."
            if len(h) else f"No training step yet; a model that knows nothing scores ln V = {tr.baseline_loss:.3f}.")
     charts.draw(sess, spec, key="chart_loss", alt=alt, filename="rnnviz-loss")
@@ -192,8 +191,7 @@ def reach_view(sess: AppSession) -> tuple[dict, str, str]:
     per draw, never per training step."""
     tr = sess.trainer
     xs, ys, h0 = tr.next_window()
-    R = gradient_reach(tr.params, xs, ys, h0, cell=tr.config.cell)
-    ratio, n_terms = reach_by_distance(R)
+    ratio, n_terms = window_reach(tr.params, xs, ys, h0, cell=tr.config.cell)
     v = verdict(ratio)
     when = "before the first Step" if tr.step_count == 0 else f"after step {tr.step_count:,}"
     if v is None:
@@ -204,8 +202,9 @@ def reach_view(sess: AppSession) -> tuple[dict, str, str]:
         if v.kind == "vanishing":  # say why when it is saturation (as after an explosion), not a small W
             cause = saturation_cause(window_saturation(tr.params, xs, h0, cell=tr.config.cell), tr.cell.saturation_note)
             words += f" {_esc(cause)}" if cause else ""
-    alt = ("Fraction of a loss term's gradient left d steps back, d = 0 … " + f"{ratio.size - 1}: "
-           + ", ".join(f"{x:.2g}" for x in ratio[:: max(1, ratio.size // 8)]) + f" ({when}).")
+    shown = range(0, ratio.size, max(1, ratio.size // 8))
+    alt = ("Fraction of a loss term's gradient left d steps back (" + when + "): "
+           + ", ".join(f"d = {d}: {ratio[d]:.2g}" for d in shown) + ".")
     return (present.enlarge(reach_spec(ratio, n_terms, tr.config.effective_truncate)), alt,
             f"<div class='rv-verdict'>{when.capitalize()}: the gradient {words}</div>")
 

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rnnviz.bptt import gradient_reach
+
 VANISH_BELOW = 0.1    # left after `span` steps back: below this the signal has faded (10×)
 EXPLODE_ABOVE = 10.0  # ...above this it has grown (10×)
 SPAN = 10             # the distance the verdict speaks about (the issue's and the tests' R[t, t−10])
@@ -43,6 +45,11 @@ def reach_by_distance(R: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             if r.size:
                 ratio[d] = float(np.exp(np.log(r).mean()))
     return ratio, count
+
+
+def window_reach(params, inputs, targets, h0=None, *, cell: str = "rnn") -> tuple[np.ndarray, np.ndarray]:
+    """The Train page's headline numbers for one window: reach_by_distance of its gradient_reach through h."""
+    return reach_by_distance(gradient_reach(params, inputs, targets, h0, cell=cell))
 
 
 @dataclass(frozen=True)

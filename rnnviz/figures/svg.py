@@ -30,9 +30,10 @@ import zlib
 import numpy as np
 from plotly.colors import get_colorscale
 
+from rnnviz.figures.common import tick_step
+
 WIDTH = 560                 # the viewBox width (about a half-page column); the <img> scales to its column
 FONT_FAMILY = "Inter, 'Source Sans Pro', 'DejaVu Sans', Arial, sans-serif"
-LEGEND_ROW = 22             # px per legend row above the plot
 COLORBAR_W = 74             # px right of the plot for a heatmap's colour bar and its labels
 DASH = {"dash": "6,4", "dot": "2,3", "dashdot": "6,3,2,3"}
 SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
@@ -266,6 +267,7 @@ def svg_chart(spec: dict, width: int = WIDTH) -> str:
     if heat is not None:   # rows drawn evenly, labelled by their own y values (steps may be thinned)
         z = _num(np.asarray(heat["z"], dtype=float))
         ny, nx = z.shape if z.ndim == 2 else (0, 0)
+        zrange = _zrange(heat, z)
         xax = Axis({**xs_spec, "range": [0.5, nx + 0.5]}, np.array([]), left, right)
         yax = Axis({**ys_spec, "range": [-0.5, ny - 0.5]}, np.array([]), bottom, top)
     else:
@@ -293,14 +295,14 @@ def svg_chart(spec: dict, width: int = WIDTH) -> str:
     out.append(f'<svg x="{_f(left)}" y="{_f(top)}" width="{_f(right - left)}" height="{_f(bottom - top)}" '
                f'viewBox="{_f(left)} {_f(top)} {_f(right - left)} {_f(bottom - top)}" overflow="hidden">')
     for t in traces:
-        out += _trace(t, xax, yax, traces, cats, bottom)
+        out += _heatmap(t, z, zrange, xax, yax) if t is heat else _trace(t, xax, yax, traces, cats)
     for s in lay.get("shapes") or []:
         out += _shape(s, xax, yax, left, right, top, bottom)
     out.append("</svg>")
     for a in lay.get("annotations") or []:
         out += _annotation(a, xax, yax, left, right, top, bottom, font)
     if heat is not None and heat.get("showscale", True):
-        out += _colorbar(heat, right, top, bottom, font)
+        out += _colorbar(heat, z, zrange, right, top, bottom, font)
     out += _legend(rows, width, float(m.get("t", 10)) + (font + 10 if title else 0), legend_font)
     out.append("</svg>")
     return "\n".join(out)
@@ -310,16 +312,17 @@ def _axes(xax: Axis, yax: Axis, xs: dict, ys: dict, left, right, top, bottom, fo
     out = []
     grid = "#eee"
     for ax, spec, horizontal in ((xax, xs, True), (yax, ys, False)):
-        ticks = ax.ticks()
-        if heat is not None and not horizontal:   # label about 6 rows with the step each one is
+        if heat is None:
+            ticks = ax.ticks()
+        elif horizontal:   # columns t = 1 … T, labelled as on a ruler
+            nx = int(round(ax.hi - 0.5))
+            step = tick_step(nx)
+            ticks = [(float(k), str(k)) for k in range(1, nx + 1) if k % step == 0 or k == 1]
+        else:              # label about 6 rows with the step each one is
             yvals = list(heat.get("y") if heat.get("y") is not None else [])
             n = len(yvals)
             idx = sorted(set(np.linspace(0, n - 1, min(n, 6)).round().astype(int).tolist())) if n else []
             ticks = [(float(i), tick_label(float(yvals[i]), integer=True)) for i in idx]
-        if heat is not None and horizontal:
-            nx = int(round(ax.hi - 0.5))
-            step = next((d for d in (1, 2, 5, 10, 20, 25, 50, 100, 200, 500) if nx <= 12 * d), math.ceil(nx / 12))
-            ticks = [(float(k), str(k)) for k in range(1, nx + 1) if k % step == 0 or k == 1]
         for u, label in ticks:
             if not (min(ax.lo, ax.hi) - 1e-9 <= u <= max(ax.lo, ax.hi) + 1e-9):
                 continue
@@ -361,11 +364,10 @@ def _marker(symbol: str, x: float, y: float, size: float, color: str) -> str:
     return f'<circle cx="{_f(x)}" cy="{_f(y)}" r="{_f(r)}" fill="{color}"/>'
 
 
-def _trace(t: dict, xax: Axis, yax: Axis, traces: list, cats, bottom: float) -> list[str]:
+def _trace(t: dict, xax: Axis, yax: Axis, traces: list, cats) -> list[str]:
+    """A scatter or bar trace (a heatmap is drawn by _heatmap)."""
     kind = t.get("type", "scatter")
     name = _x(_plain(t.get("name") or ""))
-    if kind == "heatmap":
-        return _heatmap(t, xax, yax)
     y = _num(t.get("y") if t.get("y") is not None else [])
     out = [f'<g class="trace" data-type="{kind}" data-name="{name}" data-y="{_data_y(y)}" '
            f'opacity="{float(t.get("opacity", 1)):g}">']
@@ -420,11 +422,11 @@ def _trace(t: dict, xax: Axis, yax: Axis, traces: list, cats, bottom: float) -> 
     return out
 
 
-def _heatmap(t: dict, xax: Axis, yax: Axis) -> list[str]:
-    z = _num(np.asarray(t["z"], dtype=float))
+def _heatmap(t: dict, z: np.ndarray, zrange: tuple[float, float], xax: Axis, yax: Axis) -> list[str]:
+    """z: the trace's values (NaN for gaps), zrange: the colour scale's ends (_zrange)."""
     if z.ndim != 2 or not z.size:
         return []
-    lo, hi = _zrange(t, z)
+    lo, hi = zrange
     rgb = colour_map((z - lo) / (hi - lo), colorscale_stops(t.get("colorscale", "Viridis")))
     ny, nx = z.shape
     # Image rows go top to bottom; our first row (the oldest step) is drawn at the bottom, as plotly does.
@@ -444,11 +446,11 @@ def _zrange(t: dict, z: np.ndarray) -> tuple[float, float]:
     return (lo, hi) if hi > lo else (lo - 0.5, lo + 0.5)
 
 
-def _colorbar(t: dict, right: float, top: float, bottom: float, font: float) -> list[str]:
-    z = _num(np.asarray(t["z"], dtype=float))
+def _colorbar(t: dict, z: np.ndarray, zrange: tuple[float, float], right: float, top: float, bottom: float,
+              font: float) -> list[str]:
     if z.ndim != 2 or not np.isfinite(z).any():
         return []
-    lo, hi = _zrange(t, z)
+    lo, hi = zrange
     stops = colorscale_stops(t.get("colorscale", "Viridis"))
     x = right + 12
     out = ['<defs><linearGradient id="cb" x1="0" y1="1" x2="0" y2="0">']

@@ -33,13 +33,7 @@ def fill(slot, what: str, draw) -> None:
 def fill_html(slot, what: str, build) -> None:
     """Put build()'s HTML in the placeholder slot, or, if building it fails, the same message as
     ``guarded`` would show. One element either way: play frames rewrite slots in place."""
-    try:
-        body = build()
-    except Exception as e:
-        log.exception("rnnviz: %s failed", what)
-        slot.error(failure_message(what, e))
-        return
-    slot.html(body)
+    fill(slot, what, lambda: slot.html(build()))
 
 
 def guarded(what: str):

@@ -11,9 +11,8 @@ import io
 
 import streamlit as st
 
-from rnnviz.bptt import gradient_reach
 from rnnviz.ui.state import AppSession
-from rnnviz.vanish import reach_by_distance
+from rnnviz.vanish import window_reach
 
 WINDOW_COLUMNS = ("t", "input", "target", "predicted", "p_target", "loss_term", "grad_norm_dh")
 REACH_COLUMNS = ("d", "fraction_left", "loss_terms", "after_step")
@@ -58,7 +57,7 @@ def reach_csv(sess: AppSession) -> str:
     terms went into it, on the window the next Step trains on with the current weights."""
     tr = sess.trainer
     xs, ys, h0 = tr.next_window()
-    ratio, n_terms = reach_by_distance(gradient_reach(tr.params, xs, ys, h0, cell=tr.config.cell))
+    ratio, n_terms = window_reach(tr.params, xs, ys, h0, cell=tr.config.cell)
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\n")
     w.writerow(REACH_COLUMNS)
