@@ -46,29 +46,33 @@ class GRUCell(Cell):
         U, W, b = params["U"], params["W"], params["b"]
         xs = np.asarray(inputs, dtype=np.intp)
         T, H = xs.shape[0], W.shape[1]
-        P = np.add(U.T[xs], b)                 # (T, 3H) U x_t + b
-        P[:, :2 * H] *= 0.5                    # σ(a) = ½ tanh(a/2) + ½ for r and z
+        # r and z come from the NEGATED pre-activation ā = −(U x_t + W h_{t−1} + b) as
+        # σ(a) = 1 / (1 + e^ā): NumPy's float64 exp is vectorised, its tanh is not.
+        P = np.add(U.T[xs], b)                 # (T, 3H) U x_t + b, negated in the r and z blocks
+        np.negative(P[:, :2 * H], out=P[:, :2 * H])
         Ws = W.copy()
-        Ws[:2 * H] *= 0.5
+        np.negative(Ws[:2 * H], out=Ws[:2 * H])
         hs_all = np.empty((T + 1, H))
         hs_all[0] = np.asarray(s0, dtype=np.float64).reshape(H)
-        WH = np.empty((T, 3 * H))              # W h_{t−1} (r, z rows halved); WH[:, 2H:] = W_n h_{t−1}
+        WH = np.empty((T, 3 * H))              # W h_{t−1} (r, z rows negated); WH[:, 2H:] = W_n h_{t−1}
         RZ = np.empty((T, 2 * H))
         N = np.empty((T, H))
-        Ws_dot, add, multiply, tanh, subtract = Ws.dot, np.add, np.multiply, np.tanh, np.subtract
-        for t in range(T):
-            wh, rz, n, h, hp = WH[t], RZ[t], N[t], hs_all[t + 1], hs_all[t]
-            Ws_dot(hp, wh)
-            add(P[t, :2 * H], wh[:2 * H], rz)
-            tanh(rz, rz)
-            multiply(rz, 0.5, rz)
-            add(rz, 0.5, rz)                   # r, z
-            multiply(rz[:H], wh[2 * H:], n)
-            add(n, P[t, 2 * H:], n)
-            tanh(n, n)                         # n_t
-            subtract(hp, n, h)
-            multiply(rz[H:], h, h)
-            add(h, n, h)                       # h_t = n + z ⊙ (h_{t−1} − n)
+        Ws_dot, add, multiply, tanh, subtract, exp, divide = (Ws.dot, np.add, np.multiply, np.tanh, np.subtract,
+                                                              np.exp, np.divide)
+        with np.errstate(over="ignore"):      # e^ā = ∞ gives σ = 0, as it should
+            for t in range(T):
+                wh, rz, n, h, hp = WH[t], RZ[t], N[t], hs_all[t + 1], hs_all[t]
+                Ws_dot(hp, wh)
+                add(P[t, :2 * H], wh[:2 * H], rz)
+                exp(rz, rz)
+                add(rz, 1.0, rz)
+                divide(1.0, rz, rz)            # r, z
+                multiply(rz[:H], wh[2 * H:], n)
+                add(n, P[t, 2 * H:], n)
+                tanh(n, n)                     # n_t
+                subtract(hp, n, h)
+                multiply(rz[H:], h, h)
+                add(h, n, h)                   # h_t = n + z ⊙ (h_{t−1} − n)
         r, z = RZ[:, :H], RZ[:, H:]
         hp = hs_all[:-1]
         cn = (1.0 - z) * (1.0 - N * N)         # dA_n (U's view) = dh ⊙ cn
