@@ -8,7 +8,9 @@ builds nn.RNN / nn.LSTM / nn.GRU + nn.Linear on the same shapes (float32, one th
 inputs as U x_t reads them), and each of its steps is zero_grad, forward, cross-entropy (summed
 over the window), backward and an SGD step. Our side is ``Trainer.step()`` with all diagnostics.
 The two alternate in blocks, so a slow spell of the shared machine lands on both alike; the
-table gives medians over all timed steps. Without torch the torch column says why it is empty.
+table gives medians over all timed steps, and the spread of the ratio between blocks (each
+block's median against the PyTorch block right after it) to show how much the machine moved.
+Without torch the torch column says why it is empty.
 
 Shapes: char V=65 H=100 T=25, once with the app's default (Adagrad, elementwise clipping: more
 work than SGD) and then, for every cell, plain SGD without clipping as PyTorch's side does;
@@ -139,23 +141,28 @@ def main() -> None:
         time_ours(tr, max(20, n // 10))                          # warm up both
         if worker:
             worker.steps(*shape, max(20, n // 10))
-        ours, theirs = [], []
+        ours, theirs, block_ratios = [], [], []
         per = max(1, n // args.blocks)
         while len(ours) < n:
-            ours += time_ours(tr, per)
+            mine = time_ours(tr, per)
+            ours += mine
             if worker:
-                theirs += worker.steps(*shape, per)
+                other = worker.steps(*shape, per)
+                theirs += other
+                block_ratios.append(statistics.median(mine) / statistics.median(other))
         results.append((name, shape, cfg.optimizer, statistics.median(ours),
-                        statistics.median(theirs) if theirs else None, target))
+                        statistics.median(theirs) if theirs else None, block_ratios, target))
     if worker:
         worker.close()
     print(f"PyTorch: {torch_note}\n")
-    print("| case | V | H | T | our optimizer | ours ms/step | PyTorch ms/step | ratio | target |")
-    print("|---|---|---|---|---|---|---|---|---|")
-    for name, (cell, V, H, T), opt, ours, theirs, target in results:
+    print("| case | V | H | T | our optimizer | ours ms/step | PyTorch ms/step | ratio | ratio per block, min–max | target |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for name, (cell, V, H, T), opt, ours, theirs, blocks, target in results:
         t = f"{theirs:.3f}" if theirs else "—"
         r = f"{ours / theirs:.2f}×" if theirs else "—"
-        print(f"| {name} | {V} | {H} | {T} | {opt} | {ours:.3f} | {t} (nn.{cell.upper()}) | {r} | ≤ {target}× |")
+        spread = f"{min(blocks):.2f}–{max(blocks):.2f}×" if blocks else "—"
+        print(f"| {name} | {V} | {H} | {T} | {opt} | {ours:.3f} | {t} (nn.{cell.upper()}) | {r} | {spread} "
+              f"| ≤ {target}× |")
 
 
 if __name__ == "__main__":
