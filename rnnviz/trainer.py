@@ -317,7 +317,7 @@ class Trainer:
         self._dirty_columns = xs
         step_no = s.step + 1
         lr = cfg.lr * s.lr_scale
-        update = self._update(s, cfg, res, g, xs, lr)
+        update = self._update(s, cfg, res, g, lr)
         if isinstance(update, str):
             return self._refuse(step_no, update)
         theta, opt, clip, norm_bound = update
@@ -358,15 +358,14 @@ class Trainer:
         self.last = rec
         return rec
 
-    def _update(self, s: State, cfg: TrainConfig, res: LossResult, g: np.ndarray, xs: np.ndarray,
-                lr: float) -> tuple | str:
+    def _update(self, s: State, cfg: TrainConfig, res: LossResult, g: np.ndarray, lr: float) -> tuple | str:
         """Clip g, let the optimizer propose its change Δ, check it, and only then write θ − Δ
         into θ: a refused step changes nothing.
 
         Returns (θ, optimizer state, ClipReport, bound on ‖θ‖), or why the step must be refused.
         The check: ‖θ − Δ‖ ≤ ‖θ‖ + ‖Δ‖ (triangle inequality), and we keep an upper bound on ‖θ‖;
         only when bound + ‖Δ‖ would pass MAX_WEIGHT_NORM is ‖θ − Δ‖ computed exactly (rare)."""
-        cols = np.unique(xs)
+        cols = res.columns
         g, clip = clip_flat(g, self.layout, cfg.clip, cfg.clip_value, before=_grad_norms(self._grad_views, cols))
         # The norm is NaN/∞ exactly when some gradient entry is (or its squares overflow).
         if not (math.isfinite(res.loss) and math.isfinite(clip.global_before)):
