@@ -112,6 +112,28 @@ def wait_idle(page, timeout: int = 60_000) -> None:
     page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=timeout)
 
 
+def choose(page, label: str, option: str, tries: int = 5) -> None:
+    """Pick ``option`` in the selectbox labelled ``label`` (its input is a combobox of that name).
+
+    A click that lands while an expander is still opening or the script is rerunning can leave the
+    list closed (seen once in CI): then close whatever opened and click again."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    box = page.get_by_role("combobox", name=label, exact=True)
+    wanted = page.get_by_role("option", name=option)
+    for attempt in range(tries):
+        wait_idle(page)
+        box.click()
+        try:
+            wanted.wait_for(timeout=5_000)
+            break
+        except PlaywrightTimeout:
+            if attempt == tries - 1:
+                raise
+            page.keyboard.press("Escape")
+    wanted.click()
+
+
 # The Train page draws its charts as SVG pictures (rnnviz.figures.svg): each trace is a <g class="trace">
 # with its name and the y values it draws. Decode every picture's SVG and read them.
 _CHART_TRACES_JS = """() => [...document.querySelectorAll('img.rv-chart')].map(img => {

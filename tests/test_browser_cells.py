@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from browser_support import open_app, open_long_memory_race, shot, wait_idle, wait_step
+from browser_support import choose, open_app, open_long_memory_race, shot, wait_idle, wait_step
 
 pytestmark = pytest.mark.browser
 
@@ -25,8 +25,7 @@ def test_lstm_on_every_page(browser, app_url):
     errors = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.get_by_text("changing these resets training").click()
-    page.locator('[data-testid="stSelectbox"]').filter(has_text="Cell").click()
-    page.get_by_role("option", name="LSTM").click()
+    choose(page, "Cell", "LSTM")
     page.get_by_role("button", name="Apply and reset the model").click()
     wait_idle(page)
     page.get_by_text("Model reset for the new cell").wait_for()
