@@ -59,16 +59,16 @@ class LSTMCell(Cell):
         s0 = np.asarray(s0, dtype=np.float64).reshape(2, H)
         # The loop works on the NEGATED pre-activation ā = −(U x_t + W h_{t−1} + b): then
         # σ(a) = 1 / (1 + e^ā) needs one exp for i, f, o together (NumPy's exp is vectorised,
-        # its float64 tanh is not: four times the cost), and −g = tanh(ā_g).
-        Y = np.add(U.T[xs], b)                # (T, 4H) row t: U x_t + b, then ā_t, then i, f, ·, o'
+        # its float64 tanh is not: 5.9 µs for 400 numbers against 2.5), and −g = tanh(ā_g).
+        Y = np.add(U.T[xs], b)                # (T, 4H) row t: U x_t + b, then ā_t, then i, f, g, o'
         np.negative(Y, out=Y)
         hs_all = np.empty((T + 1, H))
         hs_all[0] = s0[0]
-        # M[t] = [−g_t, c_{t−1}] side by side, so that [i_t, f_t] ⊙ M[t] = [−i ⊙ g, f ⊙ c_{t−1}] is
-        # one product, and c_t (written into M[t+1]) is the difference of its halves.
+        # Loop step t (0-based) turns the cell state in M[t, H:] into the one in M[t+1, H:]. It
+        # keeps −g of that step beside its incoming state, M[t] = [−g, c_in], so that
+        # [i, f] ⊙ M[t] = [−i ⊙ g, f ⊙ c_in] is one product and the new c is the difference of its halves.
         M = np.empty((T + 1, 2 * H))
         M[0, H:] = s0[1]
-        M[T, :H] = 0.0
         tc = np.empty((T, H))                 # tanh(c_t)
         prod = np.empty(2 * H)
         neg_ig, fc = prod[:H], prod[H:]
@@ -83,14 +83,14 @@ class LSTMCell(Cell):
                 tanh(a[2 * H:3 * H], m[:H])   # −g_t
                 exp(a, a)
                 add(a, 1.0, a)
-                divide(1.0, a, a)             # i, f, o' = σ(a) (the g block's value is not used)
+                divide(1.0, a, a)             # i, f, o' = σ(a) (the g block's is not used)
                 multiply(a[:2 * H], m, prod)
                 c = M[t + 1, H:]
                 subtract(fc, neg_ig, c)       # c_t = f ⊙ c_{t−1} + i ⊙ g
                 tanh(c, tc[t])
                 multiply(a[3 * H:], tc[t], hs_all[t + 1])   # h_t = o' ⊙ tanh(c_t)
         Gi, Gf, Gg, Go = (Y[:, k * H:(k + 1) * H] for k in range(4))   # (T, H) each: i, f, g, o'
-        np.negative(M[:T, :H], out=Gg)
+        np.negative(M[:T, :H], out=Gg)        # g into its block of Y (the loop left σ of junk there)
         cs_all = M[:, H:]                     # (T+1, H) c_0 … c_T (c_0 entering the window)
         coef3 = np.empty((T, 3, H))           # dA_{i,f,g} = dc_t ⊙ coef3
         np.multiply(Gi, 1.0 - Gi, out=coef3[:, 0])
