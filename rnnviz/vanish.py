@@ -124,16 +124,27 @@ def against_rho(typical: np.ndarray, rho: float, span: int = SPAN) -> str:
     return f" Here, {d} steps back: measured {typical[d]:.2g}, ρ(W)^{d} = {line:.2g}: {where}."
 
 
+ROUNDING = 1e-13  # relative errors below this are float64 rounding of an exactly equal gradient
+
+
 def sweep_reading(ks, rel_error) -> str:
-    """What a truncation sweep shows, from its numbers: the error at the smallest k and the first k
-    where it is below 1% ("" when there is nothing to read)."""
+    """What a truncation sweep shows, from its numbers: the error at the smallest k, the first k
+    where it is below 1%, and the k from which it is only rounding (the chart's log axis leaves
+    those points out, so its lines stop there; said only when that is before the last k, which is
+    full BPTT and exact). "" when there is nothing to read."""
     err = np.asarray(rel_error, dtype=float)
     ks = np.asarray(ks)
     if not err.size or not math.isfinite(err[0]):
         return ""
     below = ks[np.isfinite(err) & (err < 0.01)]
-    return (f" On this window: {err[0]:.2%} error at k = {ks[0]}, "
+    text = (f" On this window: {err[0]:.2%} error at k = {ks[0]}, "
             + (f"below 1% from k = {below[0]} on." if below.size else f"still {err[-1]:.2%} at k = {ks[-1]}."))
+    real = np.flatnonzero(~(err <= ROUNDING))          # NaN counts as real: it is not rounding
+    first_rounding = real[-1] + 1 if real.size else 0
+    if first_rounding < ks.size - 1:
+        text += (f" From k = {ks[first_rounding]} on it is float64 rounding (below {ROUNDING:.0e}), "
+                 "so the line for all weights stops there.")
+    return text
 
 
 SATURATION_CAUSE = 0.5   # a vanishing verdict blames saturation when at least this share of units is saturated

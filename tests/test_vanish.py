@@ -98,6 +98,11 @@ def test_lab_readings_are_computed_from_the_numbers():
     assert got == " On this window: 50.00% error at k = 0, below 1% from k = 2 on."
     assert "still 5.00% at k = 2" in sweep_reading([0, 1, 2], [0.9, 0.3, 0.05])
     assert sweep_reading([], []) == ""
+    # Rounding-level errors before the last k (full BPTT): the chart's line stops there, and the caption says so.
+    got = sweep_reading(range(6), [0.3, 0.004, 2e-9, 1e-15, 0.0, 0.0])
+    assert got.endswith(" From k = 3 on it is float64 rounding (below 1e-13), so the line for all weights stops there."), got
+    assert "rounding" not in sweep_reading(range(4), [0.3, 0.004, 2e-9, 0.0])      # only k = T − 1 is exact
+    assert "rounding" not in sweep_reading(range(4), [0.3, 1e-15, 2e-9, 0.0])      # a dip, then real again
 
 
 @settings(max_examples=40, deadline=None)

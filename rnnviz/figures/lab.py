@@ -11,11 +11,11 @@ import numpy as np
 import plotly.graph_objects as go
 
 from rnnviz.figures.common import ACCENT, CLIP_RED, SMOOTH, downsample, envelope, fast_figure, layout
+from rnnviz.vanish import ROUNDING
 
 TWIN_A = "#ff7f0e"
 TWIN_B = "#1f77b4"
 SWEEP_COLOURS = {"W": "#9467bd", "U": "#2ca02c", "b": "#8c564b", "all": "#222222"}
-ROUNDING = 1e-13  # relative errors below this are float64 rounding of an exactly equal gradient
 MAX_EIGS = 600    # eigenvalues drawn (H ≤ 512, so all of them in practice)
 LEGEND_TOP_LEFT = dict(orientation="h", yanchor="bottom", y=1.0, xanchor="left", x=0)
 
