@@ -106,11 +106,12 @@ def torch_worker(python: str) -> tuple[TorchWorker | None, str]:
     return TorchWorker(python), f"torch {probe.stdout.strip()} ({python})"
 
 
-def time_ours(tr: Trainer, n: int) -> list[float]:
+def timed(step, n: int) -> list[float]:
+    """n calls of step(), each one's time in ms."""
     out = []
     for _ in range(n):
         t0 = time.perf_counter()
-        tr.step()
+        step()
         out.append((time.perf_counter() - t0) * 1e3)
     return out
 
@@ -138,13 +139,13 @@ def main() -> None:
         print(f"{name} …", file=sys.stderr, flush=True)
         tr = Trainer(text, cfg)
         shape = (cfg.cell, tr.vocab_size, cfg.hidden_size, cfg.seq_len)
-        time_ours(tr, max(20, n // 10))                          # warm up both
+        timed(tr.step, max(20, n // 10))                          # warm up both
         if worker:
             worker.steps(*shape, max(20, n // 10))
         ours, theirs, block_ratios = [], [], []
         per = max(1, n // args.blocks)
         while len(ours) < n:
-            mine = time_ours(tr, per)
+            mine = timed(tr.step, per)
             ours += mine
             if worker:
                 other = worker.steps(*shape, per)

@@ -26,7 +26,6 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # before NumPy loads OpenBLA
 import argparse  # noqa: E402
 import statistics  # noqa: E402
 import sys  # noqa: E402
-import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
@@ -34,7 +33,7 @@ import numpy as np  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_cells import torch_worker  # noqa: E402
+from bench_cells import timed, torch_worker  # noqa: E402
 from bench_step import char_text  # noqa: E402
 
 import rnnviz.trainer  # noqa: E402
@@ -178,15 +177,6 @@ def check_against_engine(bare: BareLSTM) -> float:
         worst = max(worst, float(np.abs(bare.g[k] - ref).max() / max(np.abs(ref).max(), 1e-300)))
     assert worst < 1e-9, f"the bare step's gradient differs from the engine's by {worst:.2e}"
     return worst
-
-
-def timed(step, n: int) -> list[float]:
-    out = []
-    for _ in range(n):
-        t0 = time.perf_counter()
-        step()
-        out.append((time.perf_counter() - t0) * 1e3)
-    return out
 
 
 def main() -> None:

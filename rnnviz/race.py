@@ -114,12 +114,9 @@ class Race:
                 "accuracy": np.asarray(r.accuracy, dtype=float),
                 "correct": np.asarray(r.correct, dtype=int), "n": np.asarray(r.n, dtype=int)}
 
-    def reach(self, cell: str, wrt: str = "h") -> np.ndarray:
-        """(T, T) the reach R[t, k] = ‖∂L_t/∂s_k‖ of the cell's current weights on its next window."""
-        return self.reaches(cell)[wrt]
-
     def reaches(self, cell: str) -> dict[str, np.ndarray]:
-        """{state part: (T, T) reach} of the cell on its next window, every part from one pass."""
+        """{state part: (T, T) the reach R[t, k] = ‖∂L_t/∂s_k‖} of the cell's current weights on its
+        next window, every part from one pass."""
         tr = self.racers[cell].trainer
         xs, ys, s0 = tr.next_window()
         return gradient_reaches(tr.params, xs, ys, s0, cell=cell)

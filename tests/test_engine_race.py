@@ -37,7 +37,7 @@ def test_reach_is_lower_triangular_for_every_cell_and_part():
     r = Race(TEXT, SMALL)
     for cell, rc in r.racers.items():
         for part in rc.trainer.cell.state_parts:
-            R = r.reach(cell, part)
+            R = r.reaches(cell)[part]
             assert R.shape == (12, 12) and np.all(np.triu(R, 1) == 0) and np.all(np.diag(R) > 0)
 
 

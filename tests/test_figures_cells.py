@@ -85,7 +85,7 @@ def test_race_specs_and_caption():
     go.Figure(fc.race_loss_spec({labels[c]: (r.series(c)["step"], r.series(c)["loss"]) for c in r.racers}, 1.9))
     go.Figure(fc.race_accuracy_spec({labels[c]: (r.series(c)["eval_steps"], r.series(c)["accuracy"])
                                      for c in r.racers}, r.chance))
-    spec = fc.race_reach_spec({labels[c]: r.reach(c) for c in r.racers})
+    spec = fc.race_reach_spec({labels[c]: r.reaches(c)["h"] for c in r.racers})
     go.Figure(spec)
     assert [a["text"] for a in spec["layout"]["annotations"]] == [f"<b>{t}</b>" for t in labels.values()]
     summary = r.summary()

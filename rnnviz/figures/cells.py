@@ -310,8 +310,6 @@ def _wrap(spec_fn):
     return build
 
 
-gates_figure = _wrap(gates_spec)
-state_grads_figure = _wrap(state_grads_spec)
 reach_parts_figure = _wrap(reach_parts_spec)
 jacobian_sv_figure = _wrap(jacobian_sv_spec)
 race_loss_figure = _wrap(race_loss_spec)

@@ -29,10 +29,9 @@ def fast_figure(spec: dict) -> go.Figure:
 
 
 # How every plotly chart is shown (st.plotly_chart's config), defined once for every page.
-# Paused: plotly's toolbar appears only on hover, with one button: download the chart as a PNG at slide
+# plotly's toolbar appears only on hover, with one button: download the chart as a PNG at slide
 # resolution (SLIDE_WIDTH × SLIDE_HEIGHT CSS px at scale 2: 2560 × 1440 pixels, 16:9, fonts as on screen).
-# Playing: a static picture, no toolbar: the charts are replaced every play run, and building their
-# hover machinery costs the browser more than drawing them.
+# (While playing, the Train page draws pictures instead: rnnviz.ui.charts.)
 SLIDE_WIDTH, SLIDE_HEIGHT, SLIDE_SCALE = 1280, 720, 2
 CHART = {
     "displaylogo": False,
@@ -40,17 +39,14 @@ CHART = {
     "toImageButtonOptions": {"format": "png", "filename": "rnnviz-chart", "width": SLIDE_WIDTH,
                              "height": SLIDE_HEIGHT, "scale": SLIDE_SCALE},
 }
-CHART_PLAYING = {"displayModeBar": False, "staticPlot": True}
 # st.plotly_chart(theme=THEME): our layouts set fonts, colours and grids themselves. Streamlit's own
 # theme ("streamlit") restyles every figure in the browser on each redraw; measured in Chromium
 # (benchmarks/bench_click.py), a Step click painted about 200 ms sooner on the Train page without it.
 THEME = None
 
 
-def chart_config(playing: bool = False, filename: str | None = None) -> dict:
-    """CHART, or CHART_PLAYING while playing; filename names the PNG (without .png)."""
-    if playing:
-        return CHART_PLAYING
+def chart_config(filename: str | None = None) -> dict:
+    """CHART, its PNG named filename (without .png)."""
     if filename is None:
         return CHART
     return {**CHART, "toImageButtonOptions": {**CHART["toImageButtonOptions"], "filename": filename}}

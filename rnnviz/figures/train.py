@@ -7,7 +7,6 @@ figures by ``fast_figure`` (see there why); tests validate every spec with plotl
 from __future__ import annotations
 
 import numpy as np
-import plotly.graph_objects as go
 
 from rnnviz.figures.common import (
     ACCENT,
@@ -15,7 +14,6 @@ from rnnviz.figures.common import (
     SMOOTH,
     downsample,
     envelope,
-    fast_figure,
     layout,
     tick_step,
     viridis,
@@ -235,18 +233,6 @@ def grad_norms_spec(before: dict, after: dict, mode: str, threshold: float, max_
         yaxis=dict(type="log", title=dict(text="gradient norm (log scale)"), exponentformat="power"),
         xaxis=dict(title=dict(text="weights (all = the whole gradient)")),
     ))
-
-
-def loss_figure(*a, **k) -> go.Figure:
-    return fast_figure(loss_spec(*a, **k))
-
-
-def dh_heatmap(*a, **k) -> go.Figure:
-    return fast_figure(dh_heatmap_spec(*a, **k))
-
-
-def grad_norms_figure(*a, **k) -> go.Figure:
-    return fast_figure(grad_norms_spec(*a, **k))
 
 
 # The verdict under the reach chart (pages/train.py), styled once per page.

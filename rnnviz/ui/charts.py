@@ -43,6 +43,6 @@ def draw(sess: AppSession, spec: dict, *, key: str, alt: str, filename: str, wid
     page passes 2 × WIDTH). into: where to draw, st or a placeholder (a rnnviz.ui.slots.Slot) that
     play frames rewrite in place."""
     if interactive(sess):
-        into.plotly_chart(fast_figure(spec), theme=THEME, config=chart_config(False, filename), key=key)
+        into.plotly_chart(fast_figure(spec), theme=THEME, config=chart_config(filename), key=key)
     else:
         into.html(svg_img(spec, alt, width=width))
