@@ -9,7 +9,17 @@ import plotly.graph_objects as go
 import plotly.io as pio
 import pytest
 
-from rnnviz.figures.common import MAX_POINTS, downsample, envelope, tick_step, token_label, viridis, visible
+from rnnviz.figures.common import (
+    MAX_POINTS,
+    downsample,
+    envelope,
+    fast_figure,
+    layout,
+    tick_step,
+    token_label,
+    viridis,
+    visible,
+)
 from rnnviz.figures.train import adagrad_early_peak_note, dh_heatmap_spec, grad_norms_spec, loss_spec, reach_spec
 
 RNG = np.random.default_rng(0)
@@ -188,3 +198,22 @@ def test_reach_bars_of_zero_nan_and_inf_are_gaps_not_a_broken_chart():
 def test_colours_and_ruler_steps():
     assert viridis(np.array([0.0, 1.0, np.nan])) == ["#440154", "#fde725", "#bbbbbb"]
     assert [tick_step(n) for n in (1, 15, 16, 25, 75, 76, 200)] == [1, 1, 5, 5, 5, 10, 20]
+
+
+def test_a_log_axis_over_several_decades_labels_its_powers_of_ten_only():
+    """Plotly would label 50 as "5" between 10 and 10²; a narrow log axis keeps its plain-number labels."""
+    def axis(y, **yaxis):
+        spec = dict(data=[dict(type="scatter", x=list(range(len(y))), y=y)],
+                    layout=layout(yaxis=dict(type="log", **yaxis)))
+        return fast_figure(spec).layout.yaxis
+
+    assert axis([1.5, 900.0, None, 0.0]).minorloglabels == "none"    # 2.8 decades (None and 0 are not drawn)
+    assert axis([0.6, 4.0]).minorloglabels is None                   # under one decade: labels 0.6, 1, 2, …
+    assert axis([0.6, 4.0], range=[-3, 1]).minorloglabels == "none"  # the axis's own range decides
+    line_at_1 = dict(type="line", x0=0, x1=1, xref="paper", y0=1.0, y1=1.0)   # as the ρ(W) chart draws ρ = 1
+    spec = dict(data=[dict(type="scatter", x=[0, 1], y=[155.0, 751.0])],
+                layout=layout(yaxis=dict(type="log"), shapes=[line_at_1]))
+    assert fast_figure(spec).layout.yaxis.minorloglabels == "none"   # the line stretches the axis to 1 … 751
+    assert axis([0.6, 4.0], minorloglabels="small digits").minorloglabels == "small digits"   # a chart's own choice stays
+    linear = fast_figure(dict(data=[dict(type="scatter", x=[0, 1], y=[1.0, 1e6])], layout=layout()))
+    assert linear.layout.yaxis.minorloglabels is None

@@ -22,10 +22,41 @@ def fast_figure(spec: dict) -> go.Figure:
     plotly's full checks, so skipping it at run time loses nothing. ``_validate`` is a private
     plotly argument; if a future plotly drops it, fall back to the validated constructor.
     """
+    spec = decade_labels(spec)
     try:
         return go.Figure(spec, _validate=False)
     except TypeError:  # pragma: no cover - depends on the plotly version
         return go.Figure(spec)
+
+
+DECADES_FOR_POWERS_ONLY = 2.0   # a log y axis spanning at least this many decades labels its powers of 10 only
+
+
+def decade_labels(spec: dict) -> dict:
+    """Over a few decades plotly labels 2 and 5 inside each decade by their first digit alone, so
+    between 10 and 10² a "5" means 50 and reads as 5. When the lines and bars of a log y axis span
+    DECADES_FOR_POWERS_ONLY decades or more (so at least two powers of 10 are labelled; shapes drawn in
+    data coordinates count, as they do in plotly's autorange), label the
+    powers only (``minorloglabels="none"``; the grid keeps its minor lines). A narrower axis keeps
+    plotly's labels, which are then plain numbers. The spec is changed in place and returned."""
+    axis = spec.get("layout", {}).get("yaxis") or {}
+    if axis.get("type") != "log" or "minorloglabels" in axis:
+        return spec
+    if axis.get("range") is not None:
+        lo, hi = axis["range"]
+        span = hi - lo
+    else:
+        ys = [np.asarray(t["y"], dtype=float).ravel() for t in spec.get("data", [])
+              if t.get("type") in ("scatter", "bar") and t.get("y") is not None and t.get("yaxis", "y") == "y"]
+        # Lines drawn as shapes in data coordinates (the line ρ = 1) stretch the axis too.
+        ys += [np.array([sh.get("y0"), sh.get("y1")], dtype=float) for sh in spec["layout"].get("shapes") or ()
+               if sh.get("yref", "y") == "y"]
+        y = np.concatenate(ys) if ys else np.zeros(0)
+        y = y[np.isfinite(y) & (y > 0)]
+        span = float(np.log10(y.max() / y.min())) if y.size else 0.0
+    if span >= DECADES_FOR_POWERS_ONLY:
+        axis["minorloglabels"] = "none"
+    return spec
 
 
 # How every plotly chart is shown (st.plotly_chart's config), defined once for every page.
