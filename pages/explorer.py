@@ -13,6 +13,7 @@ from rnnviz.figures.common import CHART, THEME  # one chart config and theme for
 from rnnviz.figures.explorer import MAX_UNITS, dh_compare_figure, gradcheck_figure, matrix_heatmap, unrolled_graph
 from rnnviz.gradcheck import gradient_check
 from rnnviz.gradcheck import verdict as check_verdict
+from rnnviz.params import param_names
 from rnnviz.terms import TERM_NAMES
 from rnnviz.truncation import truncation_gap
 from rnnviz.ui.fmt import md_token, num
@@ -30,11 +31,12 @@ def terms_table(sess: AppSession, tc, t: int, k, s: int, T: int) -> pd.DataFrame
     term = tc.term_norms(t)
     run = memo(sess, P + "running_norms", (t, k), lambda: tc.running_norms(t))
     full = memo(sess, P + "whole_norms", (k,), lambda: tc.running_norms(0))
+    names = [p for p in TERM_NAMES if p in param_names(sess.trainer.params)]   # a cell without W has no dW row
     return pd.DataFrame({
-        "parameter": [f"d{p}" for p in TERM_NAMES],
-        f"‖term added at t = {s}‖": [term[p] for p in TERM_NAMES],
-        f"‖sum of steps {s}…{T}‖": [run[p] for p in TERM_NAMES],
-        "‖whole gradient (t = 1…T)‖": [full[p] for p in TERM_NAMES],
+        "parameter": [f"d{p}" for p in names],
+        f"‖term added at t = {s}‖": [term[p] for p in names],
+        f"‖sum of steps {s}…{T}‖": [run[p] for p in names],
+        "‖whole gradient (t = 1…T)‖": [full[p] for p in names],
     })
 
 
@@ -175,7 +177,7 @@ def graph(sess: AppSession) -> None:
     norms = tc.norms()
     fig = memo(sess, P + "fig_graph", (t, k), lambda: unrolled_graph(
         [tok(i) for i in tc.inputs], [tok(i) for i in tc.targets], t, k, norms["dh"], tc.losses,
-        dc_norms=norms.get("dc")))
+        dc_norms=norms.get("dc"), recurrence=tr.cell.recurrence))
     st.plotly_chart(fig, theme=THEME, config=CHART, key=f"{P}chart_graph")
     shown = "" if T <= 12 else " Only 12 steps around t are drawn; “…” stands for the rest."
     cut = ("" if k is None else
@@ -186,8 +188,9 @@ def graph(sess: AppSession) -> None:
         highway = (f" Diamonds: the cell state c. Going back along c_t → c_(t−1) multiplies the gradient by f_t only "
                    f"(thick red: the edges later losses take back to c_{t + 1}); here ‖∂L/∂c_{t + 1}‖ = {dc[t]:.3g}, "
                    f"‖∂L/∂h_{t + 1}‖ = {norms['dh'][t]:.3g}.")
-    st.caption("Same colour, same weights: one U (green), one W (purple) and one V (orange) are used at every step. "
-               "Red glow: where the gradient flows now (strong) and the path by which later losses reach h_t (faint); "
+    st.caption(f"Same colour, same weights: one U (green) and one V (orange) are used at every step; "
+               f"{tr.cell.recurrence_note}. Red glow: where the gradient flows now (strong) and the path by which "
+               "later losses reach h_t (faint); "
                "h nodes already visited are shaded by ‖∂L/∂h_t‖." + highway + cut + shown)
 
 
@@ -241,7 +244,8 @@ def cell_equations(sess: AppSession) -> None:
     right.markdown("  \n".join(parts) + f"  \nPre-activation gradients of the blocks {', '.join(cell.block_names)}: "
                    f"{blocks}; ‖δ_{s}‖ = **{num(n['delta'])}**.")
     table = terms_table(sess, tc, t, k, s, T)
-    st.markdown(f"dW += δ^W_{s} h_{s - 1}ᵀ, dU[:, x_{s}] += δ_{s}, db += δ_{s}, dV += ∂L_{s}/∂o_{s} h_{s}ᵀ, "
+    dw = f"dW += δ^W_{s} h_{s - 1}ᵀ, " if "W" in param_names(tr.params) else ""
+    st.markdown(f"{dw}dU[:, x_{s}] += δ_{s}, db += δ_{s}, dV += ∂L_{s}/∂o_{s} h_{s}ᵀ, "
                 f"dc += ∂L_{s}/∂o_{s} ({len(cell.block_names)} block(s) of H rows in δ):")
     show_terms_table(table)
 
@@ -316,6 +320,14 @@ def dw_heatmaps(sess: AppSession) -> None:
     t, k = position(sess)
     tc = trace(sess, k)
     s, T, H = t + 1, tc.T, tc.hs.shape[0]
+    cell = sess.trainer.cell
+    if "W" not in param_names(sess.trainer.params):
+        st.markdown("**No dW to fill in**")
+        st.info(f"The {cell.title} has no recurrent weight matrix W: its gates read only the input x_t. So the backward "
+                f"pass through time fills only the columns of dU that the window's tokens use, and db; where the "
+                f"gradient crosses from one step to the one before, it is multiplied by {cell.recurrence}, unit by unit, "
+                "and nothing else (no weights to learn there).")
+        return
     st.markdown(f"**dW fills in as the backward pass goes**: the term of step t = {s} and the sum of steps {s}…{T}")
     left, right = st.columns(2)
     with left:
@@ -345,7 +357,7 @@ def truncation(sess: AppSession) -> None:
                 "terms truncation drops and how far the truncated gradient is from the full one.")
         return
     gap = memo(sess, P + "gap", (k,), lambda: truncation_gap(tr.params, *tr.next_window(), k, cell=tr.config.cell))
-    rows = ["U", "W", "b", "V", "c", "all"]
+    rows = [p for p in ("U", "W", "b", "V", "c") if p in gap] + ["all"]
     table = pd.DataFrame({
         "parameter": [f"d{p}" if p != "all" else "all weights" for p in rows],
         "‖g‖ full": [gap[p].full_norm for p in rows],

@@ -22,6 +22,7 @@ from rnnviz.figures.train import (
     trailing_mean,
 )
 from rnnviz.local_jacobian import window_saturation
+from rnnviz.params import param_names
 from rnnviz.sample import sample
 from rnnviz.ui import budget, charts, play, present, takeaway
 from rnnviz.ui.cell_panel import cell_section
@@ -232,9 +233,11 @@ def window_body_html(sess: AppSession) -> str:
     tr = sess.trainer
     tok = tr.tokenizer.token_text
     last = tr.last
-    if last is None:
+    if last is None:   # step 0, or a model restored (reload, another replica) or undone: no window trained in this view
         xs, ys, _ = tr.next_window()
-        return ("<div class='rv-legend'>Not trained yet. The first window will be:</div>"
+        lead = ("Not trained yet. The first window will be:" if tr.step_count == 0 else
+                f"At step {tr.step_count:,}; press Step to train on the next window:")
+        return (f"<div class='rv-legend'>{lead}</div>"
                 + window_html([tok(i) for i in xs], [tok(i) for i in ys], [1.0 / tr.vocab_size] * len(xs),
                               ["?"] * len(xs), css=False))
     return window_html([tok(i) for i in last.inputs], [tok(i) for i in last.targets], last.p_target,
@@ -261,9 +264,12 @@ def norms_chart(sess: AppSession) -> None:
     c = sess.trainer.config
     st.markdown("**Gradient norm of each weight**, before and after clipping")
     if last is None:
-        st.info("Shows ‖∂L/∂U‖, ‖∂L/∂W‖, … after the first step.")
+        st.info("Shows ‖∂L/∂U‖, ‖∂L/∂V‖, … after the next step." if sess.trainer.step_count else
+                "Shows ‖∂L/∂U‖, ‖∂L/∂V‖, … after the first step.")
         return
-    before, after = last.clip.norms_before, last.clip.norms_after
+    shown = param_names(sess.trainer.params)   # the weights this cell has (the minGRU has no W)
+    before = {k: v for k, v in last.clip.norms_before.items() if k in shown}
+    after = {k: v for k, v in last.clip.norms_after.items() if k in shown}
     charts.draw(sess, grad_norms_spec(before, after, c.clip, c.clip_value, last.clip.max_abs_before),
                 key="chart_norms", filename="rnnviz-gradient-norms",
                 alt=f"Gradient norm of each weight on step {last.step:,}, before → after clipping: "

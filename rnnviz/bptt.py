@@ -105,11 +105,10 @@ def backprop(cell, params, cache, dh_out_rows: np.ndarray, truncate: int | None)
     """The backward pass through the recurrence. dh_out_rows: (T, H) row t is ∂L_t/∂h_t through
     the output only. truncate: None (full BPTT) or k ≥ 0."""
     T, H = dh_out_rows.shape
-    S, GH = cell.state_size(H), params["W"].shape[0]
+    S = cell.state_size(H)
     node = np.zeros((T, S))
     node[:, :H] = dh_out_rows
-    dA_x = np.empty((T, GH))
-    dA_h = np.empty((T, GH)) if cell.separate_h_preact else dA_x
+    dA_x, dA_h = cell.preact_buffers(params, T)
     back, add = cell.back_step, np.add
     if truncate is None or truncate >= T - 1:
         carry = np.zeros(S)
@@ -122,8 +121,7 @@ def backprop(cell, params, cache, dh_out_rows: np.ndarray, truncate: int | None)
         raise ValueError(f"truncation must be ≥ 0 or None (got {truncate})")
     # live[t] = ∂L_t/∂s_j for the loss terms t ∈ [j, j + k] still allowed to reach s_j.
     live = node.copy()
-    bx = np.empty((k + 1, GH))
-    bh = np.empty((k + 1, GH)) if cell.separate_h_preact else bx
+    bx, bh = cell.preact_buffers(params, k + 1)
     for j in range(T - 1, -1, -1):
         hi = min(T, j + k + 1)
         m = hi - j
@@ -236,11 +234,9 @@ def gradient_reaches(
     cache = the_cell.forward(params, xs, the_cell.check_state(h0, H))
     head = head_forward_backward(params, cache.hs, ys)
     T = xs.size
-    S, GH = the_cell.state_size(H), params["W"].shape[0]
-    live = np.zeros((T, S))
+    live = np.zeros((T, the_cell.state_size(H)))
     live[:, :H] = head.dh_out.T
-    bx = np.empty((T, GH))
-    bh = np.empty((T, GH)) if the_cell.separate_h_preact else bx
+    bx, bh = the_cell.preact_buffers(params, T)
     R = {part: np.zeros((T, T)) for part in the_cell.state_parts}
     for j in range(T - 1, -1, -1):
         block = live[j:]                         # row t: ∂L_t/∂s_j (row j: own output only)

@@ -99,7 +99,7 @@ def cell_trace(params, inputs, targets, s0=None, truncate: int | None = None, *,
     if xs.size == 0 or xs.shape != ys.shape:
         raise ValueError("inputs and targets must be two equally long, non-empty id sequences")
     W = params["W"]
-    H, GH, T = W.shape[1], W.shape[0], xs.size
+    H, T = W.shape[1], xs.size
     S = the_cell.state_size(H)
     k = None if truncate is None or truncate >= T - 1 else int(truncate)
     if k is not None and k < 0:
@@ -109,8 +109,9 @@ def cell_trace(params, inputs, targets, s0=None, truncate: int | None = None, *,
     own = np.zeros((T, S))
     own[:, :H] = head.dh_out.T
     future, total, cut = np.zeros((T, S)), np.zeros((T, S)), np.zeros((T, S))
-    dA_x = np.zeros((T, GH))
-    dA_h = np.zeros((T, GH)) if the_cell.separate_h_preact else dA_x
+    dA_x, dA_h = the_cell.preact_buffers(params, T)
+    dA_x.fill(0.0)
+    dA_h.fill(0.0)
     back = the_cell.back_step
     if k is None:
         carry = np.zeros(S)
@@ -121,8 +122,7 @@ def cell_trace(params, inputs, targets, s0=None, truncate: int | None = None, *,
             total[t] = d                       # back_step completed it (e.g. c_t through h_t)
     else:
         live = own.copy()                      # row s: ∂L_s/∂s_j for the terms still reaching s_j
-        bx = np.empty((k + 1, GH))
-        bh = np.empty((k + 1, GH)) if the_cell.separate_h_preact else bx
+        bx, bh = the_cell.preact_buffers(params, k + 1)
         for j in range(T - 1, -1, -1):
             hi = min(T, j + k + 1)
             m = hi - j

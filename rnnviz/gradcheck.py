@@ -13,7 +13,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from rnnviz.cells import get_cell
-from rnnviz.params import PARAM_NAMES
+from rnnviz.params import param_names
 
 
 def _forward_states(params, xs, s0, cell: str = "rnn") -> list[np.ndarray]:
@@ -91,7 +91,7 @@ def numerical_gradient(
 
     rng = np.random.default_rng(seed)
     out = {}
-    for name in PARAM_NAMES:
+    for name in param_names(p):
         flat = p[name].reshape(-1)  # a view: writing into it perturbs p[name]
         n = flat.size
         idx = np.arange(n) if max_entries is None or max_entries >= n else rng.choice(n, max_entries, replace=False)

@@ -60,6 +60,12 @@ def init_params(
     return get_cell(cell).init_params(V, H, seed=seed, init=init, spectral_radius=spectral_radius)
 
 
+def param_names(params: Mapping[str, np.ndarray]) -> tuple[str, ...]:
+    """The names in PARAM_NAMES whose arrays have entries: all five, but for a cell without a recurrent
+    matrix (the minGRU's W is 0×H) W is left out. Charts and tables of per-weight gradients show these."""
+    return tuple(k for k in PARAM_NAMES if np.size(params[k]))
+
+
 def copy_params(params: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
     """A deep copy (new arrays) of a parameter mapping."""
     return {k: np.array(v, dtype=np.float64, copy=True) for k, v in params.items()}

@@ -18,9 +18,9 @@ import numpy as np
 from rnnviz.bptt import loss_and_grads
 from rnnviz.cells import get_cell
 from rnnviz.head import head_forward_backward
-from rnnviz.params import PARAM_NAMES
+from rnnviz.params import param_names
 
-SWEPT = ("W", "U", "b")   # the parameters whose gradient truncation changes
+SWEPT = ("W", "U", "b")   # the parameters whose gradient truncation changes (those the model has: param_names())
 
 
 @dataclass
@@ -39,11 +39,12 @@ def _rel(diff: float, ref: float) -> float:
 
 def truncation_gap(params, inputs, targets, h0=None, truncate: int | None = None, *,
                    cell: str = "rnn") -> dict[str, Gap]:
-    """{name: Gap} for U, W, V, b, c and "all" (every parameter as one vector), truncation k vs full."""
+    """{name: Gap} for U, W, V, b, c (those with entries: rnnviz.params.param_names) and "all" (every
+    parameter as one vector), truncation k vs full."""
     full = loss_and_grads(params, inputs, targets, h0, None, cell=cell, diagnostics=False).grads
     trunc = loss_and_grads(params, inputs, targets, h0, truncate, cell=cell, diagnostics=False).grads
     out, sq = {}, np.zeros(3)
-    for name in PARAM_NAMES:
+    for name in param_names(params):
         g, gk = full[name], trunc[name]
         n = np.array([np.vdot(g, g), np.vdot(gk, gk), np.vdot(gk - g, gk - g)])
         sq += n
@@ -56,7 +57,7 @@ def truncation_gap(params, inputs, targets, h0=None, truncate: int | None = None
 
 @dataclass
 class Sweep:
-    """ks: (T,) 0..T−1 (k = T−1 is full BPTT).  rel_error: {"W", "U", "b", "all": (T,)} with
+    """ks: (T,) 0..T−1 (k = T−1 is full BPTT).  rel_error: {"W", "U", "b" (those the model has), "all": (T,)} with
     ‖g_k − g‖ / ‖g‖ ("all": every parameter as one vector).  norms: {same keys: (T,)} ‖g_k‖.
     full_norms: {same keys: float} ‖g‖ of the full gradient."""
 
@@ -74,7 +75,8 @@ def truncation_sweep(params, inputs, targets, h0=None, *, cell: str = "rnn") -> 
     the_cell = get_cell(cell)
     xs = np.asarray(inputs, dtype=np.intp).reshape(-1)
     full = loss_and_grads(params, xs, targets, h0, None, cell=cell, diagnostics=False).grads
-    GH, H = params["W"].shape
+    swept = tuple(n for n in SWEPT if n in param_names(params))
+    H = params["W"].shape[1]
     T = xs.size
     cache = the_cell.forward(params, xs, the_cell.check_state(h0, H))
     head = head_forward_backward(params, cache.hs, np.asarray(targets, dtype=np.intp).reshape(-1))
@@ -84,16 +86,15 @@ def truncation_sweep(params, inputs, targets, h0=None, *, cell: str = "rnn") -> 
     onehot = np.zeros((T, cols.size))      # onehot[s, j] = 1 if x_s is the j-th distinct token
     onehot[np.arange(T), col_of_t] = 1.0
     ref = {"W": full["W"], "U": full["U"][:, cols], "b": full["b"]}
-    acc = {"W": np.zeros((GH, H)), "U": np.zeros((GH, cols.size)), "b": np.zeros(GH)}
+    acc = {"W": np.zeros_like(full["W"]), "U": np.zeros_like(ref["U"]), "b": np.zeros_like(full["b"])}
     unchanged_sq = sum(float(np.vdot(full[n], full[n])) for n in ("V", "c"))  # same for every k
-    full_sq = {n: float(np.vdot(full[n], full[n])) for n in SWEPT}
+    full_sq = {n: float(np.vdot(full[n], full[n])) for n in swept}
     full_all = np.sqrt(sum(full_sq.values()) + unchanged_sq)
-    err = {n: np.zeros(T) for n in (*SWEPT, "all")}
-    nrm = {n: np.zeros(T) for n in (*SWEPT, "all")}
+    err = {n: np.zeros(T) for n in (*swept, "all")}
+    nrm = {n: np.zeros(T) for n in (*swept, "all")}
     live = np.zeros((T, the_cell.state_size(H)))
     live[:, :H] = head.dh_out.T             # row s: ∂L_s/∂s_{s−d} at the current distance d
-    bx = np.empty((T, GH))
-    bh = np.empty((T, GH)) if the_cell.separate_h_preact else bx
+    bx, bh = the_cell.preact_buffers(params, T)
     for d in range(T):
         n = T - d
         prev = the_cell.back_step(params, cache, np.arange(n), live[d:], bx[:n], bh[:n])
@@ -101,7 +102,7 @@ def truncation_sweep(params, inputs, targets, h0=None, *, cell: str = "rnn") -> 
         acc["U"] += bx[:n].T @ onehot[:n]     # column x_{s−d} gets its row (repeats add up)
         acc["b"] += bx[:n].sum(axis=0)
         e_all, n_all = 0.0, unchanged_sq
-        for name in SWEPT:
+        for name in swept:
             diff = acc[name] - ref[name]
             e2, a2 = float(np.vdot(diff, diff)), float(np.vdot(acc[name], acc[name]))
             err[name][d] = _rel(np.sqrt(e2), np.sqrt(full_sq[name]))

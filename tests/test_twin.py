@@ -90,17 +90,24 @@ def test_step_advances_both_and_samples_the_spectrum_boundedly():
 
 
 def test_clipping_is_seen_in_the_exploding_preset():
-    """The lecture's claim, measured: with ρ(W) = 2 and SGD, the twin without clipping ends far
-    above the untrained loss, the clipped twin near it; gradients are equal before they differ."""
+    """The lecture's claim, measured: with ρ(W) = 3 and SGD, the twin without clipping stays far
+    above the untrained loss ln V, the clipped twin near or below it; gradients are equal before they differ.
+
+    A property, not a trajectory: the unclipped run is chaotic, so its losses depend on the CPU's
+    rounding (a 10-step mean read 3.1 on an AVX-512 machine and above 3.5 on others). Over steps
+    21-60, measured on seeds 0-7 (standing in for other CPUs): without clipping the mean was 3.75-13.4
+    nats/token, with clipping 1.07-1.71 (ln V = 1.79). Asserted with margins: above ln V + 1, below
+    ln V + 0.5, and at least 1 nat apart."""
     p = PRESETS_BY_KEY["exploding"]
     main = Trainer(read_sample(p.sample), p.config)
     run = TwinRun.start(main, "clip")
-    run.step(30)
+    run.step(60)
     a, b = run.series(run.a), run.series(run.b)
     assert run.a.label == "no clipping" and b["clipped"].any() and not a["clipped"].any()
     assert a["grad_norm"][0] == b["grad_norm"][0]
-    assert np.mean(a["loss"][-10:]) > 2 * np.mean(b["loss"][-10:])
-    assert np.mean(b["loss"][-10:]) < main.baseline_loss + 1
+    unclipped, clipped = np.mean(a["loss"][20:60]), np.mean(b["loss"][20:60])
+    assert unclipped > main.baseline_loss + 1 and clipped < main.baseline_loss + 0.5, (unclipped, clipped)
+    assert unclipped - clipped > 1, (unclipped, clipped)
 
 
 def test_a_diverged_twin_stops_and_the_other_goes_on():

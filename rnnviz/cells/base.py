@@ -1,8 +1,10 @@
-"""The cell protocol: everything that differs between the vanilla RNN, the LSTM and the GRU.
+"""The cell protocol: everything that differs between the vanilla RNN, the LSTM, the GRU and the minGRU.
 
 A cell stacks G gate blocks of H rows in U (G·H×V), W (G·H×H) and b (G·H,); the output head
-(V, c) is shared. Its carried state s_t has S = len(state_parts)·H numbers: (H,) for one part,
-(P, H) for P parts (the LSTM's [h; c]); inside the engine it travels flat, (S,).
+(V, c) is shared. W holds the blocks that read h_{t−1}: all G of them for the RNN, LSTM and GRU, none
+for the minGRU (a 0×H W; ``preact_buffers`` sizes the gradients W sees from W itself). Its carried
+state s_t has S = len(state_parts)·H numbers: (H,) for one part, (P, H) for P parts (the LSTM's
+[h; c]); inside the engine it travels flat, (S,).
 
 What a cell must provide (see rnnviz.cells.rnn for a small example):
 
@@ -103,6 +105,8 @@ class Cell:
     saturation_of = "h_t"                # the quantity whose |·| > 0.95 counts as saturated
     saturation_note = "fraction of units whose tanh output has |·| > 0.95"
     step_by_step = False                # rnnviz.explain's written-out backward pass covers this cell
+    recurrence = "W"                    # what the unrolled graph writes on the edge h_{t−1} → h_t
+    recurrence_note = ("one W (purple) carries h_{t−1} into every step's gates")   # the explorer's caption
 
     # ------------------------------------------------------------------ shapes and state
     def param_shapes(self, vocab_size: int, hidden_size: int) -> dict[str, tuple[int, ...]]:
@@ -167,6 +171,13 @@ class Cell:
     def init_bias(self, H: int) -> np.ndarray:
         return np.zeros(self.blocks * H)
 
+    def preact_buffers(self, params, rows: int) -> tuple[np.ndarray, np.ndarray]:
+        """(dA_x, dA_h) for ``back_step`` on ``rows`` rows: dA_x (rows, G·H), the gradients that U x_t + b
+        feed; dA_h (rows, rows of W), those that W h_{t−1} feeds: the same array unless the cell
+        separates them (the GRU's reset gate; the minGRU, whose W has no rows at all)."""
+        dA_x = np.empty((rows, params["U"].shape[0]))
+        return dA_x, (np.empty((rows, params["W"].shape[0])) if self.separate_h_preact else dA_x)
+
     # ------------------------------------------------------------------ stepping
     def step(self, params, x: int, s: np.ndarray) -> np.ndarray:
         """One time step (sampling): the new state, shaped like s."""
@@ -178,13 +189,12 @@ class Cell:
         a row gradient g goes back as g J_t). Several time steps go back in one call (back_step
         takes one time step per row), JACOBIAN_ROWS rows at a time."""
         H, T = cache.hs.shape
-        S, GH = self.state_size(H), params["W"].shape[0]
+        S = self.state_size(H)
         out = np.empty((T, S, S))
         per = max(1, JACOBIAN_ROWS // S)          # time steps per call
         for t0 in range(0, T, per):
             ts = np.arange(t0, min(T, t0 + per))
-            ax = np.empty((ts.size * S, GH))
-            ah = np.empty((ts.size * S, GH)) if self.separate_h_preact else ax
+            ax, ah = self.preact_buffers(params, ts.size * S)
             rows = np.tile(np.eye(S), (ts.size, 1))
             out[ts] = self.back_step(params, cache, np.repeat(ts, S), rows, ax, ah).reshape(ts.size, S, S)
         return out

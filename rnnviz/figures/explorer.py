@@ -62,7 +62,7 @@ def _colourbar_ticks(lo: float, hi: float) -> dict:
 
 
 def unrolled_graph_spec(input_tokens, target_tokens, t: int, truncate: int | None, dh_norms, losses,
-                        max_steps: int = MAX_SHOWN, dc_norms=None, cell_path: str = "⊙ f") -> dict:
+                        max_steps: int = MAX_SHOWN, dc_norms=None, cell_path: str = "⊙ f", recurrence: str = "W") -> dict:
     """The window unrolled: x_s → h_s → o_s → L_s and h_{s−1} → h_s, with the backward pass at t.
 
     input_tokens, target_tokens: T strings (x_s, y_s).  t: current step, 0-based (shown as t+1).
@@ -72,6 +72,7 @@ def unrolled_graph_spec(input_tokens, target_tokens, t: int, truncate: int | Non
     dc_norms: (T,) ‖∂L/∂c_s‖ for a cell with a cell state (the LSTM): a row of c nodes is drawn
     between the h nodes, c_{s−1} → c_s labelled ``cell_path`` (⊙ f_s: ∂c_s/∂c_{s−1} = diag(f_s)),
     the edges the gradient takes back to c_t drawn thick and red.
+    recurrence: the label of the edges h_{s−1} → h_s (the cell's ``recurrence``: W, or the minGRU's ⊙ (1−z)).
     """
     T = len(input_tokens)
     lo, hi = visible_steps(T, t, max_steps)
@@ -111,7 +112,7 @@ def unrolled_graph_spec(input_tokens, target_tokens, t: int, truncate: int | Non
         x0, x1 = (xpos[s] - 1, xpos[s]) if s <= hi else (xpos[hi], right)
         carries = t < s and reaches(s)             # some L_{s..t+k} crosses this edge towards h_t
         is_cut = k is not None and s == t + k + 1  # L_{t+k+1}'s gradient stops here
-        edge(x0, R["h"], x1, R["h"], CUT if is_cut else WEIGHT_COLOURS["W"], label="✂ W" if is_cut else "W",
+        edge(x0, R["h"], x1, R["h"], CUT if is_cut else WEIGHT_COLOURS["W"], label=f"✂ {recurrence}" if is_cut else recurrence,
              dy=0.13, label_colour=CLIP_RED if is_cut else None,
              glow=GLOW_NOW if s == t + 1 and carries else (GLOW_PATH if carries else None))
 
@@ -180,7 +181,7 @@ def unrolled_graph_spec(input_tokens, target_tokens, t: int, truncate: int | Non
                          hovertext=["h<sub>0</sub>: carried from the previous window, held constant"],
                          hoverinfo="text"))
     else:
-        edge(0, R["h"], 1, R["h"], WEIGHT_COLOURS["W"], label="W", dy=0.13)
+        edge(0, R["h"], 1, R["h"], WEIGHT_COLOURS["W"], label=recurrence, dy=0.13)
     for xcol, show in ((0, lo > 0), (right, hi < T - 1)):
         if show:
             for r in R.values():

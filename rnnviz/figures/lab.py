@@ -216,7 +216,7 @@ def sweep_spec(ks, rel_error: dict, current_k: int | None) -> dict:
     (a term that is exactly zero, e.g. δ h_0ᵀ with h_0 = 0, leaves ~1e-16) are left off the log axis."""
     ks = np.asarray(ks)
     data = []
-    for name in ("W", "U", "b", "all"):
+    for name in [n for n in ("W", "U", "b", "all") if n in rel_error]:   # a cell without W has no dW line
         e = _arr(rel_error[name])
         label = "all weights" if name == "all" else f"d{name}"
         data.append(dict(type="scatter", x=ks, y=np.where(e > ROUNDING, e, np.nan),

@@ -195,13 +195,15 @@ def _threshold_note(threshold: float) -> dict:
 
 
 def grad_norms_spec(before: dict, after: dict, mode: str, threshold: float, max_abs: dict | None = None) -> dict:
-    """‖∂L/∂θ‖ for each weight before and after clipping, and the whole gradient ("all").
+    """‖∂L/∂θ‖ for each weight before and after clipping, and the whole gradient ("all"). before, after
+    (and max_abs): {weight name: value} for the weights to draw, in any order (drawn in U, W, V, b, c order).
 
     In elementwise mode the threshold c bounds single entries, not norms: max_abs (the largest
     |entry| of each weight's gradient) is drawn as markers against the line c."""
-    names = list(PARAMS) + ["all"]
-    b = [float(before[k]) for k in PARAMS]
-    a = [float(after[k]) for k in PARAMS]
+    shown = [k for k in PARAMS if k in before]   # the weights the model has (the minGRU has no W)
+    names = shown + ["all"]
+    b = [float(before[k]) for k in shown]
+    a = [float(after[k]) for k in shown]
     b.append(float(np.sqrt(np.sum(np.square(b)))))
     a.append(float(np.sqrt(np.sum(np.square(a)))))
     shapes, notes = [], []
@@ -216,8 +218,8 @@ def grad_norms_spec(before: dict, after: dict, mode: str, threshold: float, max_
              hovertemplate="‖d%{x}‖ after = %{y:.3g}<extra></extra>"),
     ]
     if mode == "elementwise" and max_abs:
-        m = [float(max_abs[k]) for k in PARAMS]
-        data.append(dict(type="scatter", x=list(PARAMS), y=_arr(m), mode="markers", name="largest |entry|",
+        m = [float(max_abs[k]) for k in shown]
+        data.append(dict(type="scatter", x=shown, y=_arr(m), mode="markers", name="largest |entry|",
                          marker=dict(symbol="diamond", size=11, color=CLIP_RED),
                          hovertemplate="largest |entry| of d%{x} = %{y:.3g}<extra></extra>"))
         shapes.append(dict(type="line", x0=0, x1=1, xref="paper", y0=threshold, y1=threshold,
