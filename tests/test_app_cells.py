@@ -10,7 +10,7 @@ from rnnviz.cells import CELLS
 from apptest_helpers import session, start
 
 PAGES = ("train", "explorer", "lab", "generate")
-CELL_NAMES = ("rnn", "lstm", "gru")
+CELL_NAMES = ("rnn", "lstm", "gru", "mingru")
 
 
 def _with_cell(cell: str, steps: int = 3):

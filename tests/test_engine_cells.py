@@ -15,7 +15,7 @@ from rnnviz.cells import CELLS, get_cell
 from rnnviz.cells.base import Cell, sigmoid
 from rnnviz.gradcheck import gradient_check
 
-CELL_NAMES = ("rnn", "lstm", "gru")
+CELL_NAMES = ("rnn", "lstm", "gru", "mingru")
 SHAPES = [(2, 1, 1), (2, 1, 4), (3, 2, 1), (4, 3, 6)]   # (V, H, T): H = 1, T = 1, V = 2 included
 
 
@@ -266,9 +266,46 @@ def test_gru_with_update_gate_1_copies_h():
     np.testing.assert_allclose(d, v, rtol=1e-12)
 
 
+def test_mingru_with_update_gate_0_carries_h_and_its_gradient_unchanged():
+    """The minGRU's highway with nothing in the way: z = 0 keeps h_{t−1} and sends the gradient back
+    untouched (∂h_t/∂h_{t−1} = diag(1 − z_t) = I); z = 1 overwrites h and stops it."""
+    V, H, T = 5, 3, 12
+    p, xs, ys, s0 = make_case("mingru", V, H, T, seed=4)
+    c = get_cell("mingru")
+    assert p["W"].shape == (0, H) and rnnviz.params.param_names(p) == ("U", "V", "b", "c")
+    v = np.random.default_rng(4).standard_normal(H)
+    for bias, kept in ((-40.0, True), (40.0, False)):
+        q = {k: a.copy() for k, a in p.items()}
+        q["b"][:H] = bias                      # z = σ(∓40): shut (keep) or open (overwrite)
+        cache = c.forward(q, xs, s0)
+        d = v.copy()
+        ax, ah = c.preact_buffers(q, 1)
+        for t in range(T - 1, -1, -1):
+            d = c.back_step(q, cache, t, d.copy(), ax[0], ah[0])
+        if kept:
+            np.testing.assert_allclose(cache.hs, np.repeat(s0[:, None], T, axis=1), rtol=1e-12, atol=1e-15)
+            np.testing.assert_allclose(d, v, rtol=1e-12)
+        else:
+            np.testing.assert_allclose(cache.hs[:, -1], q["U"][H:, xs[-1]] + q["b"][H:], rtol=1e-12)
+            assert np.abs(d).max() < 1e-15 * np.abs(v).max()
+
+
+def test_mingru_jacobian_is_diag_one_minus_z():
+    p, xs, ys, s0 = make_case("mingru", 6, 4, 9, seed=2)
+    c = get_cell("mingru")
+    cache = c.forward(p, xs, s0)
+    z = sigmoid(p["U"][:4, xs].T + p["b"][:4])          # (T, H) the update gate, from the equations
+    J = c.jacobians(p, cache)
+    for t in range(9):
+        np.testing.assert_allclose(J[t], np.diag(1 - z[t]), rtol=1e-12, atol=1e-15)
+    spec = c.spectrum(p, xs, s0)                         # J̄ = diag(mean 1 − z): real, inside the unit circle
+    np.testing.assert_allclose(np.sort(spec.eigenvalues.real), np.sort((1 - z).mean(axis=0)), rtol=1e-12)
+    assert np.all(spec.eigenvalues.imag == 0) and spec.rho < 1
+
+
 # ----------------------------------------------------------------------------- initialisation
 def test_init_shapes_gate_order_and_determinism():
-    for cell, G in (("rnn", 1), ("lstm", 4), ("gru", 3)):
+    for cell, G in (("rnn", 1), ("lstm", 4), ("gru", 3)):   # (the minGRU has no W: tested above)
         p = rnnviz.init_params(7, 5, cell=cell, seed=3)
         assert {k: v.shape for k, v in p.items()} == {"U": (G * 5, 7), "W": (G * 5, 5), "V": (7, 5),
                                                       "b": (G * 5,), "c": (7,)}
@@ -282,7 +319,7 @@ def test_init_shapes_gate_order_and_determinism():
     assert np.all(b[5:10] == 1.0) and np.all(b[:5] == 0) and np.all(b[10:] == 0)   # forget gate open
 
 
-@pytest.mark.parametrize("cell", ["lstm", "gru"])
+@pytest.mark.parametrize("cell", ["lstm", "gru", "mingru"])
 def test_spectral_radius_is_refused_for_gated_cells(cell):
     with pytest.raises(ValueError, match="vanilla"):
         rnnviz.init_params(7, 5, cell=cell, spectral_radius=0.9)
@@ -297,7 +334,8 @@ def test_cells_describe_themselves_for_the_pages():
         assert c.state_parts[0] == "h"
     assert get_cell("lstm").gate_names == ("i", "f", "o") and get_cell("gru").gate_names == ("r", "z")
     assert any("o'_t" in e for e in get_cell("lstm").equations)
-    assert [get_cell(n).title for n in CELL_NAMES] == ["Vanilla RNN", "LSTM", "GRU"]
+    assert get_cell("mingru").gate_names == ("z",)
+    assert [get_cell(n).title for n in CELL_NAMES] == ["Vanilla RNN", "LSTM", "GRU", "minGRU"]
     assert set(CELL_NAMES) <= set(CELLS)
 
 
@@ -307,7 +345,8 @@ def test_nothing_outside_the_cells_package_branches_on_a_cell_name():
     from pathlib import Path
 
     root = Path(__file__).resolve().parent.parent
-    pattern = re.compile(r"""["'](rnn|lstm|gru)["']\s*(==|!=|in\b)|(==|!=)\s*["'](rnn|lstm|gru)["']|["'](lstm|gru)["']""")
+    names = "rnn|lstm|gru|mingru"
+    pattern = re.compile(rf"""["']({names})["']\s*(==|!=|in\b)|(==|!=)\s*["']({names})["']|["'](lstm|gru|mingru)["']""")
     files = [*root.glob("rnnviz/**/*.py"), *root.glob("pages/*.py"), root / "app.py"]
     offenders = [f"{f.relative_to(root)}:{i}" for f in files if "cells" not in f.parts
                  for i, line in enumerate(f.read_text(encoding="utf-8").splitlines(), 1) if pattern.search(line)]

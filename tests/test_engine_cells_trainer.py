@@ -21,7 +21,7 @@ from rnnviz.sample import hidden_states, sample
 from rnnviz.trainer import Trainer
 
 TEXT = "the cat sat on the mat. the dog ate the hat! " * 12
-CELL_NAMES = ("rnn", "lstm", "gru")
+CELL_NAMES = ("rnn", "lstm", "gru", "mingru")
 
 
 def config(cell, **kw):

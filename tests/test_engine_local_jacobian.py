@@ -24,7 +24,7 @@ def _fd_jacobian(cell, p, x, s, eps=1e-6):
     return J
 
 
-@pytest.mark.parametrize("name", ["rnn", "lstm", "gru"])
+@pytest.mark.parametrize("name", ["rnn", "lstm", "gru", "mingru"])
 def test_singular_values_match_finite_differences(name):
     cell = get_cell(name)
     H, V, T = 5, 6, 7
@@ -56,7 +56,7 @@ def test_vectorised_jacobians_equal_one_step_at_a_time(name, monkeypatch):
     np.testing.assert_array_equal(cell.jacobians(p, cache), together)
 
 
-@pytest.mark.parametrize("name", ["rnn", "lstm", "gru"])
+@pytest.mark.parametrize("name", ["rnn", "lstm", "gru", "mingru"])
 def test_window_saturation_is_the_cells_own_measure(name):
     from rnnviz.bptt import loss_and_grads
     from rnnviz.local_jacobian import window_saturation

@@ -22,7 +22,7 @@ def _window(name, T=9, H=4, V=5, seed=1):
 
 
 @pytest.mark.parametrize("k", [None, 0, 1, 3])
-@pytest.mark.parametrize("name", ["rnn", "lstm", "gru"])
+@pytest.mark.parametrize("name", ["rnn", "lstm", "gru", "mingru"])
 def test_trace_matches_the_vectorised_backward_pass(name, k):
     p, xs, ys, s0 = _window(name)
     tc = cell_trace(p, xs, ys, s0, k, cell=name)

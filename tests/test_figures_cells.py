@@ -27,7 +27,7 @@ def _window(name, T=10, H=5, V=6, seed=0):
     return p, rng.integers(0, V, T), rng.integers(0, V, T)
 
 
-@pytest.mark.parametrize("name", ["rnn", "lstm", "gru"])
+@pytest.mark.parametrize("name", ["rnn", "lstm", "gru", "mingru"])
 def test_specs_from_a_real_window_are_valid_for_every_cell(name):
     p, xs, ys = _window(name)
     cell = get_cell(name)
