@@ -33,6 +33,7 @@ PAGES = [
     st.Page("pages/generate.py", title="Generate", icon=":material/edit_note:"),
     st.Page("pages/explorer.py", title="BPTT explorer", icon=":material/account_tree:"),
     st.Page("pages/lab.py", title="Vanishing & exploding lab", icon=":material/science:"),
+    st.Page("pages/race.py", title="The race: who remembers?", icon=":material/sports_score:"),
 ]
 
 from rnnviz.ui.state import get_session  # noqa: E402

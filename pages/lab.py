@@ -2,21 +2,10 @@
 
 from __future__ import annotations
 
-import time
-
 import streamlit as st
 
 from rnnviz.bptt import gradient_reaches, loss_and_grads
-from rnnviz.figures.cells import (
-    jacobian_sv_caption,
-    jacobian_sv_figure,
-    race_accuracy_figure,
-    race_caption,
-    race_loss_figure,
-    race_reach_figure,
-    reach_parts_caption,
-    reach_parts_figure,
-)
+from rnnviz.figures.cells import jacobian_sv_caption, jacobian_sv_figure, reach_parts_caption, reach_parts_figure
 from rnnviz.figures.common import CHART, THEME  # one chart config and theme for every page (PNG download)
 from rnnviz.figures.lab import (
     eigen_figure,
@@ -30,7 +19,6 @@ from rnnviz.figures.lab import (
 )
 from rnnviz.local_jacobian import local_jacobian
 from rnnviz.presets import PRESETS_BY_KEY
-from rnnviz.race import Race
 from rnnviz.sample import hidden_states
 from rnnviz.spectrum import SATURATED, reach_decay
 from rnnviz.trainer import SPECTRUM_SCHEDULE
@@ -45,13 +33,9 @@ from rnnviz.vanish import against_rho, sweep_reading, verdict
 
 P = "lab_"                           # every sess.extras key of this page starts with this
 SETTING_LABELS = {"clip": "Clipping on / off", "lr": "Learning rate η vs 10η", "truncate": "Full vs truncated BPTT",
-                  "optimizer": "Optimizer: SGD vs Adagrad", "cell": "Cell: RNN vs LSTM vs GRU"}
-CHOICES = (*TWIN_SETTINGS, "cell")   # "cell" is a race of three models (rnnviz.race), not a pair of twins
+                  "optimizer": "Optimizer: SGD vs Adagrad"}
+CHOICES = TWIN_SETTINGS              # the race of the cells has its own page (pages/race.py)
 TWIN_STEPS = (1, 10, 50)
-RACE_STEPS = (10, 50)
-RACE_PLAY_S = 0.8                    # one play rerun of the race trains this long, then redraws
-RACE_PLAY_EVERY_S = 1.0              # and the next one starts this often
-MIN_RACE_PLAY_S = 0.05               # less CPU time than this left in the budget: only redraw
 
 
 # ---------------------------------------------------------------------------- engine calls (memoised per model state)
@@ -106,7 +90,7 @@ def twin(sess: AppSession) -> TwinRun:
     ps = page_state(sess, P)
     if ps.get("twin") is None:
         setting = ps.get("setting", "clip")
-        ps["twin"] = TwinRun.start(sess.trainer, "clip" if setting == "cell" else setting, ps.get("from_current", False))
+        ps["twin"] = TwinRun.start(sess.trainer, setting, ps.get("from_current", False))
     return ps["twin"]
 
 
@@ -147,6 +131,8 @@ def intro(sess: AppSession) -> None:
         "roughly like the product of those factors. Try the lecture presets *Vanishing gradients*, *Exploding "
         "gradients* and *Long memory* in the sidebar.",
     )
+    st.page_link("pages/race.py", label="The race of the cells (vanilla RNN, minGRU, GRU, LSTM on a long-memory task) "
+                 "has its own page", icon=":material/sports_score:")
 
 
 @guarded("the gradient reach")
@@ -264,11 +250,7 @@ def twin_section(sess: AppSession) -> None:
     now_label = f"the main model now (step {tr.step_count:,})"
     c[1].radio("Both start from", ["fresh", "current"], index=1 if ps.get("from_current") else 0, horizontal=True,
                format_func={"fresh": fresh_label, "current": now_label}.get,
-               key=fkey, on_change=_on_twin_choice, args=(sess, "from_current", fkey, lambda v: v == "current"),
-               disabled=setting == "cell", help="A race of cells always starts each cell from its own fresh weights.")
-    if setting == "cell":
-        race_section(sess)
-        return
+               key=fkey, on_change=_on_twin_choice, args=(sess, "from_current", fkey, lambda v: v == "current"))
     c = st.columns([1, 1, 1, 1, 2.5], vertical_alignment="bottom")
     for col, n in zip(c[:3], TWIN_STEPS, strict=True):
         col.button(f"Step both ×{n}" if n > 1 else "Step both", key=f"{P}twin_step_{n}", on_click=step_twin,
@@ -302,109 +284,6 @@ def twin_section(sess: AppSession) -> None:
     st.plotly_chart(spec_fig, theme=THEME, config=CHART, key=f"{P}chart_twin_spectrum")
     st.caption("ρ(W) (solid) and σ_max(W) (dotted) of each twin as it trains: watch whether training pushes W "
                "across 1, where gradients stop vanishing and start exploding.")
-
-
-# ---------------------------------------------------------------------------- the race of cells
-def race(sess: AppSession) -> Race:
-    """The session's race of cells (rnnviz.race), started on first use from the sidebar's settings."""
-    ps = page_state(sess, P)
-    if ps.get("race") is None:
-        ps["race"] = Race.start(sess.trainer)
-    return ps["race"]
-
-
-def step_race(sess: AppSession, n: int) -> None:
-    """Ask for n race steps: race_section does them, paid from this session's CPU budget (rnnviz.ui.budget)."""
-    run = race(sess)
-
-    def steps(k: int) -> int:
-        if page_state(sess, P).get("race") is not run:   # restarted meanwhile: the job was for the old race
-            return 0
-        return run.step(k)
-
-    budget.request("race", f"Race ×{n}", n, steps)
-
-
-def restart_race(sess: AppSession) -> None:
-    page_state(sess, P)["race"] = None
-
-
-def play_race(sess: AppSession) -> None:
-    """One play rerun: train the race for up to RACE_PLAY_S, or for as much CPU time as this session's
-    budget holds if that is less (a session in debt only redraws), then redraw. Training for what the
-    budget holds, rather than all or nothing, keeps the race moving at the session's full share."""
-    bucket = budget.session_bucket()
-    allowed = min(RACE_PLAY_S, bucket.available())
-    if allowed < MIN_RACE_PLAY_S:
-        return
-    r, c0 = race(sess), time.thread_time()
-    t_end = time.perf_counter() + allowed
-    while time.perf_counter() < t_end and time.thread_time() - c0 < allowed and r.step(1):
-        pass
-    bucket.charge(time.thread_time() - c0)
-
-
-def race_section(sess: AppSession) -> None:
-    ps = page_state(sess, P)
-    r = race(sess)
-    cfg = r.config
-    st.caption(f"Three models, one per cell, each from its own fresh weights (seed {cfg.seed}), with the sidebar's "
-               f"settings: H = {cfg.hidden_size}, T = {cfg.seq_len}, {cfg.optimizer} η = {cfg.lr:g}, reading the same "
-               "windows. Every {n} steps each model is scored on the text: at each line's closing marker, is the "
-               "most likely of the markers the line's first character?".replace("{n}", str(r.eval_every)))
-    c = st.columns([1, 1, 1.2, 1, 2.2], vertical_alignment="bottom")
-    for col, n in zip(c[:2], RACE_STEPS, strict=True):
-        col.button(f"Race ×{n}", key=f"{P}race_step_{n}", on_click=step_race, args=(sess, n), width="stretch",
-                   type="primary" if n == RACE_STEPS[0] else "secondary")
-    playing = c[2].toggle("Play the race", key=f"{P}race_play_{sess.generation}",
-                          help="Train all three continuously; the charts redraw about once a second")
-    c[3].button("Restart race", key=f"{P}race_restart", on_click=restart_race, args=(sess,), width="stretch",
-                help="Start the three models again (also picks up changed sidebar settings)")
-    ps["race_playing"] = playing
-    budget.drain("race")
-
-    @st.fragment(run_every=RACE_PLAY_EVERY_S if playing else None)
-    def live():
-        if page_state(sess, P).get("race_playing"):
-            play_race(sess)
-        draw_race(sess, race(sess))
-
-    live()
-
-
-def draw_race(sess: AppSession, r: Race) -> None:
-    summary = r.summary()
-    if r.racers and all(s["n"] == 0 for s in summary):
-        st.info("This text has no lines opening and closing with a marker A–D, so the right-closing-marker score is "
-                "not defined; the loss curves still compare the cells. The *Long memory* preset loads such a text.")
-    else:
-        st.markdown(race_caption(summary, r.chance))
-    for rc in r.racers.values():
-        if rc.diverged_at is not None:
-            st.warning(f"{rc.title} diverged at race step {rc.diverged_at}: {rc.divergence}. It stops there.")
-    labels = {cell: rc.title for cell, rc in r.racers.items()}
-    left, right = st.columns(2)
-    with left:
-        st.plotly_chart(race_accuracy_figure({labels[c]: (r.series(c)["eval_steps"], r.series(c)["accuracy"])
-                                              for c in r.racers}, r.chance), theme=THEME, config=CHART, key=f"{P}chart_race_acc")
-    with right:
-        st.plotly_chart(race_loss_figure({labels[c]: (r.series(c)["step"], r.series(c)["loss"]) for c in r.racers},
-                                         next(iter(r.racers.values())).trainer.baseline_loss),
-                        theme=THEME, config=CHART, key=f"{P}chart_race_loss")
-    # Every state part of every racer: the LSTM's reach through its cell state c beside the one through h.
-    panels, parts = {}, {}
-    for c in r.racers:
-        for part, R in r.reaches(c).items():   # one backward pass per racer gives every part
-            label = labels[c] if part == "h" else f"{labels[c]} through {part}"
-            panels[label], parts[label] = R, part
-    extra = [lab for lab in panels if parts[lab] != "h"]
-    st.markdown("**Gradient reach of each model** on its next window, R[t, k] = ‖∂L_t/∂h_k‖"
-                + (f" (and ‖∂L_t/∂c_k‖ for {', '.join(extra)})" if extra else "") + ", one colour scale")
-    st.plotly_chart(race_reach_figure(panels, parts=parts), theme=THEME, config=CHART, key=f"{P}chart_race_reach")
-    st.caption("Read each row leftwards from the diagonal: where the colour stays bright, a loss term still reaches "
-               "steps far back, which is what recalling a line's first character needs."
-               + "".join(f" {labels[c]}: {note} Compare its panel through {p} with the one through h."
-                         for c, rc in r.racers.items() for p, note in rc.trainer.cell.part_notes.items()))
 
 
 def twin_figures(sess: AppSession, run: TwinRun) -> tuple:

@@ -73,10 +73,9 @@ PRESETS: tuple[Preset, ...] = (
         "longmem", "Long memory: RNN vs LSTM vs GRU", "recall_first_char",
         LONGMEM_CONFIG,
         "Each line closes with the marker it opened with, 20-40 characters earlier; the vanilla RNN trains here. "
-        "Open the Lab: it shows the race of the three cells; press Play the race. By about step 2,000 the GRU "
-        "picks the right closing marker almost every time, the LSTM usually gets there later (by about step 3,000), "
-        "and the vanilla RNN stays near chance (25%).",
-        lab_choice="cell",
+        "Open the race page (The race: who remembers?) and press Play the race: the gated cells learn to pick the "
+        "right closing marker while the vanilla RNN stays near chance (25%).",
+        lab_choice="truncate",
     ),
 )
 

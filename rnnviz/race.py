@@ -1,4 +1,5 @@
-"""A race: the vanilla RNN, the LSTM and the GRU on one text with the same settings, stepped together.
+"""A race: every registered cell (the vanilla RNN, the minGRU, the GRU, the LSTM) on one text with the same
+settings, stepped together.
 
 Every racer is a Trainer with the same config (same seed, optimizer, η, clipping, H, T) but its
 own cell, reading the same windows. The race keeps each one's loss per token at every step and,
@@ -18,7 +19,8 @@ import numpy as np
 from rnnviz.bptt import gradient_reaches
 from rnnviz.cells import CELLS, get_cell
 from rnnviz.config import TrainConfig
-from rnnviz.recall import MAX_EVAL_TOKENS, RecallScore, trainer_recall
+from rnnviz.recall import MAX_EVAL_TOKENS, RecallScore, trainer_dependencies, trainer_recall
+from rnnviz.samples import read_sample
 from rnnviz.trainer import Trainer
 
 RACE_CELLS = tuple(sorted(CELLS, key=lambda n: CELLS[n].blocks))  # every registered cell, fewest gate blocks first
@@ -33,6 +35,8 @@ MAX_RACE_STEPS = 20_000  # a race's record is bounded: steps beyond this are ref
 # (rnnviz sums L_t, PyTorch's cross_entropy averages them).
 LONGMEM_CONFIG = TrainConfig(hidden_size=64, seq_len=100, optimizer="adam", lr=0.01, clip="norm", clip_value=500.0,
                              seed=0)
+LONGMEM_SAMPLE = "recall_first_char"   # the lecture race's text (sample_texts/)
+GOAL = 0.7                # a racer at this right-closing-marker score has learned the task
 LONGMEM_GAP_STEPS = 3000  # within these, seeds 0-15: GRU best 85-100%, LSTM 61-100% (14 seeds), RNN median ≤ 29%
 
 
@@ -81,6 +85,11 @@ class Race:
             self.chance = r.score(0, self.eval_tokens).chance
 
     @classmethod
+    def lecture(cls, seed: int = 0, **kw) -> Race:
+        """The lecture's race: the long-memory preset's text and settings (LONGMEM_CONFIG) with this seed."""
+        return cls(read_sample(LONGMEM_SAMPLE), LONGMEM_CONFIG.with_changes(seed=int(seed)), **kw)
+
+    @classmethod
     def start(cls, trainer: Trainer, **kw) -> Race:
         """A race on the trainer's text with its settings (every cell from its own fresh weights)."""
         return cls(trainer.text, trainer.config, **kw)
@@ -121,14 +130,22 @@ class Race:
         xs, ys, s0 = tr.next_window()
         return gradient_reaches(tr.params, xs, ys, s0, cell=cell)
 
+    def dependencies(self) -> np.ndarray:
+        """(n,) for each closing marker the score reads, how many steps back its answer lies (the
+        line's opening marker): the distance a racer's memory must bridge."""
+        return trainer_dependencies(next(iter(self.racers.values())).trainer, self.eval_tokens)
+
     def summary(self, last: int = EVAL_EVERY) -> list[dict]:
-        """One dict per racer: label, step, accuracy / correct / n (latest score), best (highest
-        accuracy so far), loss (mean L/T over the last ``last`` steps), diverged_at."""
+        """One dict per racer: cell, label, step, accuracy / correct / n (latest score), best (highest
+        accuracy so far), first (the first scored step at GOAL or above, else None), loss (mean L/T
+        over the last ``last`` steps), diverged_at."""
         out = []
-        for r in self.racers.values():
+        for cell, r in self.racers.items():
             losses = np.asarray(r.loss[-last:], dtype=float)
-            out.append({"label": r.title, "step": self.steps, "accuracy": r.accuracy[-1], "correct": r.correct[-1],
-                        "n": r.n[-1], "best": float(np.nanmax(r.accuracy)) if r.n[-1] else math.nan,
+            first = next((s for s, a in zip(r.eval_steps, r.accuracy, strict=True) if a >= GOAL), None)
+            out.append({"cell": cell, "label": r.title, "step": self.steps, "accuracy": r.accuracy[-1],
+                        "correct": r.correct[-1], "n": r.n[-1],
+                        "best": float(np.nanmax(r.accuracy)) if r.n[-1] else math.nan, "first": first,
                         "loss": float(np.nanmean(losses)) if np.isfinite(losses).any() else math.nan,
                         "diverged_at": r.diverged_at})
         return out

@@ -57,6 +57,26 @@ def closing_positions(ids: np.ndarray, markers: np.ndarray, newline: int | None)
     return np.array(out, dtype=np.intp)
 
 
+def dependency_lengths(ids: np.ndarray, markers: np.ndarray, newline: int | None) -> np.ndarray:
+    """(n,) how many steps back each closing marker's answer lies: from the position that predicts it
+    (closing_positions) to the line's opening marker. ids: (N,) token ids."""
+    ids = np.asarray(ids, dtype=np.intp)
+    pos = closing_positions(ids, markers, newline)
+    is_marker = np.isin(ids, markers)
+    out, opened = [], None
+    j = 0
+    for t in range(len(ids) - 1):
+        tok = ids[t]
+        if newline is not None and tok == newline:
+            opened = None
+        elif is_marker[t] and opened is None:
+            opened = t
+        if j < pos.size and pos[j] == t:
+            out.append(t - opened if opened is not None else 0)
+            j += 1
+    return np.array(out, dtype=np.intp)
+
+
 def recall_score(params, cell: str, ids: np.ndarray, markers: np.ndarray, newline: int | None,
                  max_tokens: int = MAX_EVAL_TOKENS) -> RecallScore:
     """The right-closing-marker score of the model (params, cell) on ids[:max_tokens + 1]."""
@@ -72,6 +92,13 @@ def recall_score(params, cell: str, ids: np.ndarray, markers: np.ndarray, newlin
     logits = params["V"][markers] @ cache.hs[:, pos] + params["c"][markers, None]   # (m, n): the markers only
     picked = markers[np.argmax(logits, axis=0)]
     return RecallScore(int(np.sum(picked == ids[pos + 1])), int(pos.size), chance)
+
+
+def trainer_dependencies(trainer, max_tokens: int = MAX_EVAL_TOKENS) -> np.ndarray:
+    """dependency_lengths on the trainer's text, over the tokens the score reads."""
+    tok = trainer.tokenizer
+    nl = tok.vocab.index("\n") if "\n" in getattr(tok, "vocab", ()) else None
+    return dependency_lengths(np.asarray(trainer.data)[: int(max_tokens) + 1], marker_ids(tok), nl)
 
 
 def trainer_recall(trainer, max_tokens: int = MAX_EVAL_TOKENS) -> RecallScore:

@@ -212,10 +212,7 @@ def shot(page, name: str) -> Path:
 
 
 def open_long_memory_race(page) -> None:
-    """Pick the Long memory preset and open the Lab, which opens on the race of the three cells."""
-    btn = page.get_by_role("button", name="Long memory: RNN vs LSTM vs GRU")
-    btn.scroll_into_view_if_needed()
-    btn.click()
+    """Open the race page (every cell on the long-memory task), as a lecturer would from the navigation."""
+    page.get_by_role("link", name="The race: who remembers?").click()
     wait_idle(page)
-    page.get_by_role("link", name="Vanishing & exploding lab").click()
-    wait_idle(page)
+    page.get_by_text("Play the race", exact=True).wait_for()

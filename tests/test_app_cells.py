@@ -1,15 +1,17 @@
-"""AppTest: every page runs for every cell (no exception, no error box), after steps too, and the
-Lab's race of cells steps all three models."""
+"""AppTest: every page runs for every cell (no exception, no error box), after steps too; the race page
+steps every cell's model, on its own task or on the sidebar's model."""
 
 from __future__ import annotations
 
 import pytest
 
 from rnnviz.cells import CELLS
+from rnnviz.race import LONGMEM_SAMPLE
+from rnnviz.samples import read_sample
 
 from apptest_helpers import session, start
 
-PAGES = ("train", "explorer", "lab", "generate")
+PAGES = ("train", "explorer", "lab", "generate", "race")
 CELL_NAMES = ("rnn", "lstm", "gru", "mingru")
 
 
@@ -36,21 +38,50 @@ def test_every_page_runs_for_every_cell(page, cell):
     assert session(at).trainer.config.cell == cell
 
 
-def test_lab_race_of_cells_steps_three_models():
-    at = _with_cell("gru")
-    at.switch_page("pages/lab.py").run()
-    gen = session(at).generation
-    at.radio(key=f"lab_twin_setting_{gen}").set_value("cell").run()
+def test_race_page_steps_every_cell_and_reads_the_scores():
+    at = start("race")
     _clean(at)
-    at.button(key="lab_race_step_10").click().run()
+    race = at.session_state["_rnnviz_race"]["race"]
+    assert race.steps == 0 and set(race.racers) == set(CELL_NAMES)
+    assert any("Step 0: every model is untrained" in h.proto.body for h in at.html)
+    at.button(key="race_step_50").click().run()
     _clean(at)
-    race = session(at).extras["lab_state"]["race"]
-    assert race.steps == 10 and set(race.racers) == set(CELL_NAMES)
-    assert any(m.value.startswith("After 10 steps") for m in at.markdown)
-    # The reach panels: one per racer through h, and the LSTM's cell state c beside its h.
-    heading = next(m.value for m in at.markdown if m.value.startswith("**Gradient reach of each model**"))
-    assert "‖∂L_t/∂c_k‖ for LSTM through c" in heading
+    race = at.session_state["_rnnviz_race"]["race"]
+    assert race.steps == 50
+    sentence = next(h.proto.body for h in at.html if "After 50 race steps" in h.proto.body)
+    for row in race.summary():   # the sentence reads the engine's scores
+        assert f"{row['label']} {row['accuracy']:.0%} ({row['correct']} of {row['n']}" in sentence
+    # The reach panels: one per racer through h, and the LSTM's cell state c beside its h; the caption reads them.
+    assert any("LSTM through c:" in c.value and "steps back" in c.value for c in at.caption)
     assert any("LSTM: c is the cell state" in c.value for c in at.caption)
+
+
+def test_race_page_races_with_the_sidebars_settings_and_restarts_with_them():
+    at = _with_cell("gru")
+    at.switch_page("pages/race.py").run()
+    at.radio(key="race_source").set_value("model").run()
+    _clean(at)
+    race = at.session_state["_rnnviz_race"]["race"]
+    assert race.config.hidden_size == 16 and race.config.seq_len == 12      # the sidebar's settings
+    assert all(rc.trainer.text == read_sample(LONGMEM_SAMPLE) for rc in race.racers.values())   # the race's own text
+    sess = session(at)
+    assert sess.apply_config(sess.config.with_changes(lr=0.02))   # a live setting changes the race too
+    at.run()
+    _clean(at)
+    assert at.session_state["_rnnviz_race"]["race"].config.lr == 0.02
+    assert sess.apply_config(sess.config.with_changes(level="word"))   # markers are no tokens of their own
+    at.run()
+    _clean(at)
+    assert any("score is not defined" in i.value for i in at.info)
+
+
+def test_race_seed_restarts_the_lecture_race():
+    at = start("race")
+    at.button(key="race_step_50").click().run()
+    at.number_input(key="race_seed").set_value(3).run()
+    _clean(at)
+    race = at.session_state["_rnnviz_race"]["race"]
+    assert race.steps == 0 and race.config.seed == 3
 
 
 @pytest.mark.parametrize("cell, parts, gates", [("rnn", False, False), ("lstm", True, True), ("gru", False, True)])

@@ -8,10 +8,11 @@ draws its specs here, and plotly draws the same spec only when the student asks 
 charts (hover, zoom, the PNG button). One spec, two ways to draw it; the numbers are the spec's.
 
 The subset drawn is the one our specs use (tests/test_figures_svg.py checks each Train spec):
-scatter traces (lines, markers: circle, diamond, line-ns-open; dash; opacity; NaN = a gap), grouped
-bars on categories, a heatmap (its cells are a PNG inside the SVG, colour bar beside it), line
-shapes and text annotations (data or paper coordinates), linear and log axes (range, rangemode
-tozero, dtick, tickvals, tickformat "d"), a horizontal legend on top and a title.
+scatter traces (lines, markers: circle, diamond, square, triangle-up, line-ns-open; dash; opacity;
+NaN = a gap), grouped bars on categories, a heatmap (its cells are a PNG inside the SVG, colour bar
+beside it; the first row at the bottom, or on top with autorange "reversed"), line shapes and text
+annotations (data or paper coordinates), linear and log axes (range, rangemode tozero, dtick,
+tickvals, tickformat "d"), a horizontal legend on top and a title.
 
 Every trace is a <g class="trace"> carrying its name and the y values it draws (data-name, data-y),
 so tests and screen-reader tools can read the numbers of the picture.
@@ -269,7 +270,9 @@ def svg_chart(spec: dict, width: int = WIDTH) -> str:
         ny, nx = z.shape if z.ndim == 2 else (0, 0)
         zrange = _zrange(heat, z)
         xax = Axis({**xs_spec, "range": [0.5, nx + 0.5]}, np.array([]), left, right)
-        yax = Axis({**ys_spec, "range": [-0.5, ny - 0.5]}, np.array([]), bottom, top)
+        # The first row at the bottom, as plotly draws it; at the top with autorange "reversed" (a matrix).
+        yrange = [ny - 0.5, -0.5] if ys_spec.get("autorange") == "reversed" else [-0.5, ny - 0.5]
+        yax = Axis({**ys_spec, "range": yrange}, np.array([]), bottom, top)
     else:
         xv = np.concatenate([_num(t["x"]) for t in traces if t.get("x") is not None and cats is None]
                             or [np.array([])])
@@ -361,6 +364,12 @@ def _marker(symbol: str, x: float, y: float, size: float, color: str) -> str:
     if symbol == "diamond":
         return (f'<polygon points="{_f(x)},{_f(y - r)} {_f(x + r)},{_f(y)} {_f(x)},{_f(y + r)} {_f(x - r)},{_f(y)}" '
                 f'fill="{color}"/>')
+    if symbol == "square":
+        s = 0.85 * r
+        return f'<rect x="{_f(x - s)}" y="{_f(y - s)}" width="{_f(2 * s)}" height="{_f(2 * s)}" fill="{color}"/>'
+    if symbol == "triangle-up":
+        return (f'<polygon points="{_f(x)},{_f(y - r)} {_f(x + r)},{_f(y + 0.8 * r)} {_f(x - r)},{_f(y + 0.8 * r)}" '
+                f'fill="{color}"/>')
     return f'<circle cx="{_f(x)}" cy="{_f(y)}" r="{_f(r)}" fill="{color}"/>'
 
 
@@ -429,10 +438,12 @@ def _heatmap(t: dict, z: np.ndarray, zrange: tuple[float, float], xax: Axis, yax
     lo, hi = zrange
     rgb = colour_map((z - lo) / (hi - lo), colorscale_stops(t.get("colorscale", "Viridis")))
     ny, nx = z.shape
-    # Image rows go top to bottom; our first row (the oldest step) is drawn at the bottom, as plotly does.
-    uri = "data:image/png;base64," + base64.b64encode(png_bytes(rgb[::-1])).decode()
+    # Image rows go top to bottom; our first row (the oldest step) is drawn at the bottom, as plotly does,
+    # unless the axis is reversed (then row 0 is on top, as in a matrix).
+    first_on_top = yax.px(-0.5) < yax.px(ny - 0.5)
+    uri = "data:image/png;base64," + base64.b64encode(png_bytes(rgb if first_on_top else rgb[::-1])).decode()
     x0, x1 = xax.px(0.5), xax.px(nx + 0.5)
-    y0, y1 = yax.px(ny - 0.5), yax.px(-0.5)
+    y0, y1 = sorted((yax.px(ny - 0.5), yax.px(-0.5)))
     return [f'<g class="trace" data-type="heatmap" data-name="{_x(_plain(t.get("name") or ""))}" '
             f'data-y="{_data_y(t.get("y") if t.get("y") is not None else [])}" data-rows="{ny}" data-cols="{nx}">',
             f'<image x="{_f(x0)}" y="{_f(y0)}" width="{_f(x1 - x0)}" height="{_f(y1 - y0)}" '
@@ -530,6 +541,9 @@ def _legend(rows, width: float, y0: float, size: float) -> list[str]:
                 dash = DASH.get(_get(t, "line", "dash", default=""), "")
                 out.append(f'<line x1="{_f(x)}" x2="{_f(x + 22)}" y1="{_f(y - size * 0.33)}" y2="{_f(y - size * 0.33)}" '
                            f'stroke="{color}" stroke-width="2.5"' + (f' stroke-dasharray="{dash}"' if dash else "") + "/>")
+                if "markers" in mode:   # the line's marker too: lanes differ by more than their colour
+                    out.append(_marker(_get(t, "marker", "symbol", default="circle"), x + 11, y - size * 0.33,
+                                       float(_get(t, "marker", "size", default=6)), _get(t, "marker", "color", default=color)))
             else:
                 out.append(_marker(_get(t, "marker", "symbol", default="circle"), x + 11, y - size * 0.33,
                                    float(_get(t, "marker", "size", default=8)), _get(t, "marker", "color", default=color)))
