@@ -3,7 +3,9 @@
 It owns the config, the parameters, the optimizer state, the position in the text, the hidden
 state carried from window to window, and the history. Windows slide along the text T tokens at
 a time with h carried forward (not differentiated through); at the end of the text it wraps to
-the start with h = 0, as min-char-rnn does. Same text + same config ⇒ the same run, bit for bit.
+the start with h = 0 exactly where min-char-rnn does: when p + T + 1 ≥ len(data), so a window whose
+last target is the text's last token is skipped as it is there (tests/test_engine_trainer.py runs
+min-char-rnn's loop beside the Trainer). Same text + same config ⇒ the same run, bit for bit.
 """
 
 from __future__ import annotations
@@ -266,10 +268,15 @@ class Trainer:
     def next_window(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(inputs (T,), targets (T,), h0) that the next step will train on (h0: the cell's state)."""
         T = self.config.seq_len
-        pos, h = self.state.pos, self.state.h
-        if pos + T + 1 > self.data.size:
-            pos, h = 0, np.zeros_like(h)
+        pos, h = self._window_start(self.state.pos, self.state.h, T)
         return self.data[pos:pos + T], self.data[pos + 1:pos + T + 1], h
+
+    def _window_start(self, pos: int, h: np.ndarray, T: int) -> tuple[int, np.ndarray]:
+        """Where the next window starts and the state it starts from: wrap to the start with h = 0 when
+        pos + T + 1 ≥ len(data), min-char-rnn's test (``if p+seq_length+1 >= len(data)``)."""
+        if pos + T + 1 >= self.data.size:
+            return 0, np.zeros_like(h)
+        return pos, h
 
     def spectrum(self) -> Spectrum:
         """The spectrum of the matrix that rules how far gradients reach (``cell.spectrum_of``:
@@ -277,8 +284,8 @@ class Trainer:
         return self.cell.spectrum(self.params, *self.next_window()[::2])
 
     def windows_per_pass(self) -> int:
-        """How many windows one pass over the text takes (the last partial one is skipped)."""
-        return max(1, (self.data.size - 1) // self.config.seq_len)
+        """How many windows one pass over the text takes: starts p = 0, T, 2T, … with p + T + 1 < len(data)."""
+        return max(1, (self.data.size - 2) // self.config.seq_len)
 
     # ------------------------------------------------------------------ training
     def step(self, n: int = 1, *, history: bool = True) -> StepRecord | None:
@@ -305,9 +312,7 @@ class Trainer:
         t0 = time.perf_counter()
         s = self.state
         T = cfg.seq_len
-        pos, h0 = s.pos, s.h
-        if pos + T + 1 > self.data.size:  # wrap to the start of the text with a fresh state
-            pos, h0 = 0, np.zeros_like(h0)
+        pos, h0 = self._window_start(s.pos, s.h, T)   # at the text's end: back to the start, fresh state
         xs = self.data[pos:pos + T]
         ys = self.data[pos + 1:pos + T + 1]
         g = self._grad_buffer()

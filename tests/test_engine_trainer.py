@@ -253,7 +253,8 @@ def test_fresh_trainer_cannot_undo():
 
 # ----------------------------------------------------------------------------- windows and h
 def test_windows_slide_wrap_and_carry_h():
-    # 51 characters = 5 windows of T = 10 plus the last target: the 5th window fits exactly.
+    # 51 characters: windows start at 0, 10, 20, 30; one at 40 would end on the text's last character, and
+    # min-char-rnn skips it (it wraps when p + T + 1 >= len(data)), so the Trainer does too.
     text = "abcdefghij klmnop, qrstuv. wxyz abc! def ghi jkl mn"
     assert len(text) == 51
     T = 10
@@ -261,11 +262,11 @@ def test_windows_slide_wrap_and_carry_h():
     tr = Trainer(text, cfg)
     data = np.array([tr.tokenizer.index[ch] for ch in text])
     N = len(text)
-    assert tr.windows_per_pass() == (N - 1) // T == 5
+    assert tr.windows_per_pass() == (N - 2) // T == 4
     pos, h = 0, np.zeros(5)
     wraps = 0
     for _ in range(13):
-        if pos + T + 1 > N:  # not enough text left for one more window (inputs + shifted targets)
+        if pos + T + 1 >= N:  # min-char-rnn's test: wrap before a window that would reach the last character
             pos, h = 0, np.zeros(5)
             wraps += 1
             # The wrap matters: with the carried h the loss would be different.
@@ -285,7 +286,74 @@ def test_windows_slide_wrap_and_carry_h():
         h = forward_states(before, xs, h)[-1]
         np.testing.assert_allclose(tr.h, h, rtol=1e-12, atol=1e-14)  # h_T carried to the next window
         pos += T
-    assert wraps == 2
+    assert wraps == 3
+
+
+def test_the_trainer_runs_min_char_rnns_loop():
+    """min-char-rnn's training loop (Karpathy 2015: lossFun, Adagrad with mem += dθ², clipping each entry to ±5,
+    p += seq_length, and ``if p+seq_length+1 >= len(data): hprev = 0; p = 0``), ported line for line beside the
+    Trainer on the same first weights: the same windows (including where it wraps), the same losses and the same
+    weights after three passes over the text."""
+    text = "abcdefghij klmnop, qrstuv. wxyz abc! def ghi jkl mn"   # 51 characters: it wraps after 4 windows
+    T, H, lr = 10, 6, 0.1
+    tr = Trainer(text, TrainConfig(hidden_size=H, seq_len=T, optimizer="adagrad", lr=lr, clip="elementwise",
+                                   clip_value=5.0, val_fraction=0.0))
+    data = [tr.tokenizer.index[ch] for ch in text]
+    vocab_size = tr.vocab_size
+    Wxh, Whh, Why = (np.array(tr.params[k], copy=True) for k in ("U", "W", "V"))
+    bh, by = np.array(tr.params["b"], copy=True).reshape(H, 1), np.array(tr.params["c"], copy=True).reshape(-1, 1)
+
+    def lossFun(inputs, targets, hprev):   # noqa: N802 — min-char-rnn's names, as it writes them
+        xs, hs, ys, ps = {}, {}, {}, {}
+        hs[-1] = np.copy(hprev)
+        loss = 0
+        for t in range(len(inputs)):
+            xs[t] = np.zeros((vocab_size, 1))
+            xs[t][inputs[t]] = 1
+            hs[t] = np.tanh(np.dot(Wxh, xs[t]) + np.dot(Whh, hs[t - 1]) + bh)
+            ys[t] = np.dot(Why, hs[t]) + by
+            ps[t] = np.exp(ys[t]) / np.sum(np.exp(ys[t]))
+            loss += -np.log(ps[t][targets[t], 0])
+        dWxh, dWhh, dWhy = np.zeros_like(Wxh), np.zeros_like(Whh), np.zeros_like(Why)
+        dbh, dby = np.zeros_like(bh), np.zeros_like(by)
+        dhnext = np.zeros_like(hs[0])
+        for t in reversed(range(len(inputs))):
+            dy = np.copy(ps[t])
+            dy[targets[t]] -= 1
+            dWhy += np.dot(dy, hs[t].T)
+            dby += dy
+            dh = np.dot(Why.T, dy) + dhnext
+            dhraw = (1 - hs[t] * hs[t]) * dh
+            dbh += dhraw
+            dWxh += np.dot(dhraw, xs[t].T)
+            dWhh += np.dot(dhraw, hs[t - 1].T)
+            dhnext = np.dot(Whh.T, dhraw)
+        for dparam in [dWxh, dWhh, dWhy, dbh, dby]:
+            np.clip(dparam, -5, 5, out=dparam)
+        return loss, dWxh, dWhh, dWhy, dbh, dby, hs[len(inputs) - 1]
+
+    n, p = 0, 0
+    mWxh, mWhh, mWhy, mbh, mby = (np.zeros_like(a) for a in (Wxh, Whh, Why, bh, by))
+    starts = []
+    while n < 3 * tr.windows_per_pass() + 1:
+        if p + T + 1 >= len(data) or n == 0:
+            hprev = np.zeros((H, 1))
+            p = 0
+        inputs, targets = data[p:p + T], data[p + 1:p + T + 1]
+        loss, dWxh, dWhh, dWhy, dbh, dby, hprev = lossFun(inputs, targets, hprev)
+        for param, dparam, mem in zip([Wxh, Whh, Why, bh, by], [dWxh, dWhh, dWhy, dbh, dby],
+                                      [mWxh, mWhh, mWhy, mbh, mby], strict=True):
+            mem += dparam * dparam
+            param += -lr * dparam / np.sqrt(mem + 1e-8)
+        rec = tr.step()
+        starts.append(p)
+        assert tr.history.column("pos")[-1] == p
+        assert rec.loss == pytest.approx(float(loss), rel=1e-12)
+        p += T
+        n += 1
+    assert starts[:9] == [0, 10, 20, 30, 0, 10, 20, 30, 0]   # 40 is skipped: 40 + 10 + 1 >= 51
+    for ours, theirs in (("U", Wxh), ("W", Whh), ("V", Why), ("b", bh), ("c", by)):
+        np.testing.assert_allclose(tr.params[ours], theirs.reshape(tr.params[ours].shape), rtol=1e-11, atol=1e-13)
 
 
 def test_smoothed_loss_starts_at_ln_V():
