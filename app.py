@@ -28,16 +28,10 @@ st.set_page_config(page_title="rnnviz · watch an RNN learn", page_icon="🔁", 
                    initial_sidebar_state="collapsed" if st.query_params.get("present") == "1" else "auto")
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
 
-PAGES = [
-    st.Page("pages/train.py", title="Train", icon=":material/model_training:", default=True),
-    st.Page("pages/generate.py", title="Generate", icon=":material/edit_note:"),
-    st.Page("pages/explorer.py", title="BPTT explorer", icon=":material/account_tree:"),
-    st.Page("pages/lab.py", title="Vanishing & exploding lab", icon=":material/science:"),
-    st.Page("pages/race.py", title="The race: who remembers?", icon=":material/sports_score:"),
-]
-
+from rnnviz.ui import nav  # noqa: E402
 from rnnviz.ui.state import get_session  # noqa: E402
 
-st.navigation(PAGES).run()
+# The menu is drawn by each page's sidebar (rnnviz.ui.nav says why), so Streamlit's own is hidden.
+st.navigation(nav.pages(), position="hidden").run()
 # After every full run: save the session's training state so a browser reload restores it.
 get_session().autosave()

@@ -216,7 +216,7 @@ def hidden_units(sess: AppSession, current: GenSettings | None) -> None:
     g = sess.generation
     tok = tr.tokenizer
     st.markdown("**Inside the model: hidden units over a text**")
-    st.caption("Each hidden unit is one number h ∈ [−1, 1] that the network updates after every token. Some units "
+    st.caption("Each hidden unit is one number of the state that the network updates after every token. Some units "
                "learn to track something: whether a quote or bracket is open, how far into a line or word it is.")
     picked = analysed_text(sess, current)
     if picked is None:
@@ -250,9 +250,11 @@ def hidden_units(sess: AppSession, current: GenSettings | None) -> None:
     c[2].caption(f"Reading {what}{capped} with the weights at step {tr.step_count:,}, starting from "
                  f"{START_PHRASES[memory]}.")
     st.plotly_chart(hidden_heatmap(hs, units, tokens, part=part, scale=scale), theme=THEME, config=CHART, key=f"gen_heat_{g}")
-    st.caption("Rows: hidden units; columns: the tokens read, left to right (drag sideways to scroll, hover for the "
-               "value). Blue: h near +1, red: near −1, white: 0. Look for a row that switches colour at a quote, a "
-               "bracket or a line end: that unit has learned to keep track of it.")
+    lo, hi = (float(hs.min()), float(hs.max())) if hs.size else (0.0, 0.0)
+    st.caption(f"Rows: hidden units; columns: the tokens read, left to right (drag sideways to scroll, hover for the "
+               f"value). Blue: {part} near +{scale:g}, red: near −{scale:g}, white: 0 (on this text {part} runs from "
+               f"{lo:.2f} to {hi:.2f}). Look for a row that switches colour at a quote, a bracket or a line end: that "
+               "unit has learned to keep track of it.")
     spread = hs.std(axis=1)
     unit = st.selectbox("Look at one unit over the text", units, key=f"gen_unit_{g}", persist_state=KEEP,
                         format_func=lambda u: f"unit {u} (spread σ = {spread[u]:.2f})")

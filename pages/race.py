@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import time
 
 import pandas as pd
 import streamlit as st
@@ -19,80 +18,25 @@ from rnnviz.figures.race import (
     score_sentence,
 )
 from rnnviz.figures.svg import WIDTH
-from rnnviz.race import GOAL, LONGMEM_CONFIG, LONGMEM_SAMPLE, Race
+from rnnviz.race import GOAL, Race
 from rnnviz.recall import MARKERS
-from rnnviz.samples import read_sample
-from rnnviz.ui import budget, charts, present
+from rnnviz.ui import budget, charts, present, race_play
 from rnnviz.ui.guard import guarded
 from rnnviz.ui.page import setup_page
 from rnnviz.ui.state import AppSession, show_flashes
 
-RACE_KEY = "_rnnviz_race"   # st.session_state (this session only): the race outlives sidebar changes when it
-                            # races on its own task, so it does not live in sess.extras (emptied on every new model)
 STEPS = (50, 500)           # the step buttons
-PLAY_S = 0.85               # one play rerun trains this long (or what the CPU budget holds), then redraws
-PLAY_EVERY_S = 1.0          # and the next rerun starts this often
-MIN_PLAY_S = 0.05           # less CPU time than this left in the budget: only redraw
+PLAY_EVERY_S = 1.0          # a play rerun (rnnviz.ui.race_play.play: ~0.85 s of training, then a redraw) this often
 SOURCES = {"lecture": "the lecture's settings", "model": "the sidebar's settings (H, T, optimizer, η, clipping, seed…)"}
 
 
-# ---------------------------------------------------------------------------- the session's race
-def state() -> dict:
-    """{source, seed, generation, race}: what this session races and the race itself (None until first use)."""
-    return st.session_state.setdefault(RACE_KEY, {"source": "lecture", "seed": LONGMEM_CONFIG.seed, "generation": None,
-                                                  "race": None})
-
-
-def race(sess: AppSession) -> Race:
-    """The session's race on the long-memory text, started on first use: with the lecture's settings and the
-    chosen seed, or with the sidebar's settings (restarted when they change)."""
-    s = state()
-    if s["source"] == "model" and s["generation"] != (sess.generation, sess.config):
-        s["race"] = None
-    if s["race"] is None:
-        s["race"] = (Race.lecture(s["seed"]) if s["source"] == "lecture" else
-                     Race(read_sample(LONGMEM_SAMPLE), sess.config))
-        s["generation"] = (sess.generation, sess.config)
-    return s["race"]
-
-
-def restart() -> None:
-    state()["race"] = None
-
-
-def step_race(sess: AppSession, n: int) -> None:
-    """Ask for n race steps: controls() does them, paid from this session's CPU budget (rnnviz.ui.budget)."""
-    run = race(sess)
-
-    def steps(k: int) -> int:
-        return run.step(k) if state()["race"] is run else 0   # restarted meanwhile: the job was for the old race
-
-    budget.request("race", f"Race ×{n}", n, steps)
-
-
+# ---------------------------------------------------------------------------- choices
 def _on_source() -> None:
-    s = state()
-    s["source"], s["race"] = st.session_state["race_source"], None
+    race_play.restart(source=st.session_state["race_source"])
 
 
 def _on_seed() -> None:
-    s = state()
-    s["seed"], s["race"] = int(st.session_state["race_seed"]), None
-
-
-def play(sess: AppSession) -> None:
-    """One play rerun: train the race for up to PLAY_S, or for as much CPU time as this session's budget
-    holds if that is less (a session in debt only redraws). Training for what the budget holds, rather
-    than all or nothing, keeps the race moving at the session's full share."""
-    bucket = budget.session_bucket()
-    allowed = min(PLAY_S, bucket.available())
-    if allowed < MIN_PLAY_S:
-        return
-    r, c0 = race(sess), time.thread_time()
-    t_end = time.perf_counter() + allowed
-    while time.perf_counter() < t_end and time.thread_time() - c0 < allowed and r.step(5):
-        pass
-    bucket.charge(time.thread_time() - c0)
+    race_play.restart(seed=int(st.session_state["race_seed"]))
 
 
 # ---------------------------------------------------------------------------- sections
@@ -109,14 +53,14 @@ def intro(sess: AppSession) -> None:
 
 def controls(sess: AppSession) -> bool:
     """The buttons and choices; returns whether the race is playing."""
-    s = state()
+    s = race_play.state()
     c = st.columns([1, 1, 1.3, 1, 1.2, 3.2], vertical_alignment="bottom")
     for col, n in zip(c[:2], STEPS, strict=True):
-        col.button(f"Race ×{n}", key=f"race_step_{n}", on_click=step_race, args=(sess, n), width="stretch",
+        col.button(f"Race ×{n}", key=f"race_step_{n}", on_click=race_play.request_steps, args=(sess, n), width="stretch",
                    type="primary" if n == STEPS[0] else "secondary", help=f"Train every model {n} steps")
     playing = c[2].toggle("Play the race", key="race_play",
                           help="Train all the models continuously; the charts redraw about once a second")
-    c[3].button("Restart", key="race_restart", on_click=restart, width="stretch",
+    c[3].button("Restart", key="race_restart", on_click=race_play.restart, width="stretch",
                 help="Every model from its fresh weights again (also picks up changed sidebar settings)")
     c[4].number_input("Seed", 0, 2**32 - 1, value=int(s["seed"]), step=1, key="race_seed", on_change=_on_seed,
                       disabled=s["source"] != "lecture",
@@ -124,7 +68,7 @@ def controls(sess: AppSession) -> bool:
                            "run elsewhere")
     c[5].radio("Race with", list(SOURCES), index=list(SOURCES).index(s["source"]), format_func=SOURCES.get,
                key="race_source", on_change=_on_source)
-    budget.drain("race")
+    budget.drain(race_play.JOB)
     return playing
 
 
@@ -193,9 +137,7 @@ def reaches(sess: AppSession, r: Race) -> None:
             label = rc.title if part == "h" else f"{rc.title} through {part}"
             panels[label], parts[label] = R, part
     zr = reach_range(panels)
-    deps = r.dependencies()
-    d = int(round(float(deps.mean()))) if deps.size else r.config.seq_len // 3
-    d = min(d, r.config.seq_len - 1)
+    d = r.dependency_distance()
     st.markdown("**Why: how far back each model's gradient reaches**, R[t, k] = ‖∂L_t/∂s_k‖ on its next window "
                 "(one colour scale for all)")
     cols = st.columns(len(panels))
@@ -227,14 +169,14 @@ def main() -> None:
     st.html("<style>.rv-race-verdict{font-size:1.05rem;margin:.2rem 0 .6rem;padding:.5rem .8rem;"
             "border-left:4px solid #0072B2;background:#f4f8fb}</style>")
     playing = controls(sess)
-    r = race(sess)
+    r = race_play.race(sess)
     settings_line(r)
 
     @st.fragment(run_every=PLAY_EVERY_S if playing else None)
     def live() -> None:
         if playing:
-            play(sess)
-        current = race(sess)
+            race_play.play(sess)
+        current = race_play.race(sess)
         scores(sess, current)
         reaches(sess, current)
 

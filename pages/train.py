@@ -9,6 +9,7 @@ import streamlit as st
 
 from rnnviz.figures.common import esc as _esc
 from rnnviz.figures.heldout import gap_sentence, gap_short, with_val
+from rnnviz.figures.textstats import what_to_watch
 from rnnviz.figures.tokens import STRIP_CSS, sample_html, window_html
 from rnnviz.figures.train import (
     VERDICT_CSS,
@@ -24,7 +25,7 @@ from rnnviz.figures.train import (
 from rnnviz.local_jacobian import window_saturation
 from rnnviz.params import param_names
 from rnnviz.sample import sample
-from rnnviz.ui import budget, charts, play, present, takeaway
+from rnnviz.ui import budget, charts, play, present, takeaway, welcome
 from rnnviz.ui.cell_panel import cell_section
 from rnnviz.ui.guard import fill, fill_html, guarded
 from rnnviz.ui.memo import forget, memo_args
@@ -305,8 +306,8 @@ def sample_view(sess: AppSession) -> None:
     body, drawn_at = memo_args(sess, SAMPLE_KEY, (tr.step_count // every, temp), draw)
     st.html(body)
     st.caption(f"Sampled at step {drawn_at:,} with temperature {temp}, starting from the text's first token. "
-               "Colour: the probability the model gave each token (hover for it). Early on this is noise; "
-               "watch spelling, then words, then punctuation appear.")
+               "Colour: the probability the model gave each token (hover for it). "
+               + what_to_watch(tr.tokenizer.vocab, tr.data, tr.tokenizer.level))
 
 
 def vocab_view(sess: AppSession) -> None:
@@ -379,6 +380,8 @@ def live_panel() -> None:
     was_playing = sess.playing
     if not sess.playing:
         controls(sess)
+        if welcome.outdated(sess):
+            st.rerun()   # the first Step: a full run takes the newcomer's welcome off the page
     beat = st.empty()  # an invisible element to touch while a play run waits (see play.sleep)
     if sess.playing:
         play.wait_turn(beat.empty)
@@ -400,6 +403,7 @@ def main() -> None:
                "Everything below updates after every step.",
         "Each Step is one SGD update through time; watch the loss and the gradient reaching back.",
     )
+    welcome.show(sess)   # a newcomer's first screen: what rnnviz is, the lesson or your own text
     if sess.playing:
         controls(sess)
         st.caption(f"Playing: the numbers, the gradient per time step and the window redraw about "

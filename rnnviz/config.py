@@ -26,6 +26,7 @@ MAX_TEXT_CHARS = 1_000_000  # any training text (paste, upload, checkpoint, save
 MAX_LR = 1e3
 MAX_VAL_FRACTION = 0.5   # held-out share of the text: beyond half, too little is left to train on
 MAX_VAL_EVERY = 10_000   # steps between two held-out evaluations
+MAX_FORGET_BIAS = 10.0   # σ(10) = 0.99995: beyond this the LSTM's forget gate is shut open anyway
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,8 @@ class TrainConfig:
     halve_every: int = 100                # block length in steps for lr_halving
     init: str = "uniform"                 # uniform U(±1/√fan_in) | orthogonal W
     spectral_radius: float | None = None  # ρ: rescale W to this spectral radius after init
+    forget_bias: float = 1.0              # the LSTM's forget-gate bias b_f at init (σ(1) ≈ 0.73 of c kept per step);
+                                          # cells without a forget gate have nothing to set and ignore it
     seed: int = 0                         # one seed for the weights; same seed ⇒ same run
     max_vocab: int = 5000                 # word level: keep this many most frequent tokens
     sentence_tokens: bool = False         # word level: wrap sentences in <s> … </s>
@@ -72,6 +75,8 @@ class TrainConfig:
         need(self.init in INITS, f"initialisation must be one of {', '.join(INITS)}")
         need(self.spectral_radius is None or (_finite(self.spectral_radius) and 0 < self.spectral_radius <= 10),
              f"spectral radius ρ must be off or between 0 and 10 (got {self.spectral_radius})")
+        need(_finite(self.forget_bias) and -MAX_FORGET_BIAS <= self.forget_bias <= MAX_FORGET_BIAS,
+             f"the forget-gate bias must be between −{MAX_FORGET_BIAS:g} and {MAX_FORGET_BIAS:g} (got {self.forget_bias})")
         need(_is_int(self.seed) and 0 <= self.seed < 2**32, "the seed must be a whole number from 0 to 2³²−1")
         need(_is_int(self.max_vocab) and 3 <= self.max_vocab <= MAX_VOCAB_CAP,
              f"the word vocabulary cap must be from 3 to {MAX_VOCAB_CAP}")

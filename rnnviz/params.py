@@ -42,6 +42,7 @@ def init_params(
     seed: int = 0,
     init: str = "uniform",
     spectral_radius: float | None = None,
+    forget_bias: float = 1.0,
 ) -> dict[str, np.ndarray]:
     """Fresh parameters for a language model with this cell; the cell documents its choices.
 
@@ -57,7 +58,7 @@ def init_params(
         raise ValueError(f"hidden size must be at least 1 (got {H})")
     if init not in INITS:
         raise ValueError(f"unknown init {init!r}; choose one of {', '.join(INITS)}")
-    return get_cell(cell).init_params(V, H, seed=seed, init=init, spectral_radius=spectral_radius)
+    return get_cell(cell).init_params(V, H, seed=seed, init=init, spectral_radius=spectral_radius, forget_bias=forget_bias)
 
 
 def param_names(params: Mapping[str, np.ndarray]) -> tuple[str, ...]:

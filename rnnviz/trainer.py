@@ -172,7 +172,7 @@ class Trainer:
         """Back to step 0 with freshly initialised weights (same seed ⇒ same weights)."""
         c = self.config
         params = init_params(self.vocab_size, c.hidden_size, cell=c.cell, seed=c.seed, init=c.init,
-                             spectral_radius=c.spectral_radius)
+                             spectral_radius=c.spectral_radius, forget_bias=c.forget_bias)
         self.layout = Layout({k: params[k].shape for k in PARAM_NAMES})
         # θ: the one vector the Trainer owns and updates in place; params are named views of it.
         self._theta = self.layout.flatten(params)

@@ -8,6 +8,7 @@ import pytest
 from rnnviz.cells import CELLS
 from rnnviz.race import LONGMEM_SAMPLE
 from rnnviz.samples import read_sample
+from rnnviz.ui.race_play import RACE_KEY
 
 from apptest_helpers import session, start
 
@@ -41,12 +42,12 @@ def test_every_page_runs_for_every_cell(page, cell):
 def test_race_page_steps_every_cell_and_reads_the_scores():
     at = start("race")
     _clean(at)
-    race = at.session_state["_rnnviz_race"]["race"]
+    race = at.session_state[RACE_KEY]["race"]
     assert race.steps == 0 and set(race.racers) == set(CELL_NAMES)
     assert any("Step 0: every model is untrained" in h.proto.body for h in at.html)
     at.button(key="race_step_50").click().run()
     _clean(at)
-    race = at.session_state["_rnnviz_race"]["race"]
+    race = at.session_state[RACE_KEY]["race"]
     assert race.steps == 50
     sentence = next(h.proto.body for h in at.html if "After 50 race steps" in h.proto.body)
     for row in race.summary():   # the sentence reads the engine's scores
@@ -61,14 +62,14 @@ def test_race_page_races_with_the_sidebars_settings_and_restarts_with_them():
     at.switch_page("pages/race.py").run()
     at.radio(key="race_source").set_value("model").run()
     _clean(at)
-    race = at.session_state["_rnnviz_race"]["race"]
+    race = at.session_state[RACE_KEY]["race"]
     assert race.config.hidden_size == 16 and race.config.seq_len == 12      # the sidebar's settings
     assert all(rc.trainer.text == read_sample(LONGMEM_SAMPLE) for rc in race.racers.values())   # the race's own text
     sess = session(at)
     assert sess.apply_config(sess.config.with_changes(lr=0.02))   # a live setting changes the race too
     at.run()
     _clean(at)
-    assert at.session_state["_rnnviz_race"]["race"].config.lr == 0.02
+    assert at.session_state[RACE_KEY]["race"].config.lr == 0.02
     assert sess.apply_config(sess.config.with_changes(level="word"))   # markers are no tokens of their own
     at.run()
     _clean(at)
@@ -80,7 +81,7 @@ def test_race_seed_restarts_the_lecture_race():
     at.button(key="race_step_50").click().run()
     at.number_input(key="race_seed").set_value(3).run()
     _clean(at)
-    race = at.session_state["_rnnviz_race"]["race"]
+    race = at.session_state[RACE_KEY]["race"]
     assert race.steps == 0 and race.config.seed == 3
 
 

@@ -165,7 +165,7 @@ class LinearCell(Cell):
     def reference_step(self, params, x, s):
         return params["W"] @ s + params["U"][:, x] + params["b"]
 
-    def init_params(self, vocab_size, hidden_size, *, seed=0, init="uniform", spectral_radius=None):
+    def init_params(self, vocab_size, hidden_size, *, seed=0, init="uniform", spectral_radius=None, forget_bias=1.0):
         p = super().init_params(vocab_size, hidden_size, seed=seed, init=init)
         p["W"] *= 0.5   # keep the linear recurrence contracting
         return p

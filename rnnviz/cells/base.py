@@ -143,11 +143,12 @@ class Cell:
 
     # ------------------------------------------------------------------ initialisation
     def init_params(self, vocab_size: int, hidden_size: int, *, seed: int = 0, init: str = "uniform",
-                    spectral_radius: float | None = None) -> dict[str, np.ndarray]:
+                    spectral_radius: float | None = None, forget_bias: float = 1.0) -> dict[str, np.ndarray]:
         """Every weight ~ U(−1/√H, 1/√H) (PyTorch's choice for nn.LSTM/nn.GRU), biases from
-        ``init_bias``. init="orthogonal": each H×H block of W a random orthogonal matrix.
+        ``init_bias(H, forget_bias)``. init="orthogonal": each H×H block of W a random orthogonal matrix.
         spectral_radius: refused (ValueError): it rescales a square vanilla W; a gated cell's
-        reach is set by its gates, not by W's eigenvalues."""
+        reach is set by its gates, not by W's eigenvalues. forget_bias: the forget gate's bias, for a cell
+        that has one (the LSTM); the others ignore it."""
         if spectral_radius is not None:
             raise ValueError(f"spectral radius ρ rescales the vanilla RNN's W; the {self.title}'s W stacks "
                              f"{self.blocks} gate blocks and its gates decide how far gradients reach. "
@@ -166,9 +167,10 @@ class Cell:
         else:
             W = rng.uniform(-bound, bound, size=(G * H, H))
         Vmat = rng.uniform(-bound, bound, size=(V, H))
-        return {"U": U, "W": W, "V": Vmat, "b": self.init_bias(H), "c": np.zeros(V)}
+        return {"U": U, "W": W, "V": Vmat, "b": self.init_bias(H, forget_bias), "c": np.zeros(V)}
 
-    def init_bias(self, H: int) -> np.ndarray:
+    def init_bias(self, H: int, forget_bias: float = 1.0) -> np.ndarray:
+        """The gate biases at init: zero (forget_bias is for a cell with a forget gate)."""
         return np.zeros(self.blocks * H)
 
     def preact_buffers(self, params, rows: int) -> tuple[np.ndarray, np.ndarray]:

@@ -38,8 +38,8 @@ class GRUCell(Cell):
         r"h_t = (1 - z_t) \odot n_t + z_t \odot h_{t-1}",
     )
 
-    def init_params(self, vocab_size, hidden_size, *, seed=0, init="uniform", spectral_radius=None):
-        """Weights ~ U(−1/√H, 1/√H) as PyTorch's nn.GRU; biases 0 (see Cell.init_params)."""
+    def init_params(self, vocab_size, hidden_size, *, seed=0, init="uniform", spectral_radius=None, forget_bias=1.0):
+        """Weights ~ U(−1/√H, 1/√H) as PyTorch's nn.GRU; biases 0 (see Cell.init_params; no forget gate)."""
         return super().init_params(vocab_size, hidden_size, seed=seed, init=init, spectral_radius=spectral_radius)
 
     def forward(self, params, inputs, s0) -> Cache:

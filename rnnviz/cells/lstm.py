@@ -45,11 +45,12 @@ class LSTMCell(Cell):
         r"h_t = o'_t \odot \tanh(c_t)",
     )
 
-    def init_bias(self, H):
-        """b_f = 1, other biases 0: the forget gate starts mostly open (Gers et al. 2000;
-        Jozefowicz et al. 2015), so gradients travel along c from the first step."""
+    def init_bias(self, H, forget_bias=1.0):
+        """b_f = forget_bias (1 by default), other biases 0: the forget gate starts mostly open (Gers et al.
+        2000; Jozefowicz et al. 2015), so gradients travel along c from the first step; σ(1) ≈ 0.73 of the cell
+        state is kept per step, σ(3) ≈ 0.95 (the long-memory race's setting: 0.95³⁰ ≈ 0.2 survives a line)."""
         b = np.zeros(4 * H)
-        b[H:2 * H] = 1.0
+        b[H:2 * H] = forget_bias
         return b
 
     def forward(self, params, inputs, s0) -> Cache:

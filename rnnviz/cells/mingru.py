@@ -57,7 +57,7 @@ class MinGRUCell(Cell):
         shapes["W"] = (0, int(hidden_size))
         return shapes
 
-    def init_params(self, vocab_size, hidden_size, *, seed=0, init="uniform", spectral_radius=None):
+    def init_params(self, vocab_size, hidden_size, *, seed=0, init="uniform", spectral_radius=None, forget_bias=1.0):
         """U, V ~ U(−1/√H, 1/√H) as the other gated cells; biases 0 (z starts near ½); W empty.
         init="orthogonal" has no W to act on and changes nothing; spectral_radius is refused."""
         p = super().init_params(vocab_size, hidden_size, seed=seed, init="uniform", spectral_radius=spectral_radius)

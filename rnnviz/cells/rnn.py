@@ -39,7 +39,7 @@ class VanillaRNNCell(Cell):
         r"o_t = V h_t + c, \quad p_t = \mathrm{softmax}(o_t)",
     )
 
-    def init_params(self, vocab_size, hidden_size, *, seed=0, init="uniform", spectral_radius=None):
+    def init_params(self, vocab_size, hidden_size, *, seed=0, init="uniform", spectral_radius=None, forget_bias=1.0):
         """init="uniform": every matrix entry ~ U(−1/√n, 1/√n), n = fan-in (the seeds' choice: V for U).
         init="orthogonal": W a random orthogonal matrix (all singular values 1); U and V uniform.
         spectral_radius=ρ: afterwards rescale W so that max|eig(W)| = ρ (ρ < 1 vanishes, ρ > 1 explodes).

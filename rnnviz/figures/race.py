@@ -6,6 +6,7 @@ plotly) and sentences computed from the same numbers out.
     reach_panel_spec    one cell's reach matrix R[t, k] = ‖∂L_t/∂s_k‖ (log colour), a shared colour range
     score_sentence      the race read aloud from the scores
     reach_sentence      how much of a loss term's gradient is left d steps back, per panel, from the matrices
+                        (rnnviz.vanish.reach_by_distance: the geometric mean over t of R[t, t − d] / R[t, t])
 
 Every lane has a colour, a dash and a marker of its own, so no lane is told apart by colour alone.
 """
@@ -19,6 +20,7 @@ import numpy as np
 
 from rnnviz.figures.common import CLIP_RED, layout
 from rnnviz.race import GOAL  # the score at which a lane has learned the task (the 70% line)
+from rnnviz.vanish import reach_by_distance
 
 # (colour, dash, marker) per lane, in the race's order (fewest gate blocks first). Colours from the
 # Okabe-Ito palette, chosen to stay apart for red-green and blue-yellow colour-blind readers.
@@ -142,20 +144,6 @@ def reach_panel_spec(R, zrange: tuple[float, float], title: str, part: str = "h"
     return dict(data=[trace], layout=lay)
 
 
-def reach_at(R, d: int) -> float:
-    """The typical fraction of a loss term's gradient left d steps back: the geometric mean over t ≥ d of
-    R[t, t − d] / R[t, t] (NaN if there is no such t or no finite ratio)."""
-    R = np.asarray(R, dtype=float)
-    T = R.shape[0]
-    if not 0 <= d < T:
-        return math.nan
-    t = np.arange(d, T)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        r = np.log10(R[t, t - d] / R[t, t])
-    r = r[np.isfinite(r)]
-    return float(10 ** r.mean()) if r.size else math.nan
-
-
 def _fraction(x: float) -> str:
     if not math.isfinite(x):
         return "nothing measurable"
@@ -168,7 +156,7 @@ def _fraction(x: float) -> str:
 
 def reach_sentence(matrices: dict, d: int) -> str:
     """Per panel, how much of a loss term's gradient is left d steps back (from the matrices drawn)."""
-    parts = [f"{label}: {_fraction(reach_at(R, d))}" for label, R in matrices.items()]
+    parts = [f"{label}: {_fraction(float(reach_by_distance(R)[0][d]))}" for label, R in matrices.items()]
     return (f"How much of a loss term's gradient is left {d} steps back (a typical line's distance from its "
             f"closing marker to its opening one), on each model's next window: " + "; ".join(parts) + ".")
 

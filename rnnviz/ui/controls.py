@@ -19,7 +19,7 @@ from rnnviz.optim import OPTIMIZERS
 from rnnviz.presets import PRESETS
 from rnnviz.samples import SAMPLES
 from rnnviz.trainer import Trainer
-from rnnviz.ui import present, urlstate
+from rnnviz.ui import nav, present, urlstate
 from rnnviz.ui.safe import md
 from rnnviz.ui.state import AppSession
 from rnnviz.ui.textsource import MAX_TEXT_CHARS, MAX_UPLOAD_MB, TextError, check_text, decode_upload
@@ -113,8 +113,8 @@ def model_section(sess: AppSession) -> None:
             level = st.radio("Tokens", ["char", "word"], index=["char", "word"].index(c.level), horizontal=True,
                              format_func=lambda v: {"char": "Characters", "word": "Words"}[v])
             cell = st.selectbox("Cell", list(CELLS), index=list(CELLS).index(c.cell), format_func=lambda n: CELLS[n].title,
-                                help="The recurrent cell: the vanilla RNN, or the gated LSTM and GRU that keep "
-                                     "gradients alive over long distances.")
+                                help="The recurrent cell: the vanilla RNN, or the gated cells (LSTM, GRU, minGRU) that "
+                                     "keep gradients alive over long distances.")
             hidden = st.select_slider("Hidden size H", HIDDEN_OPTIONS, value=_nearest(HIDDEN_OPTIONS, c.hidden_size),
                                       help="Number of hidden units. Bigger learns more but each step is slower.")
             seq_len = st.slider("Window length T (time steps per update)", 1, MAX_SEQ_LEN, c.seq_len,
@@ -273,6 +273,7 @@ def share_section(sess: AppSession) -> None:
 def sidebar(sess: AppSession) -> None:
     """All shared controls, in the order a newcomer reads them."""
     with st.sidebar:
+        nav.draw()
         present.toggle()
         presets_section(sess)
         share_section(sess)

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 import streamlit as st
 
 from rnnviz.config import TrainConfig, needs_reset
+from rnnviz.lesson import KEYS as LESSON_KEYS
+from rnnviz.lesson import TICKET, Progress
 from rnnviz.presets import DEFAULT_CONFIG, DEFAULT_SAMPLE, PRESETS_BY_KEY
 from rnnviz.samples import SAMPLES, read_sample
 from rnnviz.trainer import Trainer
@@ -50,8 +52,9 @@ class AppSession:
     extras: dict = field(default_factory=dict)   # per-page state (explorer position, twin run, …)
     generation: int = 0                  # bumped whenever the trainer is replaced (widget keys use it)
     token: str = field(default_factory=store.new_token)   # names this session's autosave (?s= in the URL)
-    saved: tuple = (None, 0.0)           # ((generation, step, config), time) of the last autosave
+    saved: tuple = (None, 0.0)           # ((generation, step, config, lesson revision), time) of the last autosave
     save_cost: float = 0.0               # seconds the last autosave took (spaces them out while playing)
+    lesson: Progress = field(default_factory=Progress)   # the lesson's chapter, predictions and reveals (rnnviz.lesson)
 
     # ---------------------------------------------------------------- reading
     @property
@@ -102,6 +105,16 @@ class AppSession:
     def use_sample(self, name: str) -> bool:
         return self.use_text(read_sample(name), f"Sample: {SAMPLES[name][0]}", "sample", name)
 
+    def use_setup(self, name: str, config: TrainConfig) -> bool:
+        """A sample with these settings, built once (the lesson's set-ups): a fresh model at step 0."""
+        tr = self._rebuild(read_sample(name), config)
+        if tr is None:
+            return False
+        self._replace(tr)
+        self.text_label, self.source, self.sample_name = f"Sample: {SAMPLES[name][0]}", "sample", name
+        self.preset = self.link_preset = None
+        return True
+
     def apply_config(self, config: TrainConfig) -> bool:
         """Apply settings: live ones keep the model, the others rebuild it (and say so)."""
         try:
@@ -150,9 +163,10 @@ class AppSession:
         """Save the training state if it changed: a big state (or a playing one) at most every
         SAVE_EVERY_S (longer if saves are slow: see store.save_interval) unless forced. A fresh session that has changed nothing
         (first model, step 0) saves nothing: opening sessions by the hundred writes no file."""
-        key = (self.generation, self.trainer.step_count, self.trainer.config)
+        key = (self.generation, self.trainer.step_count, self.trainer.config, self.lesson.revision)
         last_key, last_t = self.saved
-        if key == last_key or (last_key is None and self.generation == 0 and self.trainer.step_count == 0):
+        if key == last_key or (last_key is None and self.generation == 0 and self.trainer.step_count == 0
+                               and self.lesson.revision == 0):
             return
         if not force and time.monotonic() - last_t < store.save_interval(
                 self.save_cost, playing=self.playing, nbytes=store.min_dump_bytes(self.trainer)):
@@ -161,7 +175,8 @@ class AppSession:
         try:
             store.save(self.token, self.trainer, {"text_label": self.text_label, "source": self.source,
                                                      "sample_name": self.sample_name, "preset": self.preset,
-                                                     "link_preset": self.link_preset})
+                                                     "link_preset": self.link_preset,
+                                                     "lesson": self.lesson.to_json()})
         except (OSError, ValueError) as e:  # a full disk must not break the page
             log.warning("rnnviz: autosave failed: %s", e)
         self.save_cost = time.perf_counter() - t0
@@ -172,6 +187,7 @@ _FIELD_NAMES = {
     "level": "tokenization", "hidden_size": "hidden size", "seq_len": "window length T",
     "optimizer": "optimizer", "init": "initialisation", "spectral_radius": "spectral radius ρ",
     "seed": "seed", "max_vocab": "vocabulary cap", "sentence_tokens": "sentence tokens", "cell": "cell",
+    "forget_bias": "forget-gate bias",
 }
 
 
@@ -206,7 +222,8 @@ def restored_session(token: str) -> AppSession | None:
                       link_preset=_known_preset(extra.get("link_preset")))
     if sess.sample_name not in SAMPLES:
         sess.sample_name = DEFAULT_SAMPLE
-    sess.saved = ((sess.generation, trainer.step_count, trainer.config), time.monotonic())
+    sess.lesson = Progress.from_json(extra.get("lesson"), LESSON_KEYS, len(TICKET))
+    sess.saved = ((sess.generation, trainer.step_count, trainer.config, sess.lesson.revision), time.monotonic())
     if trainer.step_count:
         sess.flash("info", f"Welcome back: your model was restored at step {trainer.step_count:,}.")
     return sess

@@ -27,7 +27,7 @@ MAX_VALUE_CHARS = 40     # longer values are refused unread (no number or name o
 PRESENT_PARAM = "present"
 # Parameters that are not part of the setup and are left alone: the session token, the presentation
 # view, Streamlit's own (embedding).
-OTHER_PARAMS = frozenset({"s", PRESENT_PARAM, "embed", "embed_options"})
+OTHER_PARAMS = frozenset({"s", PRESENT_PARAM, "embed", "embed_options", "lesson"})   # lesson: pages/lesson.py
 CONFIG_FIELDS = {f.name: f.type for f in fields(TrainConfig)}
 SETUP_PARAMS = frozenset({"preset", "sample", "step", *CONFIG_FIELDS})
 
