@@ -154,22 +154,23 @@ def script_text(config, cell, tokenizer, state, vocab_size: int) -> str:
     and clipping in use, sampling, decoding and the training loop."""
     k = config.effective_truncate
     halving = config.lr_halving
-    lr = config.lr * state.lr_scale      # the η the next step uses (the engine's own product)
+    # The η the next step uses, the engine's own product. With halving on, the script keeps the scale apart
+    # (saved with --save) and multiplies as the engine does at every step.
+    lr = config.lr if halving else config.lr * state.lr_scale
     parts = [
-        _header(config, cell, tokenizer, state, vocab_size, lr),
+        _header(config, cell, tokenizer, state, vocab_size, config.lr * state.lr_scale),
         Template(_LOAD).substitute(shapes=_shapes(cell, vocab_size, config.hidden_size)),
         _settings(config, lr, k, halving),
         cell.script,
         _LOSS.rstrip("\n") + (_BPTT_FULL if k is None else _BPTT_TRUNCATED.replace("$k", str(k))),
         _OPTIMIZERS[config.optimizer],
         _SAMPLE + (_DECODE_CHARS if tokenizer.level == "char" else _decode_words()),
-        Template(_TRAIN).substitute(clip_call=_CLIPS.get(config.clip, ""), lr_now="run.lr" if halving else "lr",
+        Template(_TRAIN).substitute(clip_call=_CLIPS.get(config.clip, ""), lr_now="lr * run.scale" if halving else "lr",
                                     halving=_HALVING if halving else ""),
         Template(_MAIN).substitute(
             steps=DEFAULT_STEPS, every=DEFAULT_EVERY, sample=SAMPLE_TOKENS[tokenizer.level],
             tokens="characters" if tokenizer.level == "char" else "words",
-            run_extra=', lr=lr, block=float(npz["block_sum"]), prev=float(npz["prev_block_mean"])' if halving else "",
-            save_extra=", block_sum=run.block, prev_block_mean=run.prev" if halving else ""),
+            run_extra=_RUN_HALVING if halving else "", save_extra=_SAVE_HALVING if halving else ""),
     ]
     # One blank line between functions (not PEP 8's two): the file stays near min-char-rnn's length.
     return re.sub(r"\n{3,}", "\n\n", "\n\n".join(p.strip("\n") for p in parts)) + "\n"
@@ -234,19 +235,20 @@ def _header(config, cell, tokenizer, state, V: int, lr: float) -> str:
 
 
 def _wrap(text: str, width: int = 112) -> list[str]:
+    """Lines of at most ``width`` characters, never broken around an "=" (η = 0.1 stays together)."""
     lines, line = [], ""
-    for word in text.split(" "):
+    for word in text.replace(" = ", "\u00a0=\u00a0").split(" "):
         if line and len(line) + 1 + len(word) > width:
             lines.append(line)
             line = word
         else:
             line = f"{line} {word}" if line else word
-    return [*lines, line]
+    return [part.replace("\u00a0", " ") for part in (*lines, line)]
 
 
 def _settings(config, lr: float, k, halving: bool) -> str:
     rows = [(f"T = {config.seq_len}", "tokens per window; each window is one update, the state carried into the next"),
-            (f"lr = {_num(lr)}", "learning rate η" + _halved(config.lr, lr))]
+            (f"lr = {_num(lr)}", "learning rate η" + _halved(config, lr))]
     if config.clip != "none":
         rows.append((f"clip = {_num(config.clip_value)}", "the clipping threshold"))
     if k is not None:
@@ -258,10 +260,13 @@ def _settings(config, lr: float, k, halving: bool) -> str:
                       *(f"{code.ljust(width)}# {why}" for code, why in rows)])
 
 
-def _halved(lr0: float, lr: float) -> str:
-    """A note on the η line when rnnviz's halving has already lowered it."""
-    n = round(math.log2(lr0 / lr)) if lr0 > 0 and lr > 0 else 0
-    return f" (rnnviz's {lr0:g}, halved {n} time{'s' * (n != 1)} while training)" if n > 0 else ""
+def _halved(config, lr: float) -> str:
+    """A note on the η line: what halving did to it so far."""
+    if config.lr_halving:
+        return " before halving (the .npz's lr_scale says how far it has been halved)"
+    n = round(math.log2(config.lr / lr)) if config.lr > 0 and lr > 0 else 0
+    times = {1: "once", 2: "twice"}.get(n, f"{n} times")
+    return f" (rnnviz's {config.lr:g}, halved {times} while training)" if n > 0 else ""
 
 
 _LOAD = '''
@@ -423,9 +428,9 @@ def decode(ids):
     out, prev = [], "\\n"
     for i in ids:
         tok = vocab[i]
-        if tok == {BOS!r}:
+        if tok == {json.dumps(BOS)}:
             continue
-        if tok == {EOS!r}:
+        if tok == {json.dumps(EOS)}:
             tok = ""
         elif out and prev not in NO_SPACE_AFTER and tok not in NO_SPACE_BEFORE:
             out.append(" ")
@@ -456,9 +461,15 @@ _HALVING = '''        run.block += loss / T
         if run.step % halve_every == 0:
             mean, run.block = run.block / halve_every, 0.0
             if mean > run.prev:
-                run.lr *= 0.5
+                run.scale *= 0.5
             run.prev = mean
 '''
+
+_RUN_HALVING = ''',
+                          scale=float(npz["lr_scale"]), block=float(npz["block_sum"]),
+                          prev=float(npz["prev_block_mean"])'''
+_SAVE_HALVING = '''
+        npz.update(lr_scale=run.scale, block_sum=run.block, prev_block_mean=run.prev)'''
 
 _MAIN = '''
 def main():
@@ -476,13 +487,14 @@ def main():
     if args.check:    # for rnnviz's tests: the next loss, the weights after that update, the loss after it, a sample
         loss, theta = train(1, run), np.concatenate([w.ravel() for w in params]).tolist()
         ids = sample(20, 1.0, run.s, data[run.pos], rng)
-        return print(json.dumps({"loss": loss, "theta": theta, "loss_after": train(1, run), "sample": ids, "text": decode(ids)}))
+        return print(json.dumps({"loss": loss, "theta": theta, "loss_after": train(1, run), "sample": ids,
+                                 "text": decode(ids)}))
     print(f"--- sampled at step {run.step}:\\n{decode(sample(args.sample, args.temperature, run.s, data[run.pos], rng))}")
     if args.steps > 0:
         train(args.steps, run, args.every)
         print(f"--- sampled at step {run.step}:\\n{decode(sample(args.sample, args.temperature, run.s, data[run.pos], rng))}")
     if args.save:     # the weights and slots are npz's own arrays, updated in place: add where training stands
-        npz.update(step=run.step, t=run.t, pos=run.pos, h=run.s, smooth_loss=run.smooth$save_extra)
+        npz.update(step=run.step, t=run.t, pos=run.pos, h=run.s, smooth_loss=run.smooth)$save_extra
         np.savez_compressed(FILE, **npz)          # and the next run goes on from there
 
 

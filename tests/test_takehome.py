@@ -149,9 +149,12 @@ def test_training_on_and_saving_reach_the_engines_state_with_the_learning_rate_h
         np.testing.assert_allclose(saved[f"m_{k}"], v, rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(saved["h"], twin.h, rtol=1e-9, atol=1e-12)
     assert (int(saved["step"]), int(saved["t"]), int(saved["pos"])) == (twin.step_count, twin.state.opt.t, twin.state.pos)
+    assert float(saved["lr_scale"]) == twin.state.lr_scale
     again = json.loads(run(numpy_python, script, "--check").stdout)   # and the saved model goes on from there
     xs, ys, h0 = twin.next_window()
     assert again["loss"] == pytest.approx(loss_and_grads(twin.params, xs, ys, h0, 3, cell="rnn").loss, rel=1e-9)
+    twin.step()
+    np.testing.assert_allclose(again["theta"], twin.state.theta, rtol=1e-9, atol=1e-12)
 
 
 def test_with_no_arguments_it_samples_trains_and_samples_and_greedy_sampling_is_the_engines(numpy_python, tmp_path):
