@@ -224,7 +224,6 @@ def _header(config, cell, tokenizer, state, V: int, lr: float) -> str:
         "settings, exactly as rnnviz would have:",
         f"    python rnnviz_model.py                       a sample, {DEFAULT_STEPS:,} training steps (the loss every "
         f"{DEFAULT_EVERY}), a sample",
-        "    python rnnviz_model.py --steps 0 --sample 500 --temperature 0.5",
         "    python rnnviz_model.py --steps 5000 --save   and keep the trained model (written back into the .npz)",
         *_wrap(f"V = {V:,} {'characters' if level == 'character' else 'tokens'}, H = {config.hidden_size} hidden units, "
                f"windows of T = {config.seq_len} tokens; {settings}. The output head (every cell): o_t = V h_t + c, "
@@ -481,6 +480,8 @@ def main():
     ap.add_argument("--save", action="store_true", help="write the trained model back into rnnviz_model.npz")
     ap.add_argument("--check", action="store_true", help=argparse.SUPPRESS)   # JSON for rnnviz's own tests
     args = ap.parse_args()
+    if args.temperature < 0:
+        ap.error("the temperature must be 0 (greedy) or more")
     run = SimpleNamespace(step=int(npz["step"]), t=int(npz["t"]), pos=int(npz["pos"]), s=npz["h"].copy(),
                           smooth=float(npz["smooth_loss"])$run_extra)
     rng = np.random.default_rng()

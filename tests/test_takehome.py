@@ -172,6 +172,9 @@ def test_with_no_arguments_it_samples_trains_and_samples_and_greedy_sampling_is_
     head, text = greedy.split(":\n", 1)
     expect = engine_sample(tr.params, [tr.data[tr.state.pos]], 40, greedy=True, h0=tr.h, cell="gru")
     assert head == "--- sampled at step 30" and text == tr.tokenizer.decode(expect.ids) + "\n"
+    bad = subprocess.run([numpy_python, "-I", str(script), "--temperature", "-1"], capture_output=True, text=True,
+                         timeout=60, env=_clean_env())
+    assert bad.returncode == 2 and "the temperature must be 0 (greedy) or more" in bad.stderr
 
 
 # ---------------------------------------------------------------------------- what the files are
