@@ -107,6 +107,17 @@ class Cell:
     step_by_step = False                # rnnviz.explain's written-out backward pass covers this cell
     recurrence = "W"                    # what the unrolled graph writes on the edge h_{t−1} → h_t
     recurrence_note = ("one W (purple) carries h_{t−1} into every step's gates")   # the explorer's caption
+    # The cell in plain NumPy, for the take-home script (rnnviz.takehome), or None: this cell has none (the
+    # script is then refused with a message). The source defines, reading the script's globals np, H and
+    # the weights U, W, b (updated in place by the script's optimizer):
+    #   zero_state() -> s                         the state entering a text's first window
+    #   step(x, s) -> (s_t, h_t, cache)           one time step on token id x (forward; sampling)
+    #   back(dh, ds, cache, dU, dW, db) -> ds_prev
+    #       one step back: dh is ∂L_t/∂h_t through the output (or 0.0), ds the gradient w.r.t. s_t from the
+    #       later steps (shaped like s); adds this step's share into dU, dW, db; returns ∂L/∂s_{t−1}.
+    # It begins with a comment giving the cell's equations, and is tested end to end against the engine
+    # (tests/test_takehome.py).
+    script: str | None = None
 
     # ------------------------------------------------------------------ shapes and state
     def param_shapes(self, vocab_size: int, hidden_size: int) -> dict[str, tuple[int, ...]]:

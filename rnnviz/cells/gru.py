@@ -10,6 +10,8 @@ that W_n sees is r_t ⊙ (that of U_n and b_n): the one place where dA_h differs
 
 from __future__ import annotations
 
+from textwrap import dedent
+
 import numpy as np
 
 from rnnviz.cells.base import SATURATED, Cache, Cell, block_gram, quad_frobenius, sigmoid
@@ -37,6 +39,44 @@ class GRUCell(Cell):
         r"n_t = \tanh(U_n x_t + b_n + r_t \odot (W_n h_{t-1}))",
         r"h_t = (1 - z_t) \odot n_t + z_t \odot h_{t-1}",
     )
+    script = dedent('''
+        # ---- the cell, a GRU (gate blocks r, z, n stacked in U, W, b, PyTorch's order):
+        #   r_t = σ(U_r x_t + W_r h_{t-1} + b_r)     z_t = σ(U_z x_t + W_z h_{t-1} + b_z)
+        #   n_t = tanh(U_n x_t + b_n + r_t ⊙ (W_n h_{t-1}))
+        #   h_t = (1 − z_t) ⊙ n_t + z_t ⊙ h_{t-1}    its state is h (H,)
+        def sigmoid(a):
+            return 1 / (1 + np.exp(-a))
+
+
+        def zero_state():
+            return np.zeros(H)
+
+
+        def step(x, h):
+            """Read token x (column x of U) in state h = h_{t-1}. Returns h_t, h_t, and what back() needs."""
+            ax, wh = U[:, x] + b, W @ h                     # (3H,) each: the input's and the state's parts
+            r = sigmoid(ax[:H] + wh[:H])
+            z = sigmoid(ax[H:2 * H] + wh[H:2 * H])
+            n = np.tanh(ax[2 * H:] + r * wh[2 * H:])       # the reset gate scales what W_n reads from h
+            h_t = (1 - z) * n + z * h
+            return h_t, h_t, (x, h, r, z, n, wh)
+
+
+        def back(dh, ds, cache, dU, dW, db):
+            """One step back. dh: ∂L_t/∂h_t through the output; ds: ∂L/∂h_t from the later steps.
+            Adds this step's share into dU, dW, db; returns ∂L/∂h_{t-1}."""
+            x, h_prev, r, z, n, wh = cache
+            dh = dh + ds
+            dn = dh * (1 - z) * (1 - n * n)
+            dz = dh * (h_prev - n) * z * (1 - z)
+            dr = dn * wh[2 * H:] * r * (1 - r)
+            da = np.concatenate([dr, dz, dn])               # what U x_t + b feeds
+            dah = np.concatenate([dr, dz, r * dn])          # what W h_{t-1} feeds: W_n's is scaled by r_t
+            dU[:, x] += da
+            dW += np.outer(dah, h_prev)
+            db += da
+            return W.T @ dah + dh * z                       # through the gates, and straight through z ⊙ h_{t-1}
+    ''')
 
     def init_params(self, vocab_size, hidden_size, *, seed=0, init="uniform", spectral_radius=None, forget_bias=1.0):
         """Weights ~ U(−1/√H, 1/√H) as PyTorch's nn.GRU; biases 0 (see Cell.init_params; no forget gate)."""

@@ -11,6 +11,8 @@ U: 4H×V, W: 4H×H, b: (4H,), blocks in the order i, f, g, o. The carried state 
 
 from __future__ import annotations
 
+from textwrap import dedent
+
 import numpy as np
 
 from rnnviz.cells.base import SATURATED, Cache, Cell, block_gram, quad_frobenius, sigmoid
@@ -44,6 +46,47 @@ class LSTMCell(Cell):
         r"c_t = f_t \odot c_{t-1} + i_t \odot g_t",
         r"h_t = o'_t \odot \tanh(c_t)",
     )
+    script = dedent('''
+        # ---- the cell, an LSTM (gate blocks i, f, g, o' stacked in U, W, b, PyTorch's order):
+        #   i_t = σ(U_i x_t + W_i h_{t-1} + b_i)     f_t = σ(U_f x_t + W_f h_{t-1} + b_f)
+        #   g_t = tanh(U_g x_t + W_g h_{t-1} + b_g)  o'_t = σ(U_o x_t + W_o h_{t-1} + b_o)
+        #   c_t = f_t ⊙ c_{t-1} + i_t ⊙ g_t          h_t = o'_t ⊙ tanh(c_t)
+        # Its state is s = [h; c], shape (2, H). (c alone is the output bias: the cell state is c_t here.)
+        def sigmoid(a):
+            return 1 / (1 + np.exp(-a))
+
+
+        def zero_state():
+            return np.zeros((2, H))
+
+
+        def step(x, s):
+            """Read token x (column x of U) in state s = [h_{t-1}; c_{t-1}]. Returns [h_t; c_t], h_t, and
+            what back() needs."""
+            h_prev, c_prev = s
+            a = U[:, x] + W @ h_prev + b                    # every gate's pre-activation at once: (4H,)
+            i, f, g, og = sigmoid(a[:H]), sigmoid(a[H:2 * H]), np.tanh(a[2 * H:3 * H]), sigmoid(a[3 * H:])
+            c_t = f * c_prev + i * g                        # the cell state: forget some, write some
+            tanh_c = np.tanh(c_t)
+            h_t = og * tanh_c                               # og is o'_t, the output gate
+            return np.array([h_t, c_t]), h_t, (x, h_prev, c_prev, i, f, g, og, tanh_c)
+
+
+        def back(dh, ds, cache, dU, dW, db):
+            """One step back. dh: ∂L_t/∂h_t through the output; ds = [∂L/∂h_t; ∂L/∂c_t] from the later
+            steps. Adds this step's share into dU, dW, db; returns [∂L/∂h_{t-1}; ∂L/∂c_{t-1}]."""
+            x, h_prev, c_prev, i, f, g, og, tanh_c = cache
+            dh = dh + ds[0]
+            dc = ds[1] + dh * og * (1 - tanh_c * tanh_c)    # ∂L/∂c_t: from c_{t+1}, and through h_t
+            da = np.concatenate([dc * g * i * (1 - i),      # σ'(a) = σ (1 − σ), tanh'(a) = 1 − tanh²
+                                 dc * c_prev * f * (1 - f),
+                                 dc * i * (1 - g * g),
+                                 dh * tanh_c * og * (1 - og)])
+            dU[:, x] += da
+            dW += np.outer(da, h_prev)
+            db += da
+            return np.array([W.T @ da, dc * f])             # ∂c_t/∂c_{t-1} = diag(f_t): the highway
+    ''')
 
     def init_bias(self, H, forget_bias=1.0):
         """b_f = forget_bias (1 by default), other biases 0: the forget gate starts mostly open (Gers et al.

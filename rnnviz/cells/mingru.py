@@ -16,6 +16,8 @@ time (and it is a linear recurrence: the bridge to today's parallel scans and st
 
 from __future__ import annotations
 
+from textwrap import dedent
+
 import numpy as np
 
 from rnnviz.cells.base import Cache, Cell, sigmoid
@@ -50,6 +52,36 @@ class MinGRUCell(Cell):
         r"\tilde h_t = U_h x_t + b_h",
         r"h_t = (1 - z_t) \odot h_{t-1} + z_t \odot \tilde h_t",
     )
+    script = dedent('''
+        # ---- the cell, a minGRU (Feng et al. 2024; blocks z, h~ stacked in U and b; there is no W):
+        #   z_t = σ(U_z x_t + b_z)     h~_t = U_h x_t + b_h     h_t = (1 − z_t) ⊙ h_{t-1} + z_t ⊙ h~_t
+        # Its state is h (H,). W is stored empty (0×H): the gates do not read h_{t-1}.
+        def sigmoid(a):
+            return 1 / (1 + np.exp(-a))
+
+
+        def zero_state():
+            return np.zeros(H)
+
+
+        def step(x, h):
+            """Read token x (column x of U) in state h = h_{t-1}. Returns h_t, h_t, and what back() needs."""
+            a = U[:, x] + b
+            z, h_tilde = sigmoid(a[:H]), a[H:]
+            h_t = (1 - z) * h + z * h_tilde                 # keep 1 − z of the old state, write z of the new
+            return h_t, h_t, (x, h, z, h_tilde)
+
+
+        def back(dh, ds, cache, dU, dW, db):
+            """One step back. dh: ∂L_t/∂h_t through the output; ds: ∂L/∂h_t from the later steps.
+            Adds this step's share into dU, db (W has no entries); returns ∂L/∂h_{t-1}."""
+            x, h_prev, z, h_tilde = cache
+            dh = dh + ds
+            da = np.concatenate([dh * (h_tilde - h_prev) * z * (1 - z), dh * z])
+            dU[:, x] += da
+            db += da
+            return dh * (1 - z)                             # ∂h_t/∂h_{t-1} = diag(1 − z_t), nothing else
+    ''')
 
     def param_shapes(self, vocab_size, hidden_size):
         """U (2H×V), W (0×H: none), V (V×H), b (2H,), c (V,)."""

@@ -9,6 +9,8 @@ contiguous rows). Only the recurrence loops over t in Python.
 
 from __future__ import annotations
 
+from textwrap import dedent
+
 import numpy as np
 
 from rnnviz.cells.base import SATURATED, Cache, Cell, Spectrum, matrix_spectrum
@@ -38,6 +40,29 @@ class VanillaRNNCell(Cell):
         r"h_t = \tanh(a_t)",
         r"o_t = V h_t + c, \quad p_t = \mathrm{softmax}(o_t)",
     )
+    script = dedent('''
+        # ---- the cell, a vanilla RNN: a_t = U x_t + W h_{t-1} + b, h_t = tanh(a_t); its state is h (H,)
+        def zero_state():
+            return np.zeros(H)
+
+
+        def step(x, h):
+            """Read token x in state h = h_{t-1}. U x_t is column x of U: an index, never a one-hot product.
+            Returns the new state, h_t (the same here), and what back() needs."""
+            h_t = np.tanh(U[:, x] + W @ h + b)
+            return h_t, h_t, (x, h, h_t)
+
+
+        def back(dh, ds, cache, dU, dW, db):
+            """One step back. dh: ∂L_t/∂h_t through the output; ds: ∂L/∂h_t from the later steps.
+            Adds this step's share into dU, dW, db; returns ∂L/∂h_{t-1}."""
+            x, h_prev, h_t = cache
+            da = (dh + ds) * (1 - h_t * h_t)     # δ_t = ∂L/∂a_t: back through tanh (tanh' = 1 − h²)
+            dU[:, x] += da
+            dW += np.outer(da, h_prev)
+            db += da
+            return W.T @ da                      # ∂a_t/∂h_{t-1} = W: the product that vanishes or explodes
+    ''')
 
     def init_params(self, vocab_size, hidden_size, *, seed=0, init="uniform", spectral_radius=None, forget_bias=1.0):
         """init="uniform": every matrix entry ~ U(−1/√n, 1/√n), n = fan-in (the seeds' choice: V for U).

@@ -1,4 +1,5 @@
-"""Numbers to take away: the training history and the current window as CSV (download buttons).
+"""Numbers to take away: the training history and the current window as CSV, and the model itself as a NumPy
+script (rnnviz.takehome) (download buttons).
 
 The files are built when the button is clicked (Streamlit's deferred download data), so drawing the
 buttons costs a Step click or a play frame nothing.
@@ -11,6 +12,7 @@ import io
 
 import streamlit as st
 
+from rnnviz import takehome
 from rnnviz.ui.state import AppSession
 from rnnviz.vanish import window_reach
 
@@ -71,7 +73,7 @@ def history_csv(sess: AppSession) -> str:
 
 
 def downloads(sess: AppSession) -> None:
-    """The CSV buttons, side by side."""
+    """The CSV buttons, side by side, and the NumPy script below them."""
     c = st.columns(3)
     c[0].download_button("Training history (CSV)", data=lambda: history_csv(sess), file_name="rnnviz-history.csv",
                          mime="text/csv", on_click="ignore", key="dl_history_csv", icon=":material/download:",
@@ -88,3 +90,36 @@ def downloads(sess: AppSession) -> None:
                          icon=":material/download:", width="stretch",
                          help="The headline chart's bars: for d = 0…T−1, the fraction of a loss term's gradient left "
                               "d steps back, on the window the next Step trains on.")
+    script_download(sess)
+
+
+SCRIPT_LABEL = "Download as a NumPy script"
+
+
+def script_caption(sess: AppSession) -> str:
+    """What the zip holds and how to run it, read off this session's script (its length, its parts). No step count:
+    on the Train page this is drawn before a click's steps are taken, and the zip is built when it is clicked."""
+    tr = sess.trainer
+    script = takehome.script_text(tr.config, tr.cell, tr.tokenizer, tr.state, tr.vocab_size)
+    parts = ", ".join(takehome.script_parts(tr.config, tr.cell))
+    return (f"**{takehome.ZIP_NAME}**: `{takehome.SCRIPT_NAME}`, {len(script.splitlines())} lines of NumPy that read "
+            f"as the equations ({parts}), and `{takehome.NPZ_NAME}`: your weights and optimizer memory when you click, "
+            f"and the text. Unzip it and run `python {takehome.SCRIPT_NAME}` with NumPy alone: it samples, trains "
+            f"{takehome.DEFAULT_STEPS:,} more steps exactly as the next Steps here would, and samples again.")
+
+
+def script_download(sess: AppSession, key: str = "dl_script") -> None:
+    """The "Download as a NumPy script" button and its caption (the Train page's downloads; the Lesson's end).
+
+    The zip is built on click from the session's model at that moment (a deferred download). A cell without a
+    script (Cell.script) gets the reason instead of the button."""
+    try:
+        takehome.check(sess.trainer)
+    except ValueError as e:
+        st.caption(str(e))
+        return
+    st.download_button(SCRIPT_LABEL, data=lambda: takehome.zip_bytes(sess.trainer), file_name=takehome.ZIP_NAME,
+                       mime="application/zip", on_click="ignore", key=key, icon=":material/download:",
+                       help="One readable Python file with the recurrence written as its equation, and the trained "
+                            "weights beside it: sample from your model and keep training it at home.")
+    st.caption(script_caption(sess))
