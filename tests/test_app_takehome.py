@@ -63,7 +63,7 @@ def test_the_train_page_offers_the_script_and_a_click_builds_the_model_at_that_s
     script = takehome.export(tr).script
     caption = script_caption(at)
     assert f"{len(script.splitlines())} lines of NumPy" in caption
-    assert "`python rnnviz_model.py`" in caption and "Adagrad" in caption and "Vanilla RNN" in caption
+    assert "`python rnnviz_model.py`" in caption and "Adam" in caption and "Vanilla RNN" in caption   # the default model
     files = members(click_download(at, deferred))
     assert sorted(files) == ["README.txt", takehome.NPZ_NAME, takehome.SCRIPT_NAME]
     assert files[takehome.SCRIPT_NAME].decode() == script
