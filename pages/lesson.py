@@ -8,7 +8,7 @@ from rnnviz.figures.common import esc
 from rnnviz.lesson import CHAPTERS, KEYS, TICKET, LessonContext, score
 from rnnviz.lesson.run import setup_source
 from rnnviz.twin import TwinRun
-from rnnviz.ui import budget, present, race_play, views
+from rnnviz.ui import budget, present, race_play, takeaway, views
 from rnnviz.ui.page import setup_page
 from rnnviz.ui.state import AppSession, show_flashes
 
@@ -295,6 +295,10 @@ def exit_ticket(sess: AppSession) -> None:
         st.button("Try the exit ticket again", key="lesson_ticket_again", on_click=_ticket_again, args=(sess,))
     else:
         st.button("Check my answers", key="lesson_ticket_check", type="primary", on_click=_ticket_check, args=(sess,))
+    st.markdown("#### Take it home")
+    st.markdown(f"Your session's model ({esc(sess.trainer.cell.title)}, {esc(sess.text_label)}, step "
+                f"{sess.trainer.step_count:,}) as one NumPy script you can read, run and keep training on your laptop.")
+    takeaway.script_download(sess, key="lesson_dl_script")
 
 
 def _ticket_check(sess: AppSession) -> None:

@@ -155,6 +155,7 @@ def test_the_exit_ticket_scores_from_memory():
     right = sum(1 for j in range(len(TICKET)) if j % 2 == 0)
     assert any(f"Your score: {right} of {len(TICKET)}" in h.proto.body for h in at.html)
     assert sum("Right." in c.value for c in at.caption) == right      # each answer gets its explanation
+    assert any("rnnviz_model.zip" in c.value for c in at.caption)      # take it home: the NumPy script's download
     at.button(key="lesson_ticket_again").click().run()
     clean(at)
     assert not session(at).lesson.ticket_done and at.button(key="lesson_ticket_check")

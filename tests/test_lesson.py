@@ -147,7 +147,7 @@ def test_cure_measure_reads_the_race():
     act(ch.action, ctx, n=200)
     m = ch.question.measure(ctx)
     rows = ctx.race.summary()
-    assert m.shown == "; ".join(f"{r['label']} {r['accuracy']:.0%}" for r in rows)
+    assert m.shown == "; ".join(f"{r['label']} best {r['best']:.0%}" for r in rows)
     assert 0 <= m.band < 4 and set(m.numbers["left"]) >= {r["label"] for r in rows} | {"LSTM through c"}
 
 
