@@ -8,8 +8,9 @@ import re
 
 import pytest
 
-from browser_support import METRIC, shot, wait_idle
 from rnnviz.lesson import CHAPTERS, TICKET
+
+from browser_support import METRIC, shot, wait_idle
 
 pytestmark = pytest.mark.browser
 
