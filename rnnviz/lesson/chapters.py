@@ -339,7 +339,8 @@ def _race_measure(ctx) -> Measure:
             left[r["label"] if part == "h" else f"{r['label']} through {part}"] = float(reach_by_distance(R)[0][d])
     scores = "; ".join(f"{r['label']} best {r['best']:.0%}" for r in rows)
     highway = max(left, key=lambda k: left[k] if math.isfinite(left[k]) else -1)
-    why = (f"Within {race.steps:,} race steps, right closing markers at best: {scores} (chance {race.chance:.0%}). {d} steps back "
+    why = (f"Within {race.steps:,} race steps, right closing markers at best: {scores} (chance {race.chance:.0%}). "
+           f"{d} steps back "
            f"(the text's mean distance) what is left of a loss term's gradient: "
            + "; ".join(f"{k} {pct(v)}" for k, v in left.items())
            + f". The most survives in {highway}: along a gated cell's state the gradient is multiplied by a gate "
