@@ -161,7 +161,7 @@ class AppSession:
         try:
             store.save(self.token, self.trainer, {"text_label": self.text_label, "source": self.source,
                                                      "sample_name": self.sample_name, "preset": self.preset,
-                                                     "link_preset": self.link_preset})
+                                                     "link_preset": self.link_preset, "saved_at": time.time()})
         except (OSError, ValueError) as e:  # a full disk must not break the page
             log.warning("rnnviz: autosave failed: %s", e)
         self.save_cost = time.perf_counter() - t0
@@ -186,13 +186,17 @@ def _known_preset(key) -> str | None:
 
 
 def restored_session(token: str) -> AppSession | None:
-    """A copy of the session saved under token (after a reload); None if nothing is saved under it;
-    a fresh session that says why if a saved file exists but cannot be restored (never silently).
+    """A copy of the session saved under token (after a reload, or a reconnect to another replica);
+    None if nothing is saved under it; a fresh session that says why if a saved file exists but
+    cannot be restored (never silently).
 
-    The copy gets a new token of its own: the saved file is read, never written again. So a shared
-    link gives the opener a copy and can never overwrite the owner's saved session."""
+    The copy gets a new token of its own, and the saved bytes are written under it at once
+    (store.load's copy_to): the file it came from is read, never written again. So a shared link gives
+    the opener a copy and can never overwrite the owner's saved session; two replicas restoring one
+    token continue under two tokens; and a replica that dies right after a restore loses nothing."""
+    new_token = store.new_token()
     try:
-        found = store.load(token)
+        found = store.load(token, copy_to=new_token)
     except store.RestoreError as e:
         sess = default_session()
         sess.flash("warning", f"Your saved session could not be restored ({md(str(e))}). A fresh model was started.")
@@ -203,13 +207,43 @@ def restored_session(token: str) -> AppSession | None:
     sess = AppSession(trainer=trainer, text_label=str(extra.get("text_label", "Restored text")),
                       source=str(extra.get("source", "paste")), sample_name=str(extra.get("sample_name", DEFAULT_SAMPLE)),
                       preset=_known_preset(extra.get("preset")),
-                      link_preset=_known_preset(extra.get("link_preset")))
+                      link_preset=_known_preset(extra.get("link_preset")), token=new_token)
     if sess.sample_name not in SAMPLES:
         sess.sample_name = DEFAULT_SAMPLE
     sess.saved = ((sess.generation, trainer.step_count, trainer.config), time.monotonic())
-    if trainer.step_count:
+    if reconnected():
+        age = _age(extra.get("saved_at"))
+        sess.flash("info", f"The connection to the server was lost and this tab reconnected: your model was restored "
+                           f"from its last save (step {trainer.step_count:,}{f', saved {age} ago' if age else ''}).")
+    elif trainer.step_count:
         sess.flash("info", f"Welcome back: your model was restored at step {trainer.step_count:,}.")
     return sess
+
+
+def reconnected() -> bool:
+    """Whether this new server session belongs to a tab that was connected before (not a reload):
+    Streamlit's frontend offers its previous session's id when its websocket reconnects (the third
+    entry of Sec-WebSocket-Protocol), and a process that still had that session would have kept it.
+    So the tab's server stopped (a replica that died or restarted: the load balancer sent it to
+    another), or dropped the session after a long disconnection."""
+    try:
+        offered = st.context.headers.get("Sec-WebSocket-Protocol") or ""
+    except Exception:   # no script run (a test calling this directly): not a reconnect
+        return False
+    entries = [e.strip() for e in offered.split(",")]
+    return len(entries) >= 3 and bool(entries[2])
+
+
+def _age(saved_at) -> str | None:
+    """How long ago a state saved at time.time() = saved_at was saved: "0.8 s", "12 s", "4 min", "3 h"."""
+    if not isinstance(saved_at, (int, float)) or isinstance(saved_at, bool):
+        return None
+    age = max(0.0, time.time() - saved_at)
+    if age < 10:
+        return f"{age:.1f} s"
+    if age < 120:
+        return f"{age:.0f} s"
+    return f"{age / 60:.0f} min" if age < 7200 else f"{age / 3600:.0f} h"
 
 
 def link_session(params) -> AppSession | None:
@@ -254,7 +288,7 @@ def get_session() -> AppSession:
             # whoever chose it open this session's saved text and model later.
             sess = default_session()
             try:
-                store.expire_old()
+                store.maybe_prune()
             except OSError as e:  # an unsafe or unwritable folder: autosave is off, the app is not
                 log.warning("rnnviz: %s", e)
         st.session_state[SESSION_KEY] = sess
