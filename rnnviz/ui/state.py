@@ -273,6 +273,7 @@ def get_session() -> AppSession:
     from the setup in the URL (a link: rnnviz.ui.urlstate). A saved session (?s=) wins over the setup
     parameters beside it: after a link is opened its parameters leave the URL, so a reload restores."""
     if SESSION_KEY not in st.session_state:
+        _through_app_py()
         token = st.query_params.get(store.TOKEN_PARAM)
         sess = restored_session(token) if store.valid_token(token) else None
         params = st.query_params.to_dict()
@@ -296,6 +297,24 @@ def get_session() -> AppSession:
     if st.query_params.get(store.TOKEN_PARAM) != sess.token:
         st.query_params[store.TOKEN_PARAM] = sess.token
     return sess
+
+
+def _through_app_py() -> None:
+    """Rerun through app.py if Streamlit ran a page script on its own.
+
+    A Streamlit process takes an app with a pages/ folder for a legacy multipage app until some run
+    has called st.navigation (streamlit.runtime.pages_manager: PagesManager.uses_pages_directory). So
+    the first run of a fresh process, when a tab reconnects to it on /train (a replica that restarted,
+    or the one a dead replica's tabs fail over to), runs pages/train.py alone, without app.py, and
+    shows the folder's file names as the navigation (seen in Chromium: "app, explorer, generate, lab,
+    train"). Turning that off once per process and rerunning gives the tab the app it had."""
+    try:
+        from streamlit.runtime.pages_manager import PagesManager
+    except ImportError:  # a Streamlit without it has no such mode
+        return
+    if getattr(PagesManager, "uses_pages_directory", False):
+        PagesManager.uses_pages_directory = False
+        st.rerun()
 
 
 def show_flashes(sess: AppSession) -> None:
