@@ -35,8 +35,11 @@ PAGES = [
     st.Page("pages/lab.py", title="Vanishing & exploding lab", icon=":material/science:"),
 ]
 
+from rnnviz.ui.reconnect import keep_reconnects_rerunning  # noqa: E402
 from rnnviz.ui.state import get_session  # noqa: E402
 
 st.navigation(PAGES).run()
 # After every full run: save the session's training state so a browser reload restores it.
 get_session().autosave()
+# ... and make a tab that reconnects to another replica run its page again (rnnviz.ui.reconnect).
+keep_reconnects_rerunning()

@@ -102,7 +102,11 @@ def nginx_conf(run: Path, port: int, ports: list[int], listen: str) -> str:
         user = "user root;"
     pinned = "\n".join(f"        {n:<4} rnnviz_{n};" for n in names)
     served = "\n".join(f'        "~127\\.0\\.0\\.1:{p}$" {n};' for n, p in zip(names, ports, strict=True))
-    any_servers = "\n".join(f"        server 127.0.0.1:{p} max_fails=1 fail_timeout=5s;" for p in ports)
+    # max_fails=0: never take a replica out of the group for a while after a failed connection. On
+    # loopback a dead replica refuses at once, so trying it costs nothing, and a replica that was
+    # marked down (nginx's default: for 10 s after one failure) is skipped even after it came back:
+    # in a rolling restart both replicas were marked in turn and every request got 502 for seconds.
+    any_servers = "\n".join(f"        server 127.0.0.1:{p} max_fails=0;" for p in ports)
     one_each = "\n".join(f"    upstream rnnviz_{n} {{ server 127.0.0.1:{p}; }}" for n, p in zip(names, ports, strict=True))
     tmp = run / "nginx-tmp"
     return f"""# Written by deploy/cluster.py for the rnnviz cluster on port {port}; rewritten at every start.

@@ -13,6 +13,7 @@ import time
 
 import pytest
 from cluster_support import Cluster, require_nginx, serving_replica
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from browser_support import METRIC, launch, open_app, require_browser, shot, wait_idle, wait_step
 
@@ -153,4 +154,36 @@ def test_browsers_behind_one_address_spread_over_both_replicas(cluster, chromium
         assert serving_replica(p) == r, "a browser moved to another replica although none died"
     print(f"\n6 browsers from one address: replicas {serving}")
     for p in pages:
+        p.context.close()
+
+
+def test_a_rolling_restart_of_every_replica_loses_no_one_s_model(cluster, chromium):
+    """`deploy/cluster.sh rolling` restarts the replicas one by one (SIGTERM, start, healthy, next):
+    a tab on each replica is reconnected at its own step, once or twice, and trains on."""
+    pages, steps = [], []
+    while len({serving_replica(p) for p in pages}) < 2 and len(pages) < 6:
+        pages.append(open_app(chromium, cluster.url, width=1000, height=800))
+    for k, p in enumerate(pages):
+        p.get_by_role("button", name="Step ×10", exact=True).click()
+        wait_step(p, 10)
+        for _ in range(k):
+            p.get_by_role("button", name="Step", exact=False).first.click()
+            wait_step(p, 11 + _)
+        steps.append(10 + k)
+    cluster.sh("rolling", str(cluster.port))
+    for p, step in zip(pages, steps, strict=True):
+        p.get_by_text(f"this tab reconnected: your model was restored from its last save (step {step:,}").wait_for(
+            timeout=60_000)
+        wait_idle(p)
+        wait_step(p, step)
+        for attempt in range(3):     # a tab moved twice may still be reconnecting: its click is then lost
+            p.get_by_role("button", name="Step", exact=False).first.click()
+            try:
+                wait_step(p, step + 1, timeout=10_000)
+                break
+            except PlaywrightTimeout:
+                if attempt == 2:
+                    raise
+                wait_idle(p)
+                wait_step(p, step)
         p.context.close()
