@@ -65,11 +65,23 @@ def session_dir() -> Path:
 
 
 def find_nginx() -> str:
-    """The nginx binary (Debian puts it in /usr/sbin, often not on an ordinary user's PATH)."""
-    for cand in (os.environ.get("NGINX"), shutil.which("nginx"), "/usr/sbin/nginx"):
-        if cand and os.access(cand, os.X_OK):
+    """The nginx binary: $NGINX if set, else on PATH, else /usr/sbin (Debian's, often not on an
+    ordinary user's PATH)."""
+    if os.environ.get("NGINX"):
+        cands = [os.environ["NGINX"]]
+    else:
+        cands = [shutil.which("nginx"), "/usr/sbin/nginx"]
+    for cand in cands:
+        if cand and os.path.isfile(cand) and os.access(cand, os.X_OK):
             return cand
-    raise ClusterError(f"nginx was not found: the cluster needs it as its load balancer; {INSTALL_HINT}")
+    raise ClusterError(f"nginx was not found ({os.environ.get('NGINX') or 'not on PATH nor in /usr/sbin'}): the "
+                       f"cluster needs it as its load balancer; {INSTALL_HINT}")
+
+
+def replica_command(python: str, port: int, address: str = "127.0.0.1") -> list[str]:
+    """How a replica runs the app (the Dockerfile's CMD is this with port 8501 on 0.0.0.0: tests/test_deploy.py)."""
+    return [python, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.address", address,
+            "--server.headless", "true", "--browser.gatherUsageStats", "false"]
 
 
 def replica_ports(port: int, n: int) -> list[int]:
@@ -340,8 +352,7 @@ class Cluster:
                "RNNVIZ_SESSION_DIR": info["sessions"],
                "STREAMLIT_SERVER_COOKIE_SECRET": (self.run / "cookie-secret").read_text().strip(),
                "OPENBLAS_NUM_THREADS": "1"}
-        cmd = [info["python"], "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-               "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+        cmd = replica_command(info["python"], port)
         log = (self.run / f"replica-{i}.log").open("a")
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
                                 stdin=subprocess.DEVNULL, start_new_session=True)
