@@ -455,7 +455,7 @@ class WsClient:
                 await asyncio.sleep(0.25)
         await self._until(lambda: self.step is not None and "Play" in self.buttons, timeout_s)
         self.s.reconnect_s = time.monotonic() - killed_at
-        self.s.steps_lost = before - self.step_value()
+        self.s.steps_lost = max(0, before - self.step_value())   # a click shown after `before` was read: 0
         self.last_frame = time.monotonic()
         if self.playing:
             await self.play(timeout_s)
@@ -653,7 +653,7 @@ async def failover(args, server: ClusterServers, sessions: list[Session], report
                 await s.page.get_by_text("this tab reconnected").first.wait_for(timeout=args.timeout * 4000)
                 s.reconnect_s = time.monotonic() - t_kill
                 await wait_idle(s.page, args.timeout * 4000)
-                s.steps_lost = before[s.i] - await step_value(s.page)
+                s.steps_lost = max(0, before[s.i] - await step_value(s.page))
                 if s.role == "player":
                     await s.page.locator(".st-key-btn_play button:visible").click(timeout=args.timeout * 2000)
         except Exception as e:

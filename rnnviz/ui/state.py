@@ -51,7 +51,7 @@ class AppSession:
     generation: int = 0                  # bumped whenever the trainer is replaced (widget keys use it)
     token: str = field(default_factory=store.new_token)   # names this session's autosave (?s= in the URL)
     saved: tuple = (None, 0.0)           # ((generation, step, config), time) of the last autosave
-    save_cost: float = 0.0               # seconds the last autosave took (spaces them out while playing)
+    save_cost: float = 0.0               # CPU seconds the last autosave took (spaces them out while playing)
 
     # ---------------------------------------------------------------- reading
     @property
@@ -157,14 +157,17 @@ class AppSession:
         if not force and time.monotonic() - last_t < store.save_interval(
                 self.save_cost, playing=self.playing, nbytes=store.min_dump_bytes(self.trainer)):
             return
-        t0 = time.perf_counter()
+        # This thread's CPU time, not the wall clock: on a busy replica a save waits for the interpreter
+        # lock, and its wall time (measured: up to ~0.3 s with 20 sessions playing) stretched the interval
+        # to cost / SAVE_SHARE = 15 s, so a replica that died lost 316 steps of a player's work.
+        t0 = time.thread_time()
         try:
             store.save(self.token, self.trainer, {"text_label": self.text_label, "source": self.source,
                                                      "sample_name": self.sample_name, "preset": self.preset,
                                                      "link_preset": self.link_preset, "saved_at": time.time()})
         except (OSError, ValueError) as e:  # a full disk must not break the page
             log.warning("rnnviz: autosave failed: %s", e)
-        self.save_cost = time.perf_counter() - t0
+        self.save_cost = time.thread_time() - t0
         self.saved = (key, time.monotonic())
 
 
