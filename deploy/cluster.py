@@ -465,16 +465,16 @@ def main(argv: list[str]) -> int:
 def foreground(c: Cluster, n: int) -> int:
     """Start, then keep running until Ctrl-C (or `stop` from elsewhere, or nginx dying); then stop everything."""
     stopping = []
-    signal.signal(signal.SIGTERM, lambda *_: stopping.append(1))
+    # Ctrl-C, kill, or the terminal closing: stop everything. Set explicitly, since a process started in
+    # the background of a script begins with SIGINT ignored, and Python then never raises KeyboardInterrupt.
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, lambda *_: stopping.append(1))
     c.start(n)
     info = c.info()
     print(f"rnnviz cluster: {n} replicas behind http://{info['listen']}:{c.port}/ (sessions in {info['sessions']}); "
           "Ctrl-C stops it", flush=True)
-    try:
-        while not stopping and c.nginx_pid() is not None:
-            time.sleep(1)
-    except KeyboardInterrupt:
-        pass
+    while not stopping and c.nginx_pid() is not None:
+        time.sleep(0.5)
     print("rnnviz cluster: stopping", flush=True)
     c.stop(quiet=True)
     return 0
