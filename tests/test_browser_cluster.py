@@ -15,7 +15,7 @@ import pytest
 from cluster_support import Cluster, require_nginx, serving_replica
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from browser_support import METRIC, launch, open_app, require_browser, shot, wait_idle, wait_step
+from browser_support import METRIC, open_app, require_browser, shot, wait_idle, wait_step
 
 pytestmark = pytest.mark.browser
 
@@ -34,13 +34,9 @@ def cluster():
 
 
 @pytest.fixture(scope="module")
-def chromium(cluster):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = launch(p)
-        yield b
-        b.close()
+def chromium(cluster, browser):
+    """The test run's Chromium (conftest: one Playwright per process; a second one cannot start beside it)."""
+    return browser
 
 
 def metrics(page) -> dict[str, str]:
@@ -145,14 +141,14 @@ def _alive(pid: int) -> bool:
 def test_browsers_behind_one_address_spread_over_both_replicas(cluster, chromium):
     """Every browser here comes from 127.0.0.1, as a lecture hall comes from one NAT address: affinity
     by address would put them all on one replica; by cookie they are spread, and each stays put."""
-    pages = [open_app(chromium, cluster.url, width=1000, height=800) for _ in range(6)]
+    pages = [open_app(chromium, cluster.url, width=1000, height=800) for _ in range(4)]
     serving = [serving_replica(p) for p in pages]
     assert set(serving) == {1, 2}, f"all browsers landed on one replica: {serving}"
     for p, r in zip(pages, serving, strict=True):
         p.get_by_role("button", name="Step", exact=False).first.click()
         wait_step(p, 1)
         assert serving_replica(p) == r, "a browser moved to another replica although none died"
-    print(f"\n6 browsers from one address: replicas {serving}")
+    print(f"\n4 browsers from one address: replicas {serving}")
     for p in pages:
         p.context.close()
 

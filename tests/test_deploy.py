@@ -134,3 +134,29 @@ def test_the_cluster_keeps_its_files_private_and_stop_ends_everything_it_started
         c.stop()
     assert not c.run.exists()
     assert not any(_cluster.pid_alive(p) for p in pids)
+
+
+def test_ctrl_c_stops_a_cluster_run_in_the_foreground(tmp_path):
+    require_nginx()
+    import signal
+    import time
+
+    from cluster_support import free_base_port
+
+    port = free_base_port(1)
+    run = tmp_path / "run"
+    env = {**os.environ, "PYTHON": sys.executable, "RNNVIZ_SESSION_DIR": str(tmp_path / "sessions"),
+           "RNNVIZ_CLUSTER_RUN": str(run)}
+    proc = subprocess.Popen([str(CLUSTER_SH), "1", str(port)], env=env, cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    try:
+        assert "Ctrl-C stops it" in proc.stdout.readline()          # printed once everything is healthy
+        pids = [int((run / "replica-1.pid").read_text()), int((run / "nginx.pid").read_text())]
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(60) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    deadline = time.monotonic() + 10
+    while any(_cluster.pid_alive(p) for p in pids) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(_cluster.pid_alive(p) for p in pids) and not run.exists()
