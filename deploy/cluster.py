@@ -19,9 +19,12 @@ Environment: RNNVIZ_SESSION_DIR (the shared folder; default the app's own), RNNV
 folder, default $XDG_RUNTIME_DIR or /tmp, then rnnviz-cluster-PORT), NGINX (the nginx binary).
 
 The run folder (0700) holds what the cluster writes: the nginx config, PID files, logs, and the cookie
-secret all replicas share (0600; Streamlit signs its XSRF cookie with it, so an upload that reaches
-another replica than the one that set the cookie is not refused). `stop` removes it; the session folder
-is left alone (it is the students' work).
+secret all replicas share (0600, given to them by environment, never on a command line). Streamlit signs
+its cookies with server.cookieSecret, random per process by default, so a cookie one replica signed would
+be refused by another. (Read in Streamlit 1.67's Starlette server: the XSRF check compares the upload's
+header with the cookie and does not use the secret, which signs st.login's cookies; one secret per
+cluster keeps both right whatever a browser's cookie came from.) `stop` removes the folder; the session
+folder is left alone (it is the students' work).
 """
 
 from __future__ import annotations
@@ -246,9 +249,9 @@ def port_free(port: int) -> bool:
     return True
 
 
-def healthy(port: int, timeout: float = 2.0) -> bool:
+def healthy(port: int, timeout: float = 2.0, host: str = "127.0.0.1") -> bool:
     try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=timeout) as r:
+        with urllib.request.urlopen(f"http://{host}:{port}/_stcore/health", timeout=timeout) as r:
             return r.read().strip() == b"ok"
     except OSError:
         return False
@@ -323,8 +326,9 @@ class Cluster:
             log = (self.run / "nginx.log").open("a")
             proc = subprocess.Popen([nginx, "-p", str(self.run), "-c", str(conf), "-e", str(self.run / "nginx.log")],
                                     stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
-            self._wait(lambda: healthy(self.port) or proc.poll() is not None, 15)
-            if proc.poll() is not None or not healthy(self.port):
+            host = "127.0.0.1" if listen in ("0.0.0.0", "::", "[::]") else listen   # nginx, asked where it listens
+            self._wait(lambda: healthy(self.port, host=host) or proc.poll() is not None, 15)
+            if proc.poll() is not None or not healthy(self.port, host=host):
                 raise ClusterError(f"nginx did not start: {self._tail('nginx.log')}")
         except BaseException:
             self.stop(quiet=True)
