@@ -54,6 +54,7 @@ class Cluster:
         self.port = free_base_port(n)
         self.url = f"http://localhost:{self.port}"
         self.run = Path(tempfile.mkdtemp(prefix="rnnviz-cluster-test-")) / "run"
+        self.own_sessions = session_dir is None          # a folder of its own: removed by stop()
         self.sessions = session_dir or tempfile.mkdtemp(prefix="rnnviz-cluster-sessions-")
         self.env = {**os.environ, "PYTHON": sys.executable, "RNNVIZ_SESSION_DIR": self.sessions,
                     "RNNVIZ_CLUSTER_RUN": str(self.run)}
@@ -89,6 +90,8 @@ class Cluster:
         if self.run.exists():
             self.sh("stop", str(self.port))
         shutil.rmtree(self.run.parent, ignore_errors=True)
+        if self.own_sessions:
+            shutil.rmtree(self.sessions, ignore_errors=True)
 
 
 # What a page's own requests reach: nginx names the replica that answered (X-Rnnviz-Replica). The
