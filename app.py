@@ -29,9 +29,12 @@ st.set_page_config(page_title="rnnviz · watch an RNN learn", page_icon="🔁", 
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
 
 from rnnviz.ui import nav  # noqa: E402
+from rnnviz.ui.reconnect import keep_reconnects_rerunning  # noqa: E402
 from rnnviz.ui.state import get_session  # noqa: E402
 
 # The menu is drawn by each page's sidebar (rnnviz.ui.nav says why), so Streamlit's own is hidden.
 st.navigation(nav.pages(), position="hidden").run()
 # After every full run: save the session's training state so a browser reload restores it.
 get_session().autosave()
+# ... and make a tab that reconnects to another replica run its page again (rnnviz.ui.reconnect).
+keep_reconnects_rerunning()

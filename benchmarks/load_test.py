@@ -3,6 +3,8 @@
     python benchmarks/load_test.py --sessions 20                 # 30 s of load; prints Markdown tables
     python benchmarks/load_test.py --sessions 30 --players 2 --think 3
     python benchmarks/load_test.py --sessions 20 --browsers 20   # every session a Chromium page
+    python benchmarks/load_test.py --sessions 60 --players 20 --think 3 --cluster 3 --kill-at 20
+                                   # deploy/cluster.sh: 3 replicas behind nginx; replica 1 SIGKILLed after 20 s
 
 Not part of the test run. It starts its own server on a free localhost port (tests/browser_support's
 StreamlitServer; autosaves go to a temporary folder) and opens N Streamlit sessions of two kinds:
@@ -32,6 +34,15 @@ the rest are protocol clients. --browsers N makes every session a page.
 The CPU seconds of the server and of the Playwright/Chromium side are reported, and the machine's load
 average before the run (other work on the machine slows everything). Every phase has a deadline, and a
 watchdog ends the whole run (server included) if the total limit passes.
+
+--cluster N runs the sessions against deploy/cluster.sh (N replicas behind nginx, one shared session
+folder): every session goes through nginx, whose cookie keeps it on one replica (protocol clients keep
+their cookies as a browser does). --kill-at S SIGKILLs replica 1 S seconds into the load (and restarts it
+--restart-after seconds later): its sessions reconnect through nginx as Streamlit's frontend does (the
+protocol clients offer their old session id, rerun with their URL, press Play again if they played) and
+are restored by another replica from the folder. Per failed-over session: seconds from the kill to the
+restored step shown, and steps lost (the last step seen before the kill minus the restored one). A Step
+click that was in flight when its replica died is counted as lost to the failover, not as an error.
 """
 
 from __future__ import annotations
@@ -42,16 +53,21 @@ import os
 import random
 import re
 import shutil
+import signal
 import statistics
 import sys
 import tempfile
 import threading
 import time
+import urllib.request
 from dataclasses import dataclass, field
+from http.cookies import SimpleCookie
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+
+from cluster_support import SERVING_REPLICA_JS, Cluster  # noqa: E402
 
 from browser_support import CHROMIUM, StreamlitServer  # noqa: E402
 
@@ -126,11 +142,19 @@ def cpu_s(pid: int) -> float:
 
 
 def rss_total(pids: list[int]) -> float:
-    return sum(rss_mb(p) for p in pids)
+    return sum(_or0(rss_mb, p) for p in pids)
 
 
 def cpu_total(pids: list[int]) -> float:
-    return sum(cpu_s(p) for p in pids)
+    return sum(_or0(cpu_s, p) for p in pids)
+
+
+def _or0(f, pid: int) -> float:
+    """f(pid), or 0 for a process that is gone (a replica killed on purpose)."""
+    try:
+        return f(pid)
+    except OSError:
+        return 0.0
 
 
 class Replicas:
@@ -150,6 +174,36 @@ class Replicas:
 
     def log_text(self) -> str:
         return "\n".join(srv.log_text() for srv in self.servers)
+
+
+class ClusterServers:
+    """deploy/cluster.sh with K replicas behind nginx: every session talks to nginx, which keeps it on
+    one replica by cookie. pids: the replicas' (updated in place when one is restarted)."""
+
+    def __init__(self, k: int):
+        self.cluster = Cluster(k, session_dir=os.environ["RNNVIZ_SESSION_DIR"])
+        self.pids = [self.cluster.pid(i) for i in range(1, k + 1)]
+        self.dead: list[int] = []           # PIDs killed during the run (their CPU until then is counted)
+
+    def url_for(self, i: int) -> str:
+        return self.cluster.url
+
+    def kill(self, i: int) -> int:
+        pid = self.pids[i - 1]
+        os.kill(pid, signal.SIGKILL)
+        self.dead.append(pid)
+        return pid
+
+    def restart(self, i: int) -> None:
+        self.cluster.restart(i)
+        self.pids[i - 1] = self.cluster.pid(i)
+
+    def stop(self) -> None:
+        self.cluster.save_logs("load-cluster")
+        self.cluster.stop()
+
+    def log_text(self) -> str:
+        return self.cluster.log_text()
 
 
 def descendants(root: int, exclude: set[int]) -> list[int]:
@@ -219,6 +273,11 @@ class Session:
     steps_start: int = 0
     steps_end: int = 0
     frames: int = 0
+    replica: int | None = None            # the replica serving it when one was killed (cluster runs)
+    failover: bool = False                # its replica was killed and it has not been restored yet
+    reconnect_s: float | None = None      # from the kill to the restored step shown
+    steps_lost: int | None = None         # the last step seen before the kill − the restored step
+    lost_clicks: int = 0                  # Step clicks in flight when its replica died
 
     @property
     def opened(self) -> bool:
@@ -300,7 +359,9 @@ async def page_step(s: Session, timeout_s: float) -> float | None:
     try:
         r = await asyncio.wait_for(s.page.evaluate(STEP_AND_WAIT, timeout_s * 1000), timeout_s + 10)
     except Exception as e:
-        s.error(f"step failed ({err_line(e)})")
+        r = {"error": f"step failed ({err_line(e)})"}
+    if (r.get("error") or r.get("timeout")) and s.failover:
+        s.lost_clicks += 1          # its replica died during the click: the tab reconnects by itself
         return None
     if r.get("error") or r.get("timeout"):
         s.error(r.get("error") or f"Step did not update within {timeout_s:g} s")
@@ -315,29 +376,89 @@ class WsClient:
     It runs the app's default page, clicks buttons by the widget ids the server sent (a click on a
     button inside a fragment reruns that fragment, as in the browser), and while playing asks for a
     rerun of the live fragment every run_every seconds (the frontend's timer). It reads the Step
-    metric from the deltas; an exception element, a "Sorry" alert or a lost connection is an error."""
+    metric from the deltas; an exception element, a "Sorry" alert or a lost connection is an error,
+    except while its replica is being killed (Session.failover): then it reconnects as the frontend
+    does (health check through the balancer with its cookies, a new websocket offering its old session
+    id, a rerun with its URL's query) and presses Play again if it played."""
 
     def __init__(self, s: Session, url: str):
         self.s = s
+        self.http = url
         self.url = url.replace("http://", "ws://") + "/_stcore/stream"
+        self.cookies: dict[str, str] = {}               # as a browser keeps them (affinity, XSRF)
         self.conn = None
         self.reader = None
         self.query = ""
         self.page_hash = ""
+        self.session_id = ""
         self.buttons: dict[str, tuple[str, str]] = {}   # label → (widget id, fragment id or "")
         self.auto = None                                # (interval, fragment id) once playing
         self.step = None
         self.finished = 0
         self.last_frame = time.monotonic()                # when the Step metric last changed
         self.frames = 0
+        self.connected = asyncio.Event()
+        self.epoch = 0                                    # connections so far
+        self.playing = False
 
     async def open(self, timeout_s: float) -> None:
+        await self._connect(timeout_s)
+        await self._until(lambda: self.finished >= 1 and self.step is not None and "Play" in self.buttons, timeout_s)
+
+    async def _connect(self, timeout_s: float) -> None:
         from websockets.asyncio.client import connect
 
-        self.conn = await connect(self.url, subprotocols=["streamlit"], max_size=None, open_timeout=timeout_s)
-        self.reader = asyncio.create_task(self._read())
+        await asyncio.to_thread(self._health)
+        protocols = ["streamlit"]
+        if self.cookies.get("_streamlit_xsrf"):
+            protocols.append(self.cookies["_streamlit_xsrf"])
+            if self.session_id:
+                protocols.append(self.session_id)
+        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())} if self.cookies else {}
+        self.conn = await connect(self.url, subprotocols=protocols, max_size=None, open_timeout=timeout_s,
+                                  additional_headers=headers)
+        self.epoch += 1
+        self.buttons, self.auto, self.finished = {}, None, 0
+        self.reader = asyncio.create_task(self._read(self.conn))
+        self.connected.set()
         await self._rerun()
-        await self._until(lambda: self.finished >= 1 and self.step is not None and "Play" in self.buttons, timeout_s)
+
+    def _health(self) -> None:
+        """GET /_stcore/health with this session's cookies, keeping the ones the answer sets (nginx's
+        affinity cookie names the replica that answered; Streamlit sets its XSRF cookie)."""
+        req = urllib.request.Request(self.http + "/_stcore/health")
+        if self.cookies:
+            req.add_header("Cookie", "; ".join(f"{k}={v}" for k, v in self.cookies.items()))
+        with urllib.request.urlopen(req, timeout=5) as r:
+            r.read()
+            for header in r.headers.get_all("Set-Cookie") or []:
+                for k, morsel in SimpleCookie(header).items():
+                    self.cookies[k] = morsel.value
+
+    @property
+    def replica(self) -> int | None:
+        name = self.cookies.get("rnnviz_replica", "")
+        return int(name[1:]) if name.startswith("r") else None
+
+    async def reconnect(self, killed_at: float, timeout_s: float) -> None:
+        """After the replica died: reconnect through the balancer and wait for the restored step."""
+        before = self.step_value()
+        self.step = None
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                await self._connect(timeout_s)
+                break
+            except Exception:
+                if time.monotonic() > deadline:
+                    raise
+                await asyncio.sleep(0.25)
+        await self._until(lambda: self.step is not None and "Play" in self.buttons, timeout_s)
+        self.s.reconnect_s = time.monotonic() - killed_at
+        self.s.steps_lost = max(0, before - self.step_value())   # a click shown after `before` was read: 0
+        self.last_frame = time.monotonic()
+        if self.playing:
+            await self.play(timeout_s)
 
     async def click(self, label: str, timeout_s: float) -> None:
         """Click a button and wait for the run it starts to finish."""
@@ -350,26 +471,42 @@ class WsClient:
         wid, fragment = self.buttons["Play"]
         await self._rerun(trigger=wid, fragment_id=fragment)
         await self._until(lambda: self.auto is not None, timeout_s)
+        self.playing = True
         self.last_frame = time.monotonic()   # from now on, frames must keep coming
 
     async def keep_playing(self, until: float, timeout_s: float) -> None:
         while time.monotonic() < until and not self.s.errors:
+            if self.s.failover or self.auto is None:
+                await asyncio.sleep(0.1)
+                self.last_frame = time.monotonic()
+                continue
             interval, fragment = self.auto  # re-read: the app may slow its timer down under load
-            await self._rerun(fragment_id=fragment, is_auto_rerun=True)
+            try:
+                await self._rerun(fragment_id=fragment, is_auto_rerun=True)
+            except Exception:
+                if not self.s.failover:
+                    raise
             await asyncio.sleep(interval)
-            if time.monotonic() - self.last_frame > timeout_s:
+            if time.monotonic() - self.last_frame > timeout_s and not self.s.failover:
                 self.s.error(f"no play frame arrived for {timeout_s:g} s")
 
     async def step_once(self, timeout_s: float) -> float | None:
-        """One Step click: ms until the new step number arrives, or None (error recorded)."""
-        before = self.step_value()
+        """One Step click: ms until the new step number arrives, or None (error recorded, or the click
+        was lost because its replica died: Session.lost_clicks)."""
+        before, epoch = self.step_value(), self.epoch
         wid, fragment = self.buttons["Step"]
         t0 = time.perf_counter()
-        await self._rerun(trigger=wid, fragment_id=fragment)
         try:
-            await self._until(lambda: self.step_value() > before, timeout_s)
-        except TimeoutError:
-            self.s.error(f"Step did not update within {timeout_s:g} s")
+            await self._rerun(trigger=wid, fragment_id=fragment)
+            await self._until(lambda: self.step_value() > before or self.s.failover, timeout_s)
+        except Exception as e:
+            if self.s.failover or self.epoch != epoch:
+                self.s.lost_clicks += 1
+                return None
+            self.s.error(f"Step did not update within {timeout_s:g} s" if isinstance(e, TimeoutError) else err_line(e))
+            return None
+        if self.s.failover or self.epoch != epoch:
+            self.s.lost_clicks += 1
             return None
         return (time.perf_counter() - t0) * 1e3
 
@@ -402,22 +539,24 @@ class WsClient:
             w.id, w.trigger_value = trigger, True
         return self.conn.send(msg.SerializeToString())
 
-    async def _read(self) -> None:
+    async def _read(self, conn) -> None:
         from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
         try:
-            async for data in self.conn:
+            async for data in conn:
                 f = ForwardMsg()
                 f.ParseFromString(data)
                 kind = f.WhichOneof("type")
                 if kind == "new_session":
                     self.page_hash = f.new_session.page_script_hash
+                    self.session_id = f.new_session.initialize.session_id or self.session_id
                 elif kind == "page_info_changed":
                     self.query = f.page_info_changed.query_string
                 elif kind == "script_finished":
                     self.finished += 1
                 elif kind == "auto_rerun":
-                    self.auto = (f.auto_rerun.interval, f.auto_rerun.fragment_id)
+                    if f.auto_rerun.interval < 60:        # the live panel's timer, not rnnviz.ui.reconnect's
+                        self.auto = (f.auto_rerun.interval, f.auto_rerun.fragment_id)
                 elif kind == "delta" and f.delta.WhichOneof("type") == "new_element":
                     el = f.delta.new_element
                     what = el.WhichOneof("type")
@@ -435,9 +574,13 @@ class WsClient:
         except asyncio.CancelledError:
             raise
         except Exception as e:
-            self.s.error(f"connection lost ({err_line(e)})")
+            if conn is self.conn and not self.s.failover:
+                self.s.error(f"connection lost ({err_line(e)})")
         else:
-            self.s.error("connection closed by the server")
+            if conn is self.conn and not self.s.failover:
+                self.s.error("connection closed by the server")
+        if conn is self.conn:
+            self.connected.clear()
 
 
 # ---------------------------------------------------------------------------- the run
@@ -464,14 +607,71 @@ async def stepper(s: Session, until: float, think_s: float, timeout_s: float) ->
     rng = random.Random(s.i)
     await asyncio.sleep(rng.uniform(0, think_s))        # students do not click in lockstep
     while time.monotonic() < until and s.ok:
+        if s.failover:                                  # its replica died: wait until it is restored
+            await asyncio.sleep(0.1)
+            continue
         ms = await (page_step(s, timeout_s) if s.kind == "browser" else s.ws.step_once(timeout_s))
         if ms is None:
-            return
+            if s.errors:
+                return
+            continue                                    # a click lost to the failover
         s.latencies.append(ms)
         await asyncio.sleep(rng.uniform(0.5, 1.5) * think_s)
 
 
-async def run(args, server: Replicas, report: dict) -> None:
+async def failover(args, server: ClusterServers, sessions: list[Session], report: dict) -> None:
+    """--kill-at: SIGKILL replica 1, wait until each of its sessions is restored elsewhere (restart the
+    replica --restart-after seconds after the kill)."""
+    await asyncio.sleep(args.kill_at)
+    victims, before = [], {}
+    for s in sessions:
+        if not s.ok:
+            continue
+        try:
+            if s.kind == "protocol":
+                s.replica = s.ws.replica
+            else:
+                s.replica = int((await s.page.evaluate(SERVING_REPLICA_JS))[1:])
+                before[s.i] = await step_value(s.page)
+        except Exception as e:
+            s.error(f"replica unknown ({err_line(e)})")
+            continue
+        if s.replica == 1:
+            victims.append(s)
+            s.failover = True
+    report["replica_sessions"] = [sum(1 for s in sessions if s.replica == r) for r in range(1, args.cluster + 1)]
+    progress(f"killing replica 1 (pid {server.pids[0]}): {len(victims)} sessions on it")
+    t_kill = time.monotonic()
+    server.kill(1)
+    report["killed"] = victims
+
+    async def restored(s: Session) -> None:
+        try:
+            if s.kind == "protocol":
+                await s.ws.reconnect(t_kill, args.timeout * 4)
+            else:
+                await s.page.get_by_text("this tab reconnected").first.wait_for(timeout=args.timeout * 4000)
+                s.reconnect_s = time.monotonic() - t_kill
+                await wait_idle(s.page, args.timeout * 4000)
+                s.steps_lost = max(0, before[s.i] - await step_value(s.page))
+                if s.role == "player":
+                    await s.page.locator(".st-key-btn_play button:visible").click(timeout=args.timeout * 2000)
+        except Exception as e:
+            s.error(f"not restored after its replica died ({err_line(e)})")
+        finally:
+            s.failover = False
+
+    async def restart() -> None:
+        await asyncio.sleep(args.restart_after)
+        t0 = time.monotonic()
+        await asyncio.to_thread(server.restart, 1)
+        report["restart_s"] = time.monotonic() - t0
+        progress(f"replica 1 restarted (healthy after {report['restart_s']:.1f} s)")
+
+    await asyncio.gather(restart(), *(restored(s) for s in victims))
+
+
+async def run(args, server: Replicas | ClusterServers, report: dict) -> None:
     from playwright.async_api import async_playwright
 
     pids = server.pids
@@ -488,6 +688,7 @@ async def run(args, server: Replicas, report: dict) -> None:
     players = [s for s in sessions if s.role == "player"]
     steppers = [s for s in sessions if s.role == "stepper"]
     report["rss_start"] = rss_total(pids)
+    report["rss_replicas_start"] = [_or0(rss_mb, p) for p in pids]
 
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
@@ -512,6 +713,7 @@ async def run(args, server: Replicas, report: dict) -> None:
             report["open_s"] = time.monotonic() - t0
             await asyncio.sleep(3)  # let the last reruns finish and the allocator settle
             report["rss_idle"] = rss_total(pids)
+            report["rss_replicas_idle"] = [_or0(rss_mb, p) for p in pids]
             report["opened"] = sum(1 for s in sessions if s.ok)
             progress(f"phase 1: {report['opened']}/{n} idle sessions open in {report['open_s']:.0f} s, "
                      f"server RSS {report['rss_idle']:.0f} MB")
@@ -550,25 +752,35 @@ async def run(args, server: Replicas, report: dict) -> None:
                 except Exception as e:
                     s.error(f"play failed ({err_line(e)})")
 
-            srv_cpu0, cli_cpu0, t_load0 = cpu_total(pids), client_cpu_s(pids), time.monotonic()
+            cpu0 = {p: cpu_s(p) for p in pids}       # per PID: a replica may be killed and restarted
+            cpu_seen = dict(cpu0)
+            cli_cpu0, t_load0 = client_cpu_s(pids), time.monotonic()
             until = time.monotonic() + args.seconds
             rss_samples = []
+            report["rss_replicas_loaded"] = [_or0(rss_mb, p) for p in pids]
 
             async def sample_rss():
                 while time.monotonic() < until:
                     rss_samples.append(rss_total(pids))
+                    for p in pids:
+                        cpu_seen[p] = max(cpu_seen.get(p, 0.0), _or0(cpu_s, p))
                     await asyncio.sleep(2)
 
             await asyncio.gather(
                 sample_rss(),
+                *([failover(args, server, sessions, report)] if args.kill_at is not None else []),
                 *(stepper(s, until, args.think, args.timeout) for s in steppers if s.ok),
                 *(s.ws.keep_playing(until, args.timeout) for s in players if s.kind == "protocol" and s.ok))
             load_s = time.monotonic() - t_load0
-            report["server_cpu"] = (cpu_total(pids) - srv_cpu0) / load_s
+            for p in pids:
+                cpu_seen[p] = max(cpu_seen.get(p, 0.0), _or0(cpu_s, p))
+            report["server_cpu"] = sum(c - cpu0.get(p, 0.0) for p, c in cpu_seen.items()) / load_s
+            report["server_cpu_per_replica"] = [(cpu_seen.get(p, 0.0) - cpu0.get(p, 0.0)) / load_s for p in pids]
             report["client_cpu"] = (client_cpu_s(pids) - cli_cpu0) / load_s
             report["load_s"] = load_s
             report["rss_peak"] = max(rss_samples + [rss_total(pids)])
             report["rss_end"] = rss_total(pids)
+            report["rss_replicas_end"] = [_or0(rss_mb, p) for p in pids]
             report["client_mem"] = client_pss_mb(pids)
             progress("phase 3: pausing and checking every session")
 
@@ -625,7 +837,10 @@ def print_report(args, report: dict, server_log: str) -> None:
     ok = lambda c: "✅" if c else "❌"  # noqa: E731
     count = lambda ss, kind: sum(1 for s in ss if s.kind == kind)  # noqa: E731
 
-    servers = "one server" if args.replicas == 1 else f"{args.replicas} server replicas (round robin; memory and CPU summed)"
+    if args.cluster:
+        servers = f"deploy/cluster.sh: {args.cluster} replicas behind nginx (cookie affinity; memory and CPU summed)"
+    else:
+        servers = "one server" if args.replicas == 1 else f"{args.replicas} server replicas (round robin; memory and CPU summed)"
     print(f"\n### Load test: {n} sessions on {servers} for {args.seconds:g} s: {len(players)} playing "
           f"({count(players, 'browser')} in Chromium, {count(players, 'protocol')} protocol clients), "
           f"{len(steppers)} stepping ({count(steppers, 'browser')} in Chromium, {count(steppers, 'protocol')} "
@@ -672,6 +887,31 @@ def print_report(args, report: dict, server_log: str) -> None:
     print(f"| Per default session, marginal: (idle {n} − 1 session) / {n - 1} | {marginal:.1f} |")
     print(f"| Per trained session at the end: (end − start) / {n} | {per_active:.1f} |")
     print(f"| Chromium with {count(sessions, 'browser')} pages (PSS), for reference | {report['client_mem']:.0f} |")
+    k = len(report.get("rss_replicas_start", []))
+    if k > 1:
+        print("\n| Replica | RSS at start | idle sessions open | at the end | CPU during the load (% of a core) |")
+        print("|---|---|---|---|---|")
+        for r in range(k):
+            print(f"| {r + 1} | {report['rss_replicas_start'][r]:.0f} MB | {report['rss_replicas_idle'][r]:.0f} MB | "
+                  f"{report['rss_replicas_end'][r]:.0f} MB | {100 * report['server_cpu_per_replica'][r]:.0f} |")
+    if "killed" in report:
+        victims: list[Session] = report["killed"]
+        print(f"\nReplica 1 was SIGKILLed {args.kill_at:g} s into the load and restarted {args.restart_after:g} s later "
+              f"(healthy after {report.get('restart_s', float('nan')):.1f} s); sessions per replica then: "
+              f"{report.get('replica_sessions')}.\n")
+        print("| Sessions on the killed replica | restored | seconds from the kill to the restored step: median / max | "
+              "steps lost: each | Step clicks in flight, lost |")
+        print("|---|---|---|---|---|")
+        for kind, role in (("protocol", "stepper"), ("protocol", "player"), ("browser", "stepper"), ("browser", "player")):
+            vs = [v for v in victims if v.kind == kind and v.role == role]
+            if not vs:
+                continue
+            back = [v for v in vs if v.reconnect_s is not None and not v.errors]
+            secs = [v.reconnect_s for v in back]
+            lost = sorted((v.steps_lost for v in back), reverse=True)
+            print(f"| {len(vs)} {kind} {role}s | {len(back)} of {len(vs)} | "
+                  f"{statistics.median(secs) if secs else float('nan'):.1f} / {max(secs, default=float('nan')):.1f} | "
+                  f"{', '.join(map(str, lost)) or '-'} | {sum(v.lost_clicks for v in vs)} |")
     if failed:
         print("\nSessions with errors:\n")
         for s in failed:
@@ -681,7 +921,7 @@ def print_report(args, report: dict, server_log: str) -> None:
         print(f"\n(JavaScript errors reported by the pages: {js}.)")
 
 
-def watchdog(limit_s: float, server: Replicas) -> None:
+def watchdog(limit_s: float, server: Replicas | ClusterServers) -> None:
     """End everything if the run overstays its limit (a hung browser must not hang the script)."""
     def fire():
         print(f"\nload test: time limit of {limit_s:.0f} s passed; stopping.", file=sys.stderr, flush=True)
@@ -706,9 +946,19 @@ def main() -> None:
                          "protocol clients. --browsers N makes every session a page (Chromium then needs the CPU)")
     ap.add_argument("--replicas", type=int, default=1,
                     help="servers to spread the sessions over, round robin (default 1); see README, Serving a lecture hall")
+    ap.add_argument("--cluster", type=int, default=0,
+                    help="run against deploy/cluster.sh with this many replicas behind nginx (needs nginx)")
+    ap.add_argument("--kill-at", type=float, default=None,
+                    help="with --cluster: SIGKILL replica 1 this many seconds into the load")
+    ap.add_argument("--restart-after", type=float, default=5.0,
+                    help="with --kill-at: restart the killed replica this many seconds after the kill (default 5)")
     args = ap.parse_args()
     if args.sessions < 1 or args.replicas < 1:
         ap.error("--sessions and --replicas must be at least 1")
+    if args.cluster and args.replicas != 1:
+        ap.error("--cluster and --replicas are two ways to have several servers: choose one")
+    if args.kill_at is not None and args.cluster < 2:
+        ap.error("--kill-at needs --cluster 2 or more (another replica must take over)")
     args.browsers = max(0, min(args.browsers, args.sessions))
     args.players = args.sessions // 2 if args.players is None else max(0, min(args.players, args.sessions))
     if not Path(CHROMIUM).exists():
@@ -718,8 +968,8 @@ def main() -> None:
     os.environ["RNNVIZ_SESSION_DIR"] = saves  # the server inherits it: autosaves of this run go there
     os.environ["PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD"] = "1"
     report = {"loadavg": " ".join(f"{x:.1f}" for x in os.getloadavg())}
-    limit = 300 + args.sessions * 30 + args.seconds
-    server = Replicas(args.replicas)
+    limit = 300 + args.sessions * 30 + args.seconds + (60 if args.kill_at is not None else 0)
+    server = ClusterServers(args.cluster) if args.cluster else Replicas(args.replicas)
     watchdog(limit, server)
     try:
         asyncio.run(asyncio.wait_for(run(args, server, report), limit - 30))

@@ -95,7 +95,7 @@ def test_autosave_store_round_trip_and_token_rules(tmp_path, monkeypatch):
     assert autosave.save(token, tr, {"text_label": "x"})
     restored, extra = autosave.load(token)
     assert restored.step_count == 4 and extra["text_label"] == "x"
-    assert list(tmp_path.iterdir()) == [tmp_path / f"{token}.npz"]  # no temp file left behind
+    assert sorted(tmp_path.iterdir()) == [tmp_path / autosave.LOCK_NAME, tmp_path / f"{token}.npz"]  # no temp file left
     (tmp_path / f"{token}.npz").write_bytes(b"garbage")
     with pytest.raises(autosave.RestoreError, match="not a complete .npz"):
         autosave.load(token)             # a broken file is reported, never a crash
@@ -221,7 +221,7 @@ def test_too_big_states_are_skipped_without_building_the_file(tmp_path, monkeypa
 
     monkeypatch.setattr(autosave, "dump_trainer", no_dump)
     assert autosave.save(autosave.new_token(), tr, {}) is False
-    assert list(tmp_path.iterdir()) == []
+    assert list(tmp_path.iterdir()) == []         # not even the lock file: nothing was written
 
 
 def test_playing_sessions_save_less_often_when_saving_is_slow(tmp_path, monkeypatch):

@@ -24,7 +24,13 @@ TEXT = "the cat sat on the mat, and the dog sat on the log. " * 20
 def store(tmp_path, monkeypatch):
     root = tmp_path / "sessions"
     monkeypatch.setenv("RNNVIZ_SESSION_DIR", str(root))
+    monkeypatch.setattr(autosave, "PRUNE_EVERY_S", 0.0)     # prune after every save, as the caps tests expect
     return root
+
+
+def files(root) -> list:
+    """The folder's session and temp files (not the lock file writers and evictions share)."""
+    return [p for p in root.iterdir() if p.name != autosave.LOCK_NAME]
 
 
 def small() -> Trainer:
@@ -37,10 +43,10 @@ def test_a_fresh_session_writes_nothing_until_it_changes_something(store):
     sess = default_session()
     sess.autosave()
     sess.autosave(force=True)
-    assert not store.exists() or list(store.iterdir()) == []
+    assert not store.exists() or files(store) == []
     sess.trainer.step()
     sess.autosave()
-    assert [p.name for p in store.iterdir()] == [f"{sess.token}.npz"]
+    assert [p.name for p in files(store)] == [f"{sess.token}.npz"]
 
 
 def test_a_small_paused_session_is_saved_after_every_click(store):
@@ -85,7 +91,7 @@ def test_a_symlinked_folder_is_refused_and_the_app_still_starts(tmp_path, monkey
         autosave.store_dir()
     sess = AppSession(trainer=small(), text_label="x")
     sess.autosave()                                   # logged, not raised
-    assert list(target.iterdir()) == []
+    assert files(target) == []
 
 
 def test_a_planted_symlink_is_replaced_never_written_through(store, tmp_path):
@@ -127,7 +133,7 @@ def test_the_folder_keeps_at_most_max_files_oldest_out_first(store, monkeypatch)
     for i, t in enumerate(tokens):
         assert autosave.save(t, tr, {})
         os.utime(store / f"{t}.npz", (time.time() - 100 + i,) * 2)   # distinct ages, oldest first
-    assert sorted(p.name for p in store.iterdir()) == sorted(f"{t}.npz" for t in tokens[-3:])
+    assert sorted(p.name for p in files(store)) == sorted(f"{t}.npz" for t in tokens[-3:])
 
 
 def test_the_folder_keeps_at_most_max_bytes(store, monkeypatch):
@@ -138,7 +144,7 @@ def test_the_folder_keeps_at_most_max_bytes(store, monkeypatch):
     for i, t in enumerate(tokens):
         autosave.save(t, tr, {})
         os.utime(store / f"{t}.npz", (time.time() - 100 + i,) * 2)
-    left = sum(p.stat().st_size for p in store.iterdir())
+    left = sum(p.stat().st_size for p in files(store))
     assert left <= 2.5 * size and (store / f"{tokens[-1]}.npz").exists()
 
 
@@ -194,3 +200,29 @@ def test_odd_json_values_in_extra_fall_back_to_defaults(store):
     autosave.save(token, small(), {"text_label": ["x"], "preset": ["not", "hashable"], "sample_name": {"a": 1}})
     sess = restored_session(token)
     assert sess.trainer.step_count == 2 and sess.preset is None
+
+
+def test_a_small_playing_session_is_saved_every_play_save_s_a_big_one_every_save_every_s():
+    small, big = autosave.SMALL_SAVE_BYTES, autosave.SMALL_SAVE_BYTES + 1
+    assert autosave.save_interval(0.001, playing=False, nbytes=small) == 0.0
+    assert autosave.save_interval(0.001, playing=True, nbytes=small) == autosave.PLAY_SAVE_S < autosave.SAVE_EVERY_S
+    assert autosave.save_interval(0.001, playing=True, nbytes=big) == autosave.SAVE_EVERY_S
+    assert autosave.save_interval(0.001, playing=False, nbytes=big) == autosave.SAVE_EVERY_S
+    assert autosave.save_interval(1.0, playing=True, nbytes=small) == pytest.approx(1.0 / autosave.SAVE_SHARE)
+
+
+def test_a_restore_after_a_reconnect_says_what_happened_and_how_old_the_save_is(store, monkeypatch):
+    from rnnviz.ui import state
+
+    token = autosave.new_token()
+    autosave.save(token, small(), {"saved_at": time.time() - 2.5})
+    reload = restored_session(token)
+    assert [f.text for f in reload.flashes] == ["Welcome back: your model was restored at step 2."]
+    monkeypatch.setattr(state, "reconnected", lambda: True)
+    sess = restored_session(token)
+    (text,) = [f.text for f in sess.flashes]
+    assert text.startswith("The connection to the server was lost and this tab reconnected")
+    assert "(step 2, saved 2.5 s ago)" in text or "(step 2, saved 2.6 s ago)" in text
+    assert text.count(".") == 2 and "Traceback" not in text      # one sentence ("2.5" has the other dot)
+    assert sess.token not in (token, reload.token)
+    assert autosave.load(sess.token)[0].step_count == 2         # durable under its new token at once

@@ -1,9 +1,10 @@
 """The app's pages, in the order of the navigation, and the navigation drawn in the sidebar.
 
-Why not Streamlit's own navigation menu: with a ``pages/`` folder beside app.py (the project's agreed layout),
-Streamlit 1.67 lists the folder's files ("app", "explorer", "generate", …) instead of the st.navigation pages
-whenever a page is opened by its own URL (a ``?lesson=3`` link, a reload, a tab reconnecting to another
-replica). So the config turns that menu off (client.showSidebarNavigation) and every page draws this one.
+Why not Streamlit's own navigation menu: with a ``pages/`` folder beside app.py (the project's agreed layout), a
+fresh Streamlit 1.67 process runs a page opened by its own URL (a ``?lesson=3`` link, a reload, a tab reconnecting
+to another replica) as a legacy multipage app, without app.py, and its menu lists the folder's files ("app",
+"explorer", "generate", …). rnnviz.ui.state reruns such a run through app.py; this menu, drawn by every page's
+sidebar, is the same in either case, so the app hides Streamlit's (st.navigation(position="hidden")).
 """
 
 from __future__ import annotations

@@ -53,7 +53,7 @@ class AppSession:
     generation: int = 0                  # bumped whenever the trainer is replaced (widget keys use it)
     token: str = field(default_factory=store.new_token)   # names this session's autosave (?s= in the URL)
     saved: tuple = (None, 0.0)           # ((generation, step, config, lesson revision), time) of the last autosave
-    save_cost: float = 0.0               # seconds the last autosave took (spaces them out while playing)
+    save_cost: float = 0.0               # CPU seconds the last autosave took (spaces them out while playing)
     lesson: Progress = field(default_factory=Progress)   # the lesson's chapter, predictions and reveals (rnnviz.lesson)
 
     # ---------------------------------------------------------------- reading
@@ -171,15 +171,18 @@ class AppSession:
         if not force and time.monotonic() - last_t < store.save_interval(
                 self.save_cost, playing=self.playing, nbytes=store.min_dump_bytes(self.trainer)):
             return
-        t0 = time.perf_counter()
+        # This thread's CPU time, not the wall clock: on a busy replica a save waits for the interpreter
+        # lock, and its wall time (measured: up to ~0.3 s with 20 sessions playing) stretched the interval
+        # to cost / SAVE_SHARE = 15 s, so a replica that died lost 316 steps of a player's work.
+        t0 = time.thread_time()
         try:
             store.save(self.token, self.trainer, {"text_label": self.text_label, "source": self.source,
                                                      "sample_name": self.sample_name, "preset": self.preset,
-                                                     "link_preset": self.link_preset,
+                                                     "link_preset": self.link_preset, "saved_at": time.time(),
                                                      "lesson": self.lesson.to_json()})
         except (OSError, ValueError) as e:  # a full disk must not break the page
             log.warning("rnnviz: autosave failed: %s", e)
-        self.save_cost = time.perf_counter() - t0
+        self.save_cost = time.thread_time() - t0
         self.saved = (key, time.monotonic())
 
 
@@ -202,13 +205,17 @@ def _known_preset(key) -> str | None:
 
 
 def restored_session(token: str) -> AppSession | None:
-    """A copy of the session saved under token (after a reload); None if nothing is saved under it;
-    a fresh session that says why if a saved file exists but cannot be restored (never silently).
+    """A copy of the session saved under token (after a reload, or a reconnect to another replica);
+    None if nothing is saved under it; a fresh session that says why if a saved file exists but
+    cannot be restored (never silently).
 
-    The copy gets a new token of its own: the saved file is read, never written again. So a shared
-    link gives the opener a copy and can never overwrite the owner's saved session."""
+    The copy gets a new token of its own, and the saved bytes are written under it at once
+    (store.load's copy_to): the file it came from is read, never written again. So a shared link gives
+    the opener a copy and can never overwrite the owner's saved session; two replicas restoring one
+    token continue under two tokens; and a replica that dies right after a restore loses nothing."""
+    new_token = store.new_token()
     try:
-        found = store.load(token)
+        found = store.load(token, copy_to=new_token)
     except store.RestoreError as e:
         sess = default_session()
         sess.flash("warning", f"Your saved session could not be restored ({md(str(e))}). A fresh model was started.")
@@ -219,14 +226,44 @@ def restored_session(token: str) -> AppSession | None:
     sess = AppSession(trainer=trainer, text_label=str(extra.get("text_label", "Restored text")),
                       source=str(extra.get("source", "paste")), sample_name=str(extra.get("sample_name", DEFAULT_SAMPLE)),
                       preset=_known_preset(extra.get("preset")),
-                      link_preset=_known_preset(extra.get("link_preset")))
+                      link_preset=_known_preset(extra.get("link_preset")), token=new_token)
     if sess.sample_name not in SAMPLES:
         sess.sample_name = DEFAULT_SAMPLE
     sess.lesson = Progress.from_json(extra.get("lesson"), LESSON_KEYS, len(TICKET))
     sess.saved = ((sess.generation, trainer.step_count, trainer.config, sess.lesson.revision), time.monotonic())
-    if trainer.step_count:
+    if reconnected():
+        age = _age(extra.get("saved_at"))
+        sess.flash("info", f"The connection to the server was lost and this tab reconnected: your model was restored "
+                           f"from its last save (step {trainer.step_count:,}{f', saved {age} ago' if age else ''}).")
+    elif trainer.step_count:
         sess.flash("info", f"Welcome back: your model was restored at step {trainer.step_count:,}.")
     return sess
+
+
+def reconnected() -> bool:
+    """Whether this new server session belongs to a tab that was connected before (not a reload):
+    Streamlit's frontend offers its previous session's id when its websocket reconnects (the third
+    entry of Sec-WebSocket-Protocol), and a process that still had that session would have kept it.
+    So the tab's server stopped (a replica that died or restarted: the load balancer sent it to
+    another), or dropped the session after a long disconnection."""
+    try:
+        offered = st.context.headers.get("Sec-WebSocket-Protocol") or ""
+    except Exception:   # no script run (a test calling this directly): not a reconnect
+        return False
+    entries = [e.strip() for e in offered.split(",")]
+    return len(entries) >= 3 and bool(entries[2])
+
+
+def _age(saved_at) -> str | None:
+    """How long ago a state saved at time.time() = saved_at was saved: "0.8 s", "12 s", "4 min", "3 h"."""
+    if not isinstance(saved_at, (int, float)) or isinstance(saved_at, bool):
+        return None
+    age = max(0.0, time.time() - saved_at)
+    if age < 10:
+        return f"{age:.1f} s"
+    if age < 120:
+        return f"{age:.0f} s"
+    return f"{age / 60:.0f} min" if age < 7200 else f"{age / 3600:.0f} h"
 
 
 def link_session(params) -> AppSession | None:
@@ -256,6 +293,7 @@ def get_session() -> AppSession:
     from the setup in the URL (a link: rnnviz.ui.urlstate). A saved session (?s=) wins over the setup
     parameters beside it: after a link is opened its parameters leave the URL, so a reload restores."""
     if SESSION_KEY not in st.session_state:
+        _through_app_py()
         token = st.query_params.get(store.TOKEN_PARAM)
         sess = restored_session(token) if store.valid_token(token) else None
         params = st.query_params.to_dict()
@@ -271,7 +309,7 @@ def get_session() -> AppSession:
             # whoever chose it open this session's saved text and model later.
             sess = default_session()
             try:
-                store.expire_old()
+                store.maybe_prune()
             except OSError as e:  # an unsafe or unwritable folder: autosave is off, the app is not
                 log.warning("rnnviz: %s", e)
         st.session_state[SESSION_KEY] = sess
@@ -279,6 +317,24 @@ def get_session() -> AppSession:
     if st.query_params.get(store.TOKEN_PARAM) != sess.token:
         st.query_params[store.TOKEN_PARAM] = sess.token
     return sess
+
+
+def _through_app_py() -> None:
+    """Rerun through app.py if Streamlit ran a page script on its own.
+
+    A Streamlit process takes an app with a pages/ folder for a legacy multipage app until some run
+    has called st.navigation (streamlit.runtime.pages_manager: PagesManager.uses_pages_directory). So
+    the first run of a fresh process, when a tab reconnects to it on /train (a replica that restarted,
+    or the one a dead replica's tabs fail over to), runs pages/train.py alone, without app.py, and
+    shows the folder's file names as the navigation (seen in Chromium: "app, explorer, generate, lab,
+    train"). Turning that off once per process and rerunning gives the tab the app it had."""
+    try:
+        from streamlit.runtime.pages_manager import PagesManager
+    except ImportError:  # a Streamlit without it has no such mode
+        return
+    if getattr(PagesManager, "uses_pages_directory", False):
+        PagesManager.uses_pages_directory = False
+        st.rerun()
 
 
 def show_flashes(sess: AppSession) -> None:
