@@ -121,6 +121,12 @@ def act(sess: AppSession, i: int) -> None:
         race_play.request_steps(sess, a.n, a.label)
 
 
+def more(sess: AppSession, i: int) -> None:
+    """The chapter's follow-up training (after its reveal): drained with the set-up's steps, no measure after it."""
+    a = CHAPTERS[i].more
+    budget.request(JOB, a.label, a.n, lambda k: _train(sess, sess.generation, k))
+
+
 def measure_if_done(sess: AppSession) -> None:
     """After the action's job has ended (finished, stopped, or refused by a divergence): measure the session
     and keep the reveal with the prediction it answers."""
@@ -186,6 +192,8 @@ def chapter(sess: AppSession, i: int) -> None:
     charts(sess, i, ctx)
     if ch.after and ch.key in p.reveals:
         st.markdown(ch.after)
+        if ch.more is not None:
+            st.button(ch.more.label, key=f"lesson_more_{ch.key}", on_click=more, args=(sess, i), help=ch.more.help)
     st.page_link(ch.page[0], label=f"More on the {ch.page[1]} page", icon=":material/arrow_forward:")
 
 

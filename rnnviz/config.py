@@ -37,6 +37,8 @@ class TrainConfig:
     truncate: int | None = None           # k: each L_t reaches back ≤ k steps; None = full BPTT
     optimizer: str = "adagrad"            # sgd | momentum | adagrad | rmsprop | adam
     lr: float = 0.1                       # learning rate η
+    adam_beta2: float = 0.999             # Adam's decay β2 of its running mean of squared gradients (others ignore it):
+                                          # 0.99 forgets the first steps' large gradients sooner
     clip: str = "elementwise"             # none | elementwise (±c) | norm (global norm ≤ c)
     clip_value: float = 5.0               # c, the clipping threshold
     lr_halving: bool = False              # halve η when a block's mean loss rises (word-level seed)
@@ -68,6 +70,8 @@ class TrainConfig:
         need(self.optimizer in OPTIMIZERS, f"optimizer must be one of {', '.join(OPTIMIZERS)}")
         need(_finite(self.lr) and 0 <= self.lr <= MAX_LR,
              f"learning rate must be between 0 and {MAX_LR:g} (got {self.lr})")
+        need(_finite(self.adam_beta2) and 0.5 <= self.adam_beta2 < 1,
+             f"Adam's β2 must be at least 0.5 and below 1 (got {self.adam_beta2})")
         need(self.clip in CLIP_MODES, f"clipping must be one of {', '.join(CLIP_MODES)}")
         need(_finite(self.clip_value) and self.clip_value > 0,
              f"the clipping threshold must be a number > 0 (got {self.clip_value})")

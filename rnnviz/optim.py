@@ -134,11 +134,15 @@ class RMSProp(Optimizer):
 
 
 class Adam(Optimizer):
-    """Adam (β1 = 0.9, β2 = 0.999, ε = 1e-8) with bias correction."""
+    """Adam (β1 = 0.9, β2 = 0.999 unless given, ε = 1e-8) with bias correction."""
 
     name = "adam"
     slot_names = ("m", "v")
     beta1, beta2, eps = 0.9, 0.999, 1e-8
+
+    def __init__(self, beta2: float | None = None):
+        if beta2 is not None:
+            self.beta2 = float(beta2)   # the instance's own (TrainConfig.adam_beta2); the class keeps the default
 
     def rule(self, g, slots, lr, t):
         m = self.beta1 * slots["m"] + (1 - self.beta1) * g
@@ -151,9 +155,10 @@ class Adam(Optimizer):
 _BY_NAME = {cls.name: cls for cls in (SGD, Momentum, Adagrad, RMSProp, Adam)}
 
 
-def make_optimizer(name: str) -> Optimizer:
-    """The optimizer of the given name."""
+def make_optimizer(name: str, adam_beta2: float | None = None) -> Optimizer:
+    """The optimizer of the given name (adam_beta2: Adam's β2, if not the default; the others have none)."""
     try:
-        return _BY_NAME[name]()
+        cls = _BY_NAME[name]
     except KeyError:
         raise ValueError(f"unknown optimizer {name!r}; choose one of {', '.join(OPTIMIZERS)}") from None
+    return cls(adam_beta2) if cls is Adam else cls()

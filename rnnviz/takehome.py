@@ -163,7 +163,7 @@ def script_text(config, cell, tokenizer, state, vocab_size: int) -> str:
         _settings(config, lr, k, halving),
         cell.script,
         _LOSS.rstrip("\n") + (_BPTT_FULL if k is None else _BPTT_TRUNCATED.replace("$k", str(k))),
-        _OPTIMIZERS[config.optimizer],
+        Template(_OPTIMIZERS[config.optimizer]).substitute(beta2=repr(float(config.adam_beta2))),
         _SAMPLE + (_DECODE_CHARS if tokenizer.level == "char" else _decode_words()),
         Template(_TRAIN).substitute(clip_call=_CLIPS.get(config.clip, ""), lr_now="lr * run.scale" if halving else "lr",
                                     halving=_HALVING if halving else ""),
@@ -180,7 +180,7 @@ def script_parts(config, cell) -> list[str]:
     """What the script is made of, in words (the download's caption)."""
     k = config.effective_truncate
     parts = [f"the {cell.title}'s step forward and back", "full BPTT" if k is None else f"truncated BPTT with k = {k}",
-             _OPT_TITLES[config.optimizer]]
+             _opt_title(config)]
     if config.clip != "none":
         parts.append("clipping")
     return [*parts, "sampling", "the training loop"]
@@ -198,7 +198,11 @@ def _shapes(cell, V: int, H: int) -> str:
 
 
 _OPT_TITLES = {"sgd": "plain SGD", "momentum": f"SGD with momentum μ = {Momentum.mu:g}", "adagrad": "Adagrad",
-               "rmsprop": f"RMSProp (ρ = {RMSProp.rho:g})", "adam": f"Adam (β1 = {Adam.beta1:g}, β2 = {Adam.beta2:g})"}
+               "rmsprop": f"RMSProp (ρ = {RMSProp.rho:g})", "adam": f"Adam (β1 = {Adam.beta1:g}, β2 = $beta2)"}
+
+
+def _opt_title(config) -> str:
+    return Template(_OPT_TITLES[config.optimizer]).substitute(beta2=f"{config.adam_beta2:g}")
 
 
 def _describe(config, lr: float, k) -> list[str]:
@@ -207,7 +211,7 @@ def _describe(config, lr: float, k) -> list[str]:
     clip = {"none": "no gradient clipping", "elementwise": f"every gradient entry clipped to ±{c:g}",
             "norm": f"the gradient's norm over all weights clipped to {c:g}"}[config.clip]
     bptt = "full BPTT over each window" if k is None else f"truncated BPTT (each L_t reaches back at most k = {k} steps)"
-    out = [f"{_OPT_TITLES[config.optimizer]} with learning rate η = {lr:g}", clip, bptt]
+    out = [f"{_opt_title(config)} with learning rate η = {lr:g}", clip, bptt]
     if config.lr_halving:
         out.append(f"η halved whenever a block of {config.halve_every} steps has a higher mean loss than the one before")
     return out
@@ -373,8 +377,8 @@ def update(grads, lr, t):
     """t: the number of updates so far, this one included."""
     for w, g, m, v in zip(params, grads, slots["m"], slots["v"]):
         m[...] = {Adam.beta1!r} * m + (1 - {Adam.beta1!r}) * g
-        v[...] = {Adam.beta2!r} * v + (1 - {Adam.beta2!r}) * (g * g)
-        m_hat, v_hat = m / (1 - {Adam.beta1!r}**t), v / (1 - {Adam.beta2!r}**t)
+        v[...] = $beta2 * v + (1 - $beta2) * (g * g)
+        m_hat, v_hat = m / (1 - {Adam.beta1!r}**t), v / (1 - $beta2**t)
         w -= lr * m_hat / (np.sqrt(v_hat) + {Adam.eps!r})
 ''',
 }

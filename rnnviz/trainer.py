@@ -178,7 +178,7 @@ class Trainer:
         self._theta = self.layout.flatten(params)
         self._theta.flags.writeable = False  # pages read it; only _apply writes (it flips the flag)
         self._views = self.layout.views(self._theta)
-        self.optimizer = make_optimizer(c.optimizer)
+        self.optimizer = make_optimizer(c.optimizer, c.adam_beta2)
         self._state = State(
             step=0, theta=self._theta, params=self._views, opt=self.optimizer.init_state(self._theta), pos=0,
             h=self.cell.zero_state(c.hidden_size), smooth_loss=self.baseline_loss, lr_scale=1.0,

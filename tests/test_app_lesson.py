@@ -209,3 +209,13 @@ def test_the_first_screen_goes_after_the_first_step_and_its_loss_falls():
     tr = session(at).trainer
     loss = tr.history.column("loss")
     assert loss.max() <= loss[0] + 0.02 < tr.baseline_loss + 0.05   # the default model's first Steps make the point
+
+
+def test_a_chapters_follow_up_trains_on():
+    at = open_lesson()
+    answer(at, 0, 2)
+    before = session(at).trainer.step_count
+    at.button(key="lesson_more_window").click().run()
+    clean(at)
+    assert session(at).trainer.step_count == before + 20
+    assert session(at).lesson.reveals["window"]["value"] == session(at).trainer.history.column("loss")[0]   # kept

@@ -317,6 +317,11 @@ def test_init_shapes_gate_order_and_determinism():
             np.testing.assert_allclose(Wb @ Wb.T, np.eye(5), atol=1e-12)
     b = rnnviz.init_params(7, 5, cell="lstm")["b"]
     assert np.all(b[5:10] == 1.0) and np.all(b[:5] == 0) and np.all(b[10:] == 0)   # forget gate open
+    b3 = rnnviz.init_params(7, 5, cell="lstm", forget_bias=3.0)["b"]               # the race's b_f
+    assert np.all(b3[5:10] == 3.0) and np.all(b3[:5] == 0) and np.all(b3[10:] == 0)
+    for cell in ("rnn", "gru", "mingru"):   # no forget gate: nothing changes
+        a, z = rnnviz.init_params(7, 5, cell=cell, seed=3), rnnviz.init_params(7, 5, cell=cell, seed=3, forget_bias=3.0)
+        assert all(a[k].tobytes() == z[k].tobytes() for k in a)
 
 
 @pytest.mark.parametrize("cell", ["lstm", "gru", "mingru"])

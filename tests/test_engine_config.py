@@ -88,3 +88,11 @@ def test_live_fields_need_no_reset_and_others_do():
                  "val_every": 25}[f]
         assert needs_reset(base, base.with_changes(**{f: value})) == []
     assert needs_reset(base, base.with_changes(hidden_size=8, seed=2)) == ["hidden_size", "seed"]
+
+
+@pytest.mark.parametrize("field, bad", [("forget_bias", 11.0), ("forget_bias", float("nan")), ("adam_beta2", 1.0),
+                                        ("adam_beta2", 0.2), ("adam_beta2", float("inf"))])
+def test_the_gate_and_adam_settings_are_bounded(field, bad):
+    with pytest.raises(ValueError):
+        TrainConfig(**{field: bad}).validate()
+    assert TrainConfig(forget_bias=3.0, adam_beta2=0.99).validate()

@@ -176,3 +176,17 @@ def test_property_pure_and_zero_gradient_keeps_theta(name, theta, g, lr):
 def test_unknown_optimizer():
     with pytest.raises(ValueError, match="adam"):
         make_optimizer("lbfgs")
+
+
+def test_adams_beta2_is_the_configs():
+    """TrainConfig.adam_beta2 reaches Adam: v = β2·v + (1 − β2)·g², bias-corrected by 1 − β2^t (one step, by hand)."""
+    from rnnviz.optim import Adam
+
+    opt = make_optimizer("adam", 0.99)
+    assert opt.beta2 == 0.99 and Adam.beta2 == 0.999 and make_optimizer("adam").beta2 == 0.999
+    th1, s1 = opt.propose(THETA, G1, opt.init_state(THETA), LR)
+    v = (1 - 0.99) * G1 ** 2
+    m = (1 - 0.9) * G1
+    np.testing.assert_allclose(s1.slots["v"], v, rtol=1e-15)
+    np.testing.assert_allclose(th1, THETA - LR * (m / 0.1) / (np.sqrt(v / (1 - 0.99)) + 1e-8), rtol=1e-14)
+    assert make_optimizer("sgd", 0.99).name == "sgd"      # the others have no β2 to set

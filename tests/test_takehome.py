@@ -39,6 +39,7 @@ CONFIGS = {
     "rnn-word-sgd-truncated": dict(cell="rnn", level="word", optimizer="sgd", lr=0.1, truncate=2, clip="norm"),
     "lstm-truncated-k1": dict(cell="lstm", truncate=1),
     "gru-word-adam-truncated-k0": dict(cell="gru", level="word", optimizer="adam", lr=0.01, truncate=0),
+    "lstm-race-settings": dict(cell="lstm", optimizer="adam", lr=0.01, adam_beta2=0.99, forget_bias=3.0, clip="norm"),
 }
 
 

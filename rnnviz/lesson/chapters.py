@@ -42,7 +42,7 @@ def _window_measure(ctx) -> Measure:
     p = np.asarray(last.p_target, dtype=float)
     why = (f"Your model's first window scored {loss:.3f} nats per token; ln V = {math.log(V):.3f}. An untrained model "
            f"spreads its probability almost evenly: it gave each target p_t[y_t] between {p.min():.4f} and "
-           f"{p.max():.4f}, close to 1/V = {1 / V:.4f}, and −log(1/V) = ln V. That is the green line every loss chart "
+           f"{p.max():.4f}, close to 1/V = {1 / V:.4f}, and −log(1/V) = ln V. That is the dashed line ln V every loss chart "
            "draws: below it, the model has learned something.")
     return Measure(loss, f"{loss:.3f} nats per token", nearest(loss, (0.05, 1.0, math.log(V), float(V)), log=True), why,
                    {"ln_V": math.log(V), "p_min": float(p.min()), "p_max": float(p.max())})
@@ -65,7 +65,8 @@ WINDOW = Chapter(
         choices=_window_choices, measure=_window_measure),
     action=Action("Step", "train", 1, "One SGD update on the first window"),
     charts=("window", "loss"), page=("pages/train.py", "Train"),
-    after="Now press **Step ×20** below and watch the loss fall under the green line.",
+    after="Now train on: press **Step ×20** and watch the loss fall under the dashed line ln V.",
+    more=Action("Step ×20", "train", 20, "20 more SGD updates"),
 )
 
 
@@ -247,7 +248,8 @@ CLIP = Chapter(
         measure=_clip_measure),
     action=Action("Step ×20", "train", 20, "20 SGD updates with clipping"),
     charts=("loss", "norms"), page=("pages/lab.py", "Vanishing & exploding lab"),
-    after="Press **Step ×50** a few times: the clipped run's loss falls below the green line.",
+    after="Press **Step ×50** a few times: the clipped run's loss falls below the dashed line ln V.",
+    more=Action("Step ×50", "train", 50, "50 more SGD updates, clipped"),
 )
 
 

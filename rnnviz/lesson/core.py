@@ -85,6 +85,7 @@ class Chapter:
     charts: tuple[str, ...]   # chart names the lesson page knows how to draw (from the other pages' specs)
     page: tuple[str, str]     # (page file, label) of the full page for more
     after: str = ""           # what to try once the reveal is read (optional)
+    more: Action | None = None   # a follow-up action offered with ``after`` (no prediction: training only)
 
 
 @dataclass

@@ -25,7 +25,7 @@ TICKET: tuple[TicketQuestion, ...] = (
     TicketQuestion(
         "What loss per token does a model that knows nothing score, on a text of V distinct tokens?",
         ("0", "1 nat", "ln V", "V"), 2,
-        lambda rv: "It gives each token probability about 1/V, and −log(1/V) = ln V: the green line on every loss chart."
+        lambda rv: "It gives each token probability about 1/V, and −log(1/V) = ln V: the dashed line ln V on every loss chart."
                    + _yours(rv, "window", "Your first window:")),
     TicketQuestion(
         "Over one window, the gradient dW of the recurrent matrix is…",

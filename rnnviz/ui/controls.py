@@ -30,6 +30,7 @@ VAL_EVERY_OPTIONS = [0, 10, 25, 50, 100, 250, 500, 1000]   # 0: the held-out los
 HIDDEN_OPTIONS = [1, 2, 4, 8, 16, 32, 50, 64, 100, 128, 200, 256, 512]
 CLIP_LABELS = {"none": "Off", "elementwise": "Each entry ±c", "norm": "Global norm ≤ c"}
 OPT_LABELS = {"sgd": "SGD", "momentum": "Momentum (0.9)", "adagrad": "Adagrad", "rmsprop": "RMSProp", "adam": "Adam"}
+BETA2_OPTIONS = (0.9, 0.95, 0.98, 0.99, 0.995, 0.999)
 
 
 def _gen(sess: AppSession) -> int:
@@ -121,6 +122,14 @@ def model_section(sess: AppSession) -> None:
                                 help="BPTT unrolls the network over T steps; each SGD step sees one window.")
             optimizer = st.selectbox("Optimizer", OPTIMIZERS, index=OPTIMIZERS.index(c.optimizer),
                                      format_func=OPT_LABELS.get)
+            beta2 = st.select_slider("Adam's β2", BETA2_OPTIONS, value=_nearest(BETA2_OPTIONS, c.adam_beta2),
+                                     help="Adam only: how slowly its running mean of squared gradients forgets "
+                                          "(0.999 remembers ~1,000 steps, 0.99 ~100). Smaller forgets the first "
+                                          "steps' large gradients sooner.")
+            forget_bias = st.slider("LSTM forget-gate bias b_f", -2.0, 6.0, float(c.forget_bias), 0.5,
+                                    help="LSTM only: the forget gate's bias at the start. σ(1) ≈ 0.73 keeps 73% of "
+                                         "the cell state per step (0.73³⁰ ≈ 0.0001 after 30 steps), σ(3) ≈ 0.95 keeps "
+                                         "95% (0.95³⁰ ≈ 0.2).")
             init = st.radio("Initialisation of W", ["uniform", "orthogonal"], index=["uniform", "orthogonal"].index(c.init),
                             horizontal=True, format_func=lambda v: {"uniform": "Uniform ±1/√H", "orthogonal": "Orthogonal"}[v])
             use_rho = st.toggle("Rescale W to spectral radius ρ", value=c.spectral_radius is not None,
@@ -143,6 +152,7 @@ def model_section(sess: AppSession) -> None:
                                      "optimizer": optimizer, "init": init, "cell": cell,
                                      "spectral_radius": float(rho) if use_rho and CELLS[cell].spectral_radius_ok else None,
                                      "seed": int(seed), "max_vocab": int(max_vocab), "sentence_tokens": bool(sentence_tokens),
+                                     "adam_beta2": float(beta2), "forget_bias": float(forget_bias),
                                      "truncate": truncate, "val_fraction": round(float(val_fraction), 2)})
                 if new == c:
                     sess.trainer.reset()

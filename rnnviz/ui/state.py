@@ -190,7 +190,7 @@ _FIELD_NAMES = {
     "level": "tokenization", "hidden_size": "hidden size", "seq_len": "window length T",
     "optimizer": "optimizer", "init": "initialisation", "spectral_radius": "spectral radius ρ",
     "seed": "seed", "max_vocab": "vocabulary cap", "sentence_tokens": "sentence tokens", "cell": "cell",
-    "forget_bias": "forget-gate bias",
+    "forget_bias": "forget-gate bias", "adam_beta2": "Adam's β2",
 }
 
 

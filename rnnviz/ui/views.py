@@ -72,7 +72,7 @@ def loss(sess: AppSession) -> View:
                                                                        if clipped.size else "") + ".")
     where = ("below" if smooth[-1] < tr.baseline_loss else "above")
     return View(alt, f"Blue: each window's loss; orange: the mean of the last {w} steps, now {smooth[-1]:.3f}, {where} the "
-                     f"green line ln V = {tr.baseline_loss:.3f}." + (" Red ticks: steps where clipping fired."
+                     f"dashed line ln V = {tr.baseline_loss:.3f}." + (" Red ticks: steps where clipping fired."
                                                                      if clipped.size else ""), spec)
 
 
