@@ -10,7 +10,15 @@ import streamlit as st
 from rnnviz.explain import BackwardTrace, backward_trace, gradient_check_plan
 from rnnviz.explain_cells import CellTrace, cell_trace
 from rnnviz.figures.common import CHART, THEME  # one chart config and theme for every page (PNG download)
-from rnnviz.figures.explorer import MAX_UNITS, dh_compare_figure, gradcheck_figure, matrix_heatmap, unrolled_graph
+from rnnviz.figures.explorer import (
+    MAX_UNITS,
+    WEIGHT_COLOURS,
+    dh_compare_figure,
+    gradcheck_figure,
+    matrix_heatmap,
+    unrolled_graph,
+)
+from rnnviz.figures.palette import NAMES
 from rnnviz.gradcheck import gradient_check
 from rnnviz.gradcheck import verdict as check_verdict
 from rnnviz.terms import TERM_NAMES
@@ -186,7 +194,8 @@ def graph(sess: AppSession) -> None:
         highway = (f" Diamonds: the cell state c. Going back along c_t → c_(t−1) multiplies the gradient by f_t only "
                    f"(thick red: the edges later losses take back to c_{t + 1}); here ‖∂L/∂c_{t + 1}‖ = {dc[t]:.3g}, "
                    f"‖∂L/∂h_{t + 1}‖ = {norms['dh'][t]:.3g}.")
-    st.caption("Same colour, same weights: one U (green), one W (purple) and one V (orange) are used at every step. "
+    st.caption(f"Same colour, same weights: one U ({NAMES[WEIGHT_COLOURS['U']]}), one W ({NAMES[WEIGHT_COLOURS['W']]}) and "
+               f"one V ({NAMES[WEIGHT_COLOURS['V']]}), each labelled on its arrows, are used at every step. "
                "Red glow: where the gradient flows now (strong) and the path by which later losses reach h_t (faint); "
                "h nodes already visited are shaded by ‖∂L/∂h_t‖." + highway + cut + shown)
 

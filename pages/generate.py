@@ -153,7 +153,7 @@ def output(sess: AppSession, current: GenSettings | None) -> None:
     how = ("greedy" if s.greedy else f"τ = {s.temperature:g}" + (f", top-{s.k}" if s.mode == "top-k" else "")
            + f", seed {s.seed}") + f", starting from {START_PHRASES[s.start]}"
     st.caption(f"Grey: the prime. Each of the {out.n:,} generated tokens is coloured by the probability the model "
-               f"gave it (red: a surprise, green: it was sure); hover for its 5 most likely choices. Written with {how} "
+               f"gave it (pale: a surprise, dark blue: it was sure); hover for its 5 most likely choices. Written with {how} "
                f"in {r['ms']:.0f} ms. Low temperature: safe, repetitive; high: creative, then gibberish.")
     m = st.columns(4)
     m[0].metric("Tokens generated", f"{out.n:,}")
@@ -251,8 +251,8 @@ def hidden_units(sess: AppSession, current: GenSettings | None) -> None:
                  f"{START_PHRASES[memory]}.")
     st.plotly_chart(hidden_heatmap(hs, units, tokens, part=part, scale=scale), theme=THEME, config=CHART, key=f"gen_heat_{g}")
     st.caption("Rows: hidden units; columns: the tokens read, left to right (drag sideways to scroll, hover for the "
-               "value). Blue: h near +1, red: near −1, white: 0. Look for a row that switches colour at a quote, a "
-               "bracket or a line end: that unit has learned to keep track of it.")
+               "value). Blue: h near +1, orange: near −1, white: 0 (the colour bar gives the numbers). Look for a row "
+               "that switches colour at a quote, a bracket or a line end: that unit has learned to keep track of it.")
     spread = hs.std(axis=1)
     unit = st.selectbox("Look at one unit over the text", units, key=f"gen_unit_{g}", persist_state=KEEP,
                         format_func=lambda u: f"unit {u} (spread σ = {spread[u]:.2f})")

@@ -171,7 +171,7 @@ def reach_section(sess: AppSession) -> None:
 
         st.plotly_chart(figure(sess, "decay", (), build), theme=THEME, config=CHART, key=f"{P}chart_decay")
         if m == "W":   # W's spectrum bounds the vanilla RNN's reach: read the chart against it
-            st.caption(f"The red line is ρ(W)^(t−k) with ρ(W) = {spec.rho:.3g}: where tanh is unsaturated the measured "
+            st.caption(f"The dashed red line is ρ(W)^(t−k) with ρ(W) = {spec.rho:.3g}: where tanh is unsaturated the measured "
                        "gradient tends to follow it, saturated units (1 − h² ≈ 0) pull it below, and it can never rise "
                        f"above the dotted σ_max(W)^(t−k) bound (σ_max = {spec.sigma_max:.3g})."
                        + against_rho(reach_decay(reach(sess)).typical, spec.rho))
@@ -206,9 +206,9 @@ def spectrum_section(sess: AppSession) -> None:
         st.plotly_chart(figure(sess, "eig", (), lambda: eigen_figure(spec.eigenvalues, spec.rho, matrix=m)),
                         theme=THEME, config=CHART, key=f"{P}chart_eig")
         outside = int((abs(spec.eigenvalues) > 1).sum())
-        st.caption(f"{outside} of {len(spec.eigenvalues)} eigenvalues lie outside the green unit circle: directions in "
+        st.caption(f"{outside} of {len(spec.eigenvalues)} eigenvalues lie outside the solid grey unit circle: directions in "
                    f"which {m} stretches a gradient at every step back; inside, it shrinks. ρ({m}) = {spec.rho:.3g} "
-                   "is the red circle.")
+                   "is the dashed red circle.")
     with right:
         st.markdown("**How saturated is h?** |h| over every unit and step of the window")
         st.plotly_chart(figure(sess, "sat", (), lambda: saturation_figure(hs, SATURATED)), theme=THEME, config=CHART,

@@ -162,20 +162,21 @@ def loss_chart(sess: AppSession) -> None:
     st.markdown("**Loss per token** over training steps")
     alt = (f"Loss per token over {tr.step_count:,} training steps: the last window's {loss[-1]:.3f}, the mean of the last "
            f"{w} steps {smooth[-1]:.3f}; a model that knows nothing scores ln V = {tr.baseline_loss:.3f}."
+           + (f" Clipping fired at {clipped.size:,} of the {len(h):,} steps drawn." if clipped.size else "")
            if len(h) else f"No training step yet; a model that knows nothing scores ln V = {tr.baseline_loss:.3f}.")
     charts.draw(sess, spec, key="chart_loss", alt=alt, filename="rnnviz-loss")
     gap = gap_sentence(steps, loss, h.val, tr.config.val_every)
     thinned = h.n_thinned
     early_peak = adagrad_early_peak_note(tr.config.optimizer, steps, loss, tr.baseline_loss)
-    present.caption(f"Blue: each window's loss; orange: its mean over the last {w} steps (the span grows with the run, "
-               "so the line keeps up with the steps shown). The green line is a model that knows nothing. "
-               "Red ticks at the bottom: steps where clipping fired."
+    present.caption(f"Thin blue line: each window's loss; thick orange line: its mean over the last {w} steps (the span "
+               "grows with the run, so the line keeps up with the steps shown). The dashed grey line is a model that knows "
+               "nothing. Red ticks along the bottom: steps where clipping fired."
                + (f" Steps before {steps[thinned]:,} are summarised (each stretch keeps its lowest and highest "
                   "loss), so a tick there marks clipping somewhere in that stretch." if thinned else "")
                + (f" {early_peak}" if early_peak else "")
                     + (f" {gap}" if gap else ""),
                     gap_short(steps, loss, h.val, tr.config.val_every)
-                    or "Blue: the loss per token; green: a model that knows nothing.")
+                    or "Blue: the loss per token; dashed grey: a model that knows nothing.")
 
 
 def reach_header() -> None:
