@@ -23,6 +23,7 @@ from rnnviz.gradcheck import gradient_check
 from rnnviz.gradcheck import verdict as check_verdict
 from rnnviz.terms import TERM_NAMES
 from rnnviz.truncation import truncation_gap
+from rnnviz.ui import a11y
 from rnnviz.ui.fmt import md_token, num
 from rnnviz.ui.guard import guarded
 from rnnviz.ui.memo import memo, page_state, peek, store
@@ -202,7 +203,7 @@ def graph(sess: AppSession) -> None:
 
 def _eq_row(latex: str, numbers: str) -> None:
     left, right = st.columns([1.15, 1], vertical_alignment="center")
-    left.latex(latex)
+    a11y.latex(latex, into=left)
     right.markdown(numbers)
 
 
@@ -234,7 +235,7 @@ def cell_equations(sess: AppSession) -> None:
     st.markdown(f"**At t = {s}: the {cell.title}'s backward pass, with this window's numbers**")
     with st.expander(f"The {cell.title}'s forward equations"):
         for eq in cell.equations:
-            st.latex(eq)
+            a11y.latex(eq)
     _output_row(tok, out, s)
     parts = []
     for p in tc.state_parts:
@@ -246,7 +247,7 @@ def cell_equations(sess: AppSession) -> None:
     left, right = st.columns([1.3, 1], vertical_alignment="center")
     with left:
         for eq in eqs:
-            st.latex(eq)
+            a11y.latex(eq)
     right.markdown("  \n".join(parts) + f"  \nPre-activation gradients of the blocks {', '.join(cell.block_names)}: "
                    f"{blocks}; ‖δ_{s}‖ = **{num(n['delta'])}**.")
     table = terms_table(sess, tc, t, k, s, T)

@@ -1,0 +1,55 @@
+"""For everyone in the room: what Streamlit's theme cannot do, in one stylesheet and two helpers.
+
+The theme (.streamlit/config.toml) gives the contrast. What it cannot give, this stylesheet does, injected
+once per page run by rnnviz.ui.page.setup_page (a <style>-only st.html goes to Streamlit's event
+container and takes no room on the page):
+
+- ``.rv-sr``: text for screen readers only, visually hidden the standard way (the charts' text
+  alternatives before a plotly chart, whose SVG a screen reader cannot read);
+- a focus ring on every control reached with Tab: Streamlit's own is a faint tinted box-shadow on
+  buttons that a keyboard user loses on a projector;
+- ``.rv-eq``: an equation wider than its column (the BPTT explorer's, and any on a phone) scrolls inside
+  a box that Tab can reach, so the arrow keys scroll it (axe-core rule scrollable-region-focusable);
+  KaTeX's own scroller inside it is switched off, or it would be the unreachable one;
+- on a phone (≤ 640 px), the Train page's controls in compact rows (see rnnviz.ui.charts and
+  pages/train.py: the controls sit in a container keyed ``train_controls``).
+"""
+
+from __future__ import annotations
+
+import html
+
+import streamlit as st
+
+FOCUS = "#005a9c"   # the theme's primaryColor: 7:1 on white, so the ring itself is seen (WCAG 2.4.7, 1.4.11)
+
+CSS = f"""<style>
+.rv-sr {{ position: absolute !important; width: 1px; height: 1px; padding: 0; margin: -1px; overflow: hidden;
+  clip: rect(0 0 0 0); clip-path: inset(50%); white-space: nowrap; border: 0; }}
+:is(button, a, input, textarea, select, summary, [role="slider"], [role="switch"], [role="radio"],
+    [role="checkbox"], [role="tab"], [role="option"], [tabindex="0"]):focus-visible {{
+  outline: 3px solid {FOCUS} !important; outline-offset: 2px !important; }}
+.rv-eq {{ overflow-x: auto; overflow-y: hidden; max-width: 100%; }}
+.rv-eq .katex-display {{ overflow: visible !important; }}
+@media (max-width: 640px) {{
+  .st-key-train_controls button {{ min-height: 2.25rem; padding: 0.25rem 0.6rem; }}
+}}
+</style>"""
+
+
+def apply() -> None:
+    """Inject the stylesheet (once per page run: every page calls setup_page first)."""
+    st.html(CSS)
+
+
+def sr_only(text: str) -> str:
+    """``text`` (escaped) as HTML that a screen reader reads and the screen does not show."""
+    return f'<p class="rv-sr">{html.escape(text, quote=True)}</p>'
+
+
+def latex(tex: str, *, label: str = "Equation", into=st) -> None:
+    """st.latex, in a box that scrolls sideways when the equation is wider than its column and that the
+    keyboard can reach (Tab, then the arrow keys). label: what a screen reader announces for the box
+    (KaTeX also writes MathML, which a screen reader reads as the equation itself)."""
+    into.markdown(f'<div class="rv-eq" tabindex="0" role="group" aria-label="{html.escape(label, quote=True)}">\n\n'
+                  f"$$\n{tex}\n$$\n\n</div>", unsafe_allow_html=True)
