@@ -9,6 +9,7 @@ import streamlit as st
 
 from rnnviz.figures.common import esc as _esc
 from rnnviz.figures.heldout import gap_sentence, gap_short, with_val
+from rnnviz.figures.tables import loss_table, reach_table
 from rnnviz.figures.tokens import STRIP_CSS, sample_html, window_html
 from rnnviz.figures.train import (
     VERDICT_CSS,
@@ -33,6 +34,10 @@ from rnnviz.ui.state import AppSession, get_session
 from rnnviz.vanish import saturation_cause, total_gradient_reading, verdict, window_reach
 
 SAMPLE_KEY = "train_sample"  # sess.extras key of the text sample (rnnviz.ui.memo.memo_args)
+CONTROLS_KEY = "train_controls"  # the training controls' container (its CSS class: st-key-train_controls)
+METRIC_MIN_PX = 100  # a metric's narrowest column: three fit a row on a 390 px phone
+SPEED_WIDTH = 190  # px: the play-speed slider, so that it shares a row with the switch on a phone
+SHORTCUTS = "Keyboard: **S** Step · **P** Play / Pause · **U** Undo"   # (Tab, Enter and Space work as anywhere)
 REACH_EVERY = 3  # play frames per redraw of the reach chart (see draw_panel)
 
 
@@ -77,37 +82,43 @@ def set_playing(sess: AppSession, on: bool) -> None:
 def controls(sess: AppSession) -> None:
     budget.drain("train")  # steps asked for by a click, before the buttons (Undo's state) are drawn
     tr = sess.trainer
+    # One row that wraps (a horizontal container), not a row of columns: below 640 px Streamlit stacks
+    # columns one per row, and the eight controls then filled a phone's whole first screen. Here they
+    # take two or three compact rows there (tests/test_browser_a11y.py measures them at 390 × 844).
     # The presentation view leaves out the charts' switch: the projector shows pictures, which draw fastest.
-    c = st.columns([1, 1, 1, 1.2, 1, 1, 1.6] + ([] if present.on() else [1.9]), vertical_alignment="bottom")
-    c[0].button("Step", type="primary", on_click=do_step, args=(sess, 1), shortcut="S", width="stretch",
-                help="One SGD update on the next window (keyboard: S)", key="btn_step")
-    c[1].button("Step ×10", on_click=do_step, args=(sess, 10), width="stretch", key="btn_step10")
-    c[2].button("Step ×100", on_click=do_step, args=(sess, 100), width="stretch", key="btn_step100")
+    box = st.container(key=CONTROLS_KEY, gap="small")
+    row = box.container(horizontal=True, vertical_alignment="bottom", gap="small")
+    row.button("Step", type="primary", on_click=do_step, args=(sess, 1), shortcut="S",
+               help="One SGD update on the next window (keyboard: S)", key="btn_step")
+    row.button("Step ×10", on_click=do_step, args=(sess, 10), key="btn_step10")
+    row.button("Step ×100", on_click=do_step, args=(sess, 100), key="btn_step100")
     # Two buttons with their own keys, not one relabelled toggle: a click that reaches the server
     # twice (racing a periodic play frame) then repeats the same intent instead of undoing it.
     if sess.playing:
-        c[3].button("Pause", icon=":material/pause:", on_click=set_playing, args=(sess, False), shortcut="P",
-                    width="stretch", key="btn_pause", help="Stop training (keyboard: P)")
+        row.button("Pause", icon=":material/pause:", on_click=set_playing, args=(sess, False), shortcut="P",
+                   key="btn_pause", help="Stop training (keyboard: P)")
     else:
-        c[3].button("Play", icon=":material/play_arrow:", on_click=set_playing, args=(sess, True), shortcut="P",
-                    width="stretch", key="btn_play", help="Train continuously (keyboard: P)")
+        row.button("Play", icon=":material/play_arrow:", on_click=set_playing, args=(sess, True), shortcut="P",
+                   key="btn_play", help="Train continuously (keyboard: P)")
     # While playing the buttons are not redrawn, so Undo is enabled then (it pauses, then undoes).
-    c[4].button("Undo", on_click=do_undo, args=(sess,), disabled=not (tr.can_undo or sess.playing), width="stretch",
-                key="btn_undo", shortcut="U", help="Back one step, exactly; pauses play (keyboard: U)")
-    c[5].button("Reset", on_click=do_reset, args=(sess,), width="stretch", key="btn_reset",
-                help="Fresh weights from the same seed, step 0")
-    speed = c[6].select_slider("Play speed", list(play.SPEEDS), value=sess.extras.get("speed", play.DEFAULT_SPEED),
-                               key="play_speed")
+    row.button("Undo", on_click=do_undo, args=(sess,), disabled=not (tr.can_undo or sess.playing),
+               key="btn_undo", shortcut="U", help="Back one step, exactly; pauses play (keyboard: U)")
+    row.button("Reset", on_click=do_reset, args=(sess,), key="btn_reset", help="Fresh weights from the same seed, step 0")
+    speed = row.select_slider("Play speed", list(play.SPEEDS), value=sess.extras.get("speed", play.DEFAULT_SPEED),
+                              key="play_speed", width=SPEED_WIDTH)
     sess.extras["speed"] = speed
     if not present.on():
-        with c[7]:
+        with row:
             charts.toggle(sess)
+    box.caption(SHORTCUTS)
 
 
 def metric_slots() -> list[Slot]:
     """Six placeholders in a row. Play frames rewrite the metrics in them in place: re-creating the
-    row of columns every frame would cost the browser a relayout of the whole page."""
-    return [Slot(col.empty()) for col in st.columns(6)]
+    row every frame would cost the browser a relayout of the whole page. A grid, not columns: on a
+    phone it shows three a row (columns would stack one a row, six rows before the first chart)."""
+    grid = st.grid(6, min_column_width=METRIC_MIN_PX, gap="small")
+    return [Slot(grid.empty()) for _ in range(6)]
 
 
 def metrics(sess: AppSession, slots: list[Slot]) -> None:
@@ -177,6 +188,10 @@ def loss_chart(sess: AppSession) -> None:
                     + (f" {gap}" if gap else ""),
                     gap_short(steps, loss, h.val, tr.config.val_every)
                     or "Blue: the loss per token; dashed grey: a model that knows nothing.")
+    if len(h) and not present.on():
+        charts.table(lambda: loss_table(steps, loss, smooth, h.val, f"mean of the last {w} steps"), key="table_loss",
+                     formats={"loss per token (nats)": "%.4f", f"mean of the last {w} steps": "%.4f",
+                              "held-out loss": "%.4f"})
 
 
 def reach_header() -> None:
@@ -214,6 +229,12 @@ def draw_reach(sess: AppSession, chart: Slot, words: Slot) -> None:
     spec, alt, verdict_html = reach_view(sess)
     charts.draw(sess, spec, key="chart_reach", alt=alt, filename="rnnviz-gradient-reach", into=chart)
     words.html(verdict_html)
+
+
+def reach_table_data(sess: AppSession):
+    """The reach chart's numbers (the window the next Step trains on, the current weights) as a table."""
+    tr = sess.trainer
+    return reach_table(*window_reach(tr.params, *tr.next_window(), cell=tr.config.cell))
 
 
 def reach_caption(sess: AppSession) -> None:
@@ -337,6 +358,8 @@ def draw_panel(sess: AppSession) -> Callable[[int], None]:
         reach_header()
         reach_slot, verdict_slot = Slot(st.empty()), Slot(st.empty())
         reach_caption(sess)
+        if not present.on():   # built while open only; while playing it follows each play run (every few s)
+            charts.table(lambda: reach_table_data(sess), key="table_reach", formats={"fraction left": "%.4g"})
     st.markdown("**The window just trained on**: what the model read, what it had to predict, and how sure it was")
     window_slot = Slot(st.empty())
     if not present.on():   # the presentation view shows the headline charts only
