@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import time
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
 from rnnviz.explain import BackwardTrace, backward_trace, gradient_check_plan
 from rnnviz.explain_cells import CellTrace, cell_trace
-from rnnviz.figures.common import CHART, THEME  # one chart config and theme for every page (PNG download)
 from rnnviz.figures.explorer import (
     MAX_UNITS,
     WEIGHT_COLOURS,
@@ -17,13 +17,14 @@ from rnnviz.figures.explorer import (
     gradcheck_figure,
     matrix_heatmap,
     unrolled_graph,
+    visible_steps,
 )
 from rnnviz.figures.palette import NAMES
 from rnnviz.gradcheck import gradient_check
 from rnnviz.gradcheck import verdict as check_verdict
 from rnnviz.terms import TERM_NAMES
 from rnnviz.truncation import truncation_gap
-from rnnviz.ui import a11y
+from rnnviz.ui import a11y, charts
 from rnnviz.ui.fmt import md_token, num
 from rnnviz.ui.guard import guarded
 from rnnviz.ui.memo import memo, page_state, peek, store
@@ -185,7 +186,11 @@ def graph(sess: AppSession) -> None:
     fig = memo(sess, P + "fig_graph", (t, k), lambda: unrolled_graph(
         [tok(i) for i in tc.inputs], [tok(i) for i in tc.targets], t, k, norms["dh"], tc.losses,
         dc_norms=norms.get("dc")))
-    st.plotly_chart(fig, theme=THEME, config=CHART, key=f"{P}chart_graph")
+    lo, hi = visible_steps(T, t)
+    charts.plotly(fig, key=f"{P}chart_graph", alt=(
+        f"The unrolled network, time steps {lo + 1} to {hi + 1} of T = {T}: inputs x, hidden states h, outputs o and "
+        f"losses L in rows, the shared weights U, W and V on the arrows. The backward pass is at t = {t + 1}, where "
+        f"‖∂L/∂h_{t + 1}‖ = {norms['dh'][t]:.3g}" + ("" if k is None else f"; truncated at k = {k}") + "."))
     shown = "" if T <= 12 else " Only 12 steps around t are drawn; “…” stands for the rest."
     cut = ("" if k is None else
            f" Grey losses and the ✂ on W: terms more than k = {k} steps after t whose gradient is cut before h_t.")
@@ -310,6 +315,15 @@ def equations(sess: AppSession) -> None:
                    "entry by entry.")
 
 
+def _range_words(M) -> str:
+    """A matrix's extent in words, for a heatmap's text alternative: its shape and its smallest and largest entry."""
+    M = np.asarray(M, dtype=float)
+    fin = M[np.isfinite(M)]
+    if not fin.size:
+        return f"{M.shape[0]}×{M.shape[1]} entries, none finite."
+    return f"{M.shape[0]}×{M.shape[1]} entries from {fin.min():.3g} to {fin.max():.3g}."
+
+
 def shown_rows(blocks: tuple[str, ...], H: int) -> str:
     """What the dW heatmaps leave out (rnnviz.figures.explorer.matrix_heatmap_spec), in a sentence."""
     G = len(blocks) if len(blocks) > 1 else 1
@@ -333,13 +347,15 @@ def dw_heatmaps(sess: AppSession) -> None:
         blocks = sess.trainer.cell.block_names
         fig = memo(sess, P + "fig_dw_term", (t, k), lambda: matrix_heatmap(tc.term("W", t), colorbar_title=title,
                                                                            blocks=blocks))
-        st.plotly_chart(fig, theme=THEME, config=CHART, key=f"{P}chart_dw_term")
+        charts.plotly(fig, key=f"{P}chart_dw_term", alt=f"Heatmap of step {s}'s term of dW, δ_{s} h_{s - 1}ᵀ: "
+                      + _range_words(tc.term("W", t)))
         st.caption(f"One step's term δ_{s} h_{s - 1}ᵀ is an outer product: every row is a multiple of h_{s - 1} "
                    "(the stripes), scaled by that unit's δ.")
     with right:
         fig = memo(sess, P + "fig_dw_running", (t, k), lambda: matrix_heatmap(
             tc.running("W", t), scale_of=tc.running("W", 0), colorbar_title="dW so far", blocks=blocks))
-        st.plotly_chart(fig, theme=THEME, config=CHART, key=f"{P}chart_dw_running")
+        charts.plotly(fig, key=f"{P}chart_dw_running", alt=f"Heatmap of dW summed over steps {s} to {T}: "
+                      + _range_words(tc.running("W", t)) + f" The whole window's dW: {_range_words(tc.running('W', 0))}")
         st.caption("The colour scale is fixed to the whole window's dW, so you see it build up step by step; "
                    "at t = 1 it is exactly the gradient the next Step uses (before clipping)."
                    + shown_rows(blocks, H))
@@ -372,7 +388,10 @@ def truncation(sess: AppSession) -> None:
     with right:
         fig = memo(sess, P + "fig_dh_compare", (t, k), lambda: dh_compare_figure(
             trace(sess, None).norms()["dh"], trace(sess, k).norms()["dh"], k, t))
-        st.plotly_chart(fig, theme=THEME, config=CHART, key=f"{P}chart_dh_compare")
+        full, cut = trace(sess, None).norms()["dh"], trace(sess, k).norms()["dh"]
+        charts.plotly(fig, key=f"{P}chart_dh_compare", alt=(
+            f"‖∂L/∂h_t‖ at every time step t = 1 to {full.size}, full BPTT (solid) against truncated k = {k} (dashed): at "
+            f"t = 1 {full[0]:.3g} full, {cut[0]:.3g} truncated; at t = {full.size} {full[-1]:.3g} and {cut[-1]:.3g}."))
         st.caption("Where the dashed line falls below the solid one, gradient from losses more than k steps later "
                    "was dropped; the newest k + 1 steps lose nothing.")
 
@@ -397,7 +416,9 @@ def gradcheck(sess: AppSession) -> None:
         return
     c[1].caption(f"Checked {res['entries']} random entries of each parameter in {res['seconds']:.2f} s: "
                  f"{check_verdict(res['errors'])}.")
-    st.plotly_chart(gradcheck_figure(res["errors"]), theme=THEME, config=CHART, key=f"{P}chart_gradcheck")
+    charts.plotly(gradcheck_figure(res["errors"]), key=f"{P}chart_gradcheck", alt=(
+        "Relative error per parameter, analytic against numeric: "
+        + ", ".join(f"d{name} {err:.1e}" for name, err in res["errors"].items()) + f"; {check_verdict(res['errors'])}."))
     st.caption("Relative error ‖analytic − numeric‖ / (‖analytic‖ + ‖numeric‖) per parameter. Around 1e-8 is what "
                "central differences with ε = 1e-5 can resolve; a bug in BPTT shows up as 1e-2 or worse.")
 

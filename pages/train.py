@@ -10,7 +10,7 @@ import streamlit as st
 from rnnviz.figures.common import esc as _esc
 from rnnviz.figures.heldout import gap_sentence, gap_short, with_val
 from rnnviz.figures.tables import loss_table, reach_table
-from rnnviz.figures.tokens import STRIP_CSS, sample_html, window_html
+from rnnviz.figures.tokens import STRIP_CSS, least_sure, sample_html, window_html
 from rnnviz.figures.train import (
     VERDICT_CSS,
     adagrad_early_peak_note,
@@ -315,14 +315,15 @@ def sample_view(sess: AppSession) -> None:
         prime = tr.data[:1]
         n = 200 if tok.level == "char" else 60
         res = sample(tr.params, prime, n, temperature=temp, seed=tr.config.seed + tr.step_count, cell=tr.config.cell)
-        return sample_html(tok.decode(prime), [tok.token_text(i) for i in res.ids], res.probs,
-                           joiner="" if tok.level == "char" else " "), tr.step_count
+        tokens = [tok.token_text(i) for i in res.ids]
+        return (sample_html(tok.decode(prime), tokens, res.probs, joiner="" if tok.level == "char" else " "),
+                tr.step_count, least_sure(tokens, res.probs))
 
-    body, drawn_at = memo_args(sess, SAMPLE_KEY, (tr.step_count // every, temp), draw)
+    body, drawn_at, words = memo_args(sess, SAMPLE_KEY, (tr.step_count // every, temp), draw)
     st.html(body)
     st.caption(f"Sampled at step {drawn_at:,} with temperature {temp}, starting from the text's first token. "
-               "Colour: the probability the model gave each token (hover for it). Early on this is noise; "
-               "watch spelling, then words, then punctuation appear.")
+               "Colour: the probability the model gave each token, pale (a surprise) to dark blue (sure); hover "
+               f"for it. {words} Early on this is noise; watch spelling, then words, then punctuation appear.")
 
 
 def vocab_view(sess: AppSession) -> None:

@@ -55,7 +55,7 @@ def window_html(inputs: list[str], targets: list[str], p_target, predicted: list
         tip = f"t = {t}: input {visible(x)!r}, target {visible(y)!r}, p(target) = {p:.3f}; model's best guess {visible(g)!r}"
         boxes.append(
             f'<div class="rv-tok" style="{prob_style(p)}" title="{_esc(tip)}">'
-            f'<span class="rv-in">{_esc(visible(x))}</span><span class="rv-arrow">↓</span>'
+            f'<span class="rv-in">{_esc(visible(x))}</span><span class="rv-arrow" aria-hidden="true">↓</span>'
             f'<span class="rv-in">{_esc(visible(y))}</span><span class="rv-t">{p:.2f}</span></div>'
         )
     legend = ('<div class="rv-legend">Top: input x<sub>t</sub>. Below the arrow: the target y<sub>t</sub> (the next token) '
@@ -66,6 +66,18 @@ def window_html(inputs: list[str], targets: list[str], p_target, predicted: list
               'is printed under each target). Hover a box for the best guess.</div>')
     # css=False when the page already holds STRIP_CSS: re-inserting a <style> restyles the whole page.
     return (STRIP_CSS if css else "") + f'<div class="rv-strip">{"".join(boxes)}</div>' + legend
+
+
+def least_sure(tokens: list[str], probs, n: int = 3) -> str:
+    """The sample's colours in words: the mean p over its tokens and the n it was least sure of, with their
+    p (first one first when tied). "" for no tokens. tokens: m strings; probs: (m,)."""
+    probs = np.asarray(probs, dtype=float)
+    ok = np.flatnonzero(np.isfinite(probs))
+    if not ok.size:
+        return ""
+    low = ok[np.argsort(probs[ok], kind="stable")[:n]]
+    which = ", ".join(f"{visible(tokens[i])!r} ({probs[i]:.2g}, token {i + 1})" for i in sorted(low))
+    return f"Mean p over the {ok.size:,} tokens written: {probs[ok].mean():.2f}; least sure: {which}."
 
 
 def sample_html(prime: str, tokens: list[str], probs, top: list[list[tuple[str, float]]] | None = None,
