@@ -29,6 +29,8 @@ CSS = f"""<style>
 :is(button, a, input, textarea, select, summary, [role="slider"], [role="switch"], [role="radio"],
     [role="checkbox"], [role="tab"], [role="option"], [tabindex="0"]):focus-visible {{
   outline: 3px solid {FOCUS} !important; outline-offset: 2px !important; }}
+/* A toggle's, checkbox's or radio's input is invisible (Streamlit draws its own knob): ring its label. */
+label:has(input:focus-visible) {{ outline: 3px solid {FOCUS}; outline-offset: 2px; border-radius: 4px; }}
 .rv-eq {{ overflow-x: auto; overflow-y: hidden; max-width: 100%; }}
 .rv-eq .katex-display {{ overflow: visible !important; }}
 @media (max-width: 640px) {{
