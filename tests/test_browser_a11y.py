@@ -136,7 +136,11 @@ def focused(page) -> dict:
 
 
 def tab_to(page, wanted, limit: int = 200) -> dict:
-    """Press Tab until ``wanted(focused(page))`` holds; the focused element. Fails naming what Tab visited."""
+    """Press Tab until ``wanted(focused(page))`` holds (at once if it already has the focus); the focused
+    element. Fails naming what Tab visited."""
+    f = focused(page)
+    if wanted(f):
+        return f
     seen = []
     for _ in range(limit):
         page.keyboard.press("Tab")
@@ -145,6 +149,19 @@ def tab_to(page, wanted, limit: int = 200) -> dict:
             return f
         seen.append(f["key"] or f["text"])
     raise AssertionError(f"Tab never reached it in {limit} presses; visited: {seen[:60]}")
+
+
+def settled_step(page) -> int:
+    """The step shown once it stops changing (after Pause, the last play frame may still be on its way)."""
+    wait_idle(page)
+    shown = None
+    for _ in range(20):
+        time.sleep(0.5)
+        now = int(step_count(page).replace(",", ""))
+        if now == shown:
+            return now
+        shown = now
+    raise AssertionError("the step count kept changing after Pause")
 
 
 def keyed(key: str):
@@ -196,34 +213,35 @@ def test_no_serious_accessibility_violation_on_any_page(browser, app_url, cell):
     assert not any(unread.values()), unread
 
 
-def test_keyboard_alone_steps_plays_and_undoes(browser, app_url):
+def test_keyboard_alone_steps_undoes_and_plays(browser, app_url):
+    """Tab, Enter and Space through Step, Undo, Play and Pause, each with a visible focus; then the S and U
+    shortcuts listed on screen. (Undo comes before Play: right after Pause, Streamlit can drop the first
+    click on the live panel, keyboard or mouse alike: "The fragment with id … does not exist anymore" in
+    the server log; a bug of its own, not a keyboard one.)"""
     page = open_app(browser, app_url, width=1500, height=1000)
     assert page.get_by_text("Keyboard: S Step · P Play / Pause · U Undo").is_visible()   # the shortcuts, on screen
-    f = tab_to(page, keyed("btn_step"))
-    assert f["outline"] >= 2 and f["shown"], f"no visible focus on Step: {f}"
-    page.keyboard.press("Enter")
+    for key, press, step in (("btn_step", "Enter", 1), ("btn_step", "Space", 2), ("btn_undo", "Enter", 1)):
+        f = tab_to(page, keyed(key))
+        assert f["outline"] >= 2 and f["shown"], f"no visible focus on {key}: {f}"
+        page.keyboard.press(press)
+        wait_step(page, step)
+        wait_idle(page)
+    page.keyboard.press("s")
+    wait_step(page, 2)
+    wait_idle(page)
+    page.keyboard.press("u")
     wait_step(page, 1)
     wait_idle(page)
-    tab_to(page, keyed("btn_play"))
+    f = tab_to(page, keyed("btn_play"))
+    assert f["outline"] >= 2 and f["shown"], f"no visible focus on Play: {f}"
     page.keyboard.press("Space")
     page.locator(".st-key-btn_pause").wait_for()
     time.sleep(1.0)
-    tab_to(page, keyed("btn_pause"))
+    f = tab_to(page, keyed("btn_pause"))
+    assert f["outline"] >= 2 and f["shown"], f"no visible focus on Pause: {f}"
     page.keyboard.press("Space")
     page.locator(".st-key-btn_play").wait_for()
-    wait_idle(page)
-    played = int(step_count(page).replace(",", ""))
-    assert played > 1, "Play trained nothing"
-    f = tab_to(page, keyed("btn_undo"))
-    assert f["outline"] >= 2 and f["shown"], f"no visible focus on Undo: {f}"
-    page.keyboard.press("Enter")
-    wait_step(page, f"{played - 1:,}")
-    wait_idle(page)
-    page.keyboard.press("s")   # the shortcuts listed on screen
-    wait_step(page, f"{played:,}")
-    wait_idle(page)
-    page.keyboard.press("u")
-    wait_step(page, f"{played - 1:,}")
+    assert settled_step(page) > 1, "Play trained nothing, or Pause did not stop it"
 
 
 def test_keyboard_alone_answers_a_question(browser, app_url):
