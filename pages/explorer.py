@@ -206,9 +206,10 @@ def graph(sess: AppSession) -> None:
                "h nodes already visited are shaded by ‖∂L/∂h_t‖." + highway + cut + shown)
 
 
-def _eq_row(latex: str, numbers: str) -> None:
+def _eq_row(latex: str, numbers: str, *, key: str, words: str) -> None:
+    """An equation (key: unique on the page; words: the equation read in words) beside this window's numbers."""
     left, right = st.columns([1.15, 1], vertical_alignment="center")
-    a11y.latex(latex, into=left)
+    a11y.latex(latex, key=key, help=words, into=left)
     right.markdown(numbers)
 
 
@@ -223,7 +224,9 @@ def _output_row(tok, out: dict, s: int) -> None:
         rf"\frac{{\partial L_{{{s}}}}}{{\partial o_{{{s}}}}} = p_{{{s}}} - \mathrm{{onehot}}(y_{{{s}}})",
         f"Target y = {md_token(tok(out['target']))} had p = {p}, so its entry is "
         f"p − 1 = **{num(out['target_entry'])}**; the largest others: {pushes}. "
-        f"‖·‖ = {num(out['norm'])}, L_{s} = −log p = {num(out['loss'])} nats.")
+        f"‖·‖ = {num(out['norm'])}, L_{s} = −log p = {num(out['loss'])} nats.",
+        key="out", words=f"The gradient of L_{s} at the output o_{s} is the predicted probabilities p_{s} minus 1 at the "
+                         f"target y_{s}.")
 
 
 @guarded("the equations at this step")
@@ -239,8 +242,8 @@ def cell_equations(sess: AppSession) -> None:
     n = {name: v[t] for name, v in tc.norms().items()}
     st.markdown(f"**At t = {s}: the {cell.title}'s backward pass, with this window's numbers**")
     with st.expander(f"The {cell.title}'s forward equations"):
-        for eq in cell.equations:
-            a11y.latex(eq)
+        for i, eq in enumerate(cell.equations):
+            a11y.latex(eq, key=f"fwd{i}", help=f"The {cell.title}'s forward equation {i + 1} of {len(cell.equations)}.")
     _output_row(tok, out, s)
     parts = []
     for p in tc.state_parts:
@@ -251,8 +254,9 @@ def cell_equations(sess: AppSession) -> None:
     eqs = cell.backward_equations or ()
     left, right = st.columns([1.3, 1], vertical_alignment="center")
     with left:
-        for eq in eqs:
-            a11y.latex(eq)
+        for i, eq in enumerate(eqs):
+            a11y.latex(eq, key=f"bwd{i}", help=f"The {cell.title}'s backward equation {i + 1} of {len(eqs)}: one "
+                                               "step back, from the gradient at s_t to the one at s_(t−1).")
     right.markdown("  \n".join(parts) + f"  \nPre-activation gradients of the blocks {', '.join(cell.block_names)}: "
                    f"{blocks}; ‖δ_{s}‖ = **{num(n['delta'])}**.")
     table = terms_table(sess, tc, t, k, s, T)
@@ -289,13 +293,16 @@ def equations(sess: AppSession) -> None:
         rf"\frac{{\partial L}}{{\partial h_{{{s}}}}} = "
         rf"V^\top \frac{{\partial L_{{{s}}}}}{{\partial o_{{{s}}}}} + {future_tex}",
         f"‖Vᵀ ∂L_{s}/∂o_{s}‖ = {num(n['dh_own'])} from its own output, {future_txt}: "
-        f"‖∂L/∂h_{s}‖ = **{num(n['dh'])}**.")
+        f"‖∂L/∂h_{s}‖ = **{num(n['dh'])}**.",
+        key="dh", words=f"The gradient at h_{s} is what its own output sends back through V transposed, plus what step "
+                        f"{s + 1} sends back through W transposed.")
 
     gate = tc.gate_stats(t)
     _eq_row(
         rf"\delta_{{{s}}} = (1 - h_{{{s}}}^2) \odot \frac{{\partial L}}{{\partial h_{{{s}}}}}",
         f"tanh′ = 1 − h² averages {num(gate['mean_gate'])} here (1 lets everything through, 0 blocks); "
-        f"{gate['saturated']:.0%} of units are saturated (|h| > 0.95). ‖δ_{s}‖ = **{num(n['delta'])}**.")
+        f"{gate['saturated']:.0%} of units are saturated (|h| > 0.95). ‖δ_{s}‖ = **{num(n['delta'])}**.",
+        key="delta", words=f"δ_{s} is the gradient at h_{s} times tanh's derivative 1 − h_{s}², entry by entry.")
 
     x_tok = md_token(tok(int(tc.inputs[t])))
     d, dl_do, pe = rf"\delta_{{{s}}}", rf"\frac{{\partial L_{{{s}}}}}{{\partial o_{{{s}}}}}", r"&\mathrel{+}="
@@ -303,7 +310,9 @@ def equations(sess: AppSession) -> None:
         rf"\begin{{aligned}} dW {pe} {d}\, h_{{{s - 1}}}^\top & dU_{{:,\,x_{{{s}}}}} {pe} {d} & db {pe} {d} \\ "
         rf"dV {pe} {dl_do}\, h_{{{s}}}^\top & dc {pe} {dl_do} \end{{aligned}}",
         f"x_{s} = {x_tok}: only column {x_tok} of U gets a gradient at this step. The table shows each term, the sum "
-        f"of the terms of steps {s}…{T} so far, and the window's whole gradient.")
+        f"of the terms of steps {s}…{T} so far, and the window's whole gradient.",
+        key="dw", words=f"Step {s} adds δ_{s} times h_{s - 1} transposed to dW, δ_{s} to column x_{s} of dU and to db, and "
+                        f"the output gradient times h_{s} transposed to dV and itself to dc.")
     table = terms_table(sess, tc, t, k, s, T)
     show_terms_table(table)
     with st.expander(f"The vectors at t = {s} (first 8 of H = {tc.hs.shape[0]} entries)"):

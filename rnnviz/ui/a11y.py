@@ -8,9 +8,10 @@ container and takes no room on the page):
   alternatives before a plotly chart, whose SVG a screen reader cannot read);
 - a focus ring on every control reached with Tab: Streamlit's own is a faint tinted box-shadow on
   buttons that a keyboard user loses on a projector;
-- ``.rv-eq``: an equation wider than its column (the BPTT explorer's, and any on a phone) scrolls inside
-  a box that Tab can reach, so the arrow keys scroll it (axe-core rule scrollable-region-focusable);
-  KaTeX's own scroller inside it is switched off, or it would be the unreachable one;
+- an equation wider than its column (the BPTT explorer's, and any on a phone) scrolls inside its box
+  (``latex``), which holds the equation's help icon, so Tab reaches the box and the arrow keys scroll it
+  (axe-core rule scrollable-region-focusable); KaTeX's own scroller, which holds nothing Tab can reach, and
+  Streamlit's clipping markdown container inside it are switched off;
 - on a phone (≤ 640 px), the Train page's controls in compact rows (see rnnviz.ui.charts and
   pages/train.py: the controls sit in a container keyed ``train_controls``).
 """
@@ -32,8 +33,9 @@ CSS = f"""<style>
 :focus-visible {{ outline: 3px solid {FOCUS} !important; outline-offset: 2px !important; }}
 /* A toggle's, checkbox's or radio's input is invisible (Streamlit draws its own knob): ring its label. */
 label:focus-within {{ outline: 3px solid {FOCUS}; outline-offset: 2px; border-radius: 4px; }}
-.rv-eq {{ overflow-x: auto; overflow-y: hidden; max-width: 100%; }}
-.rv-eq .katex-display {{ overflow: visible !important; }}
+[class*="st-key-rv_eq_"] {{ overflow-x: auto; }}
+[class*="st-key-rv_eq_"] [data-testid="stMarkdownContainer"], [class*="st-key-rv_eq_"] .katex-display {{
+  overflow: visible !important; }}
 @media (max-width: 640px) {{
   .st-key-train_controls button {{ min-height: 2.25rem; padding: 0.25rem 0.6rem; }}
 }}
@@ -50,9 +52,9 @@ def sr_only(text: str) -> str:
     return f'<p class="rv-sr">{html.escape(text, quote=True)}</p>'
 
 
-def latex(tex: str, *, label: str = "Equation", into=st) -> None:
-    """st.latex, in a box that scrolls sideways when the equation is wider than its column and that the
-    keyboard can reach (Tab, then the arrow keys). label: what a screen reader announces for the box
-    (KaTeX also writes MathML, which a screen reader reads as the equation itself)."""
-    into.markdown(f'<div class="rv-eq" tabindex="0" role="group" aria-label="{html.escape(label, quote=True)}">\n\n'
-                  f"$$\n{tex}\n$$\n\n</div>", unsafe_allow_html=True)
+def latex(tex: str, *, key: str, help: str, into=st) -> None:
+    """st.latex in a box that scrolls sideways when the equation is wider than its column. ``help``, the
+    equation in words, is its help icon, inside the box: Tab reaches it (and scrolls the box to it), the
+    arrow keys then scroll the box, and a screen reader reads the words (KaTeX also writes MathML, which
+    it reads as the equation). key: unique on the page (the box's CSS class is st-key-rv_eq_<key>)."""
+    into.container(key=f"rv_eq_{key}", gap=None).latex(tex, help=help)
