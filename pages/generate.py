@@ -168,8 +168,8 @@ def output(sess: AppSession, current: GenSettings | None) -> None:
                f"gave it (pale: a surprise, dark blue: it was sure); hover for its 5 most likely choices, or open the "
                f"table below. {least_sure(out.tokens, out.result.probs)} Written with {how} in {r['ms']:.0f} ms. "
                "Low temperature: safe, repetitive; high: creative, then gibberish.")
-    charts.table(lambda: token_table(out), key=f"gen_table_{sess.generation}", label="Show each token's probability as a table",
-                 formats={"p": "%.3f"})
+    charts.show_table(lambda: token_table(out), key=f"gen_table_{sess.generation}",
+                      label="Show each token's probability as a table", formats={"p": "%.3f"})
     m = st.columns(4)
     m[0].metric("Tokens generated", f"{out.n:,}")
     m[1].metric("Mean log p per token", f"{out.mean_log_p:.3f}",

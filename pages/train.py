@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+import numpy as np
 import streamlit as st
 
 from rnnviz.figures.common import esc as _esc
@@ -189,9 +190,9 @@ def loss_chart(sess: AppSession) -> None:
                     gap_short(steps, loss, h.val, tr.config.val_every)
                     or "Blue: the loss per token; dashed grey: a model that knows nothing.")
     if len(h) and not present.on():
-        charts.table(lambda: loss_table(steps, loss, smooth, h.val, f"mean of the last {w} steps"), key="table_loss",
-                     formats={"loss per token (nats)": "%.4f", f"mean of the last {w} steps": "%.4f",
-                              "held-out loss": "%.4f"})
+        charts.show_table(lambda: loss_table(steps, loss, smooth, h.val, f"mean of the last {w} steps"), key="table_loss",
+                          formats={"loss per token (nats)": "%.4f", f"mean of the last {w} steps": "%.4f",
+                                   "held-out loss": "%.4f"})
 
 
 def reach_header() -> None:
@@ -272,7 +273,8 @@ def dh_history(sess: AppSession) -> None:
         return
     charts.draw(sess, dh_heatmap_spec(steps, M), key="chart_dh_hist", filename="rnnviz-gradient-heatmap",
                 alt=f"‖∂L/∂h_t‖ (colour, log scale) at each time step t of the window (columns) for "
-                    f"{len(steps):,} training steps (rows, the newest on top), up to step {int(steps[-1]):,}.")
+                    f"{len(steps):,} training steps (rows, the newest on top), up to step {int(steps[-1]):,}; "
+                    f"on the newest row from {np.nanmin(M[-1]):.3g} to {np.nanmax(M[-1]):.3g}.")
     st.caption(f"The total at t collects the loss term at t and every later one. On the newest row, "
                f"{total_gradient_reading(M[-1])} A bright band across all t at some step: an exploding step.")
 
@@ -360,7 +362,7 @@ def draw_panel(sess: AppSession) -> Callable[[int], None]:
         reach_slot, verdict_slot = Slot(st.empty()), Slot(st.empty())
         reach_caption(sess)
         if not present.on():   # built while open only; while playing it follows each play run (every few s)
-            charts.table(lambda: reach_table_data(sess), key="table_reach", formats={"fraction left": "%.4g"})
+            charts.show_table(lambda: reach_table_data(sess), key="table_reach", formats={"fraction left": "%.4g"})
     st.markdown("**The window just trained on**: what the model read, what it had to predict, and how sure it was")
     window_slot = Slot(st.empty())
     if not present.on():   # the presentation view shows the headline charts only

@@ -214,8 +214,8 @@ def test_no_serious_accessibility_violation_on_any_page(browser, app_url, cell):
 
 
 def test_keyboard_alone_steps_undoes_and_plays(browser, app_url):
-    """Tab, Enter and Space through Step, Undo, Play and Pause, each with a visible focus; then the S and U
-    shortcuts listed on screen. (Undo comes before Play: right after Pause, Streamlit can drop the first
+    """Tab, Enter and Space through Step, Undo, Play and Pause, each with a visible focus, the S and U
+    shortcuts listed on screen, and a "Show as a table". (Undo comes before Play: right after Pause, Streamlit can drop the first
     click on the live panel, keyboard or mouse alike: "The fragment with id … does not exist anymore" in
     the server log; a bug of its own, not a keyboard one.)"""
     page = open_app(browser, app_url, width=1500, height=1000)
@@ -232,6 +232,11 @@ def test_keyboard_alone_steps_undoes_and_plays(browser, app_url):
     page.keyboard.press("u")
     wait_step(page, 1)
     wait_idle(page)
+    # "Show as a table" opens from the keyboard too (Tab, Enter), and only then is the table built and sent.
+    assert page.locator(".st-key-table_loss [data-testid='stDataFrame']").count() == 0
+    tab_to(page, lambda f: f["key"] == "table_loss" and f["tag"] == "SUMMARY")
+    page.keyboard.press("Enter")
+    page.locator(".st-key-table_loss [data-testid='stDataFrame']").wait_for()
     f = tab_to(page, keyed("btn_play"))
     assert f["outline"] >= 2 and f["shown"], f"no visible focus on Play: {f}"
     page.keyboard.press("Space")

@@ -187,7 +187,7 @@ def unrolled_graph_spec(input_tokens, target_tokens, t: int, truncate: int | Non
     for xcol, show in ((0, lo > 0), (right, hi < T - 1)):
         if show:
             for r in R.values():
-                notes.append(dict(x=xcol, y=r, text="…", showarrow=False, font=dict(size=22, color="#888")))
+                notes.append(dict(x=xcol, y=r, text="…", showarrow=False, font=dict(size=22, color="#767676")))
     for s in steps:   # tokens under the inputs and over the losses
         notes.append(dict(x=xpos[s], y=R["x"] - 0.5, text=token_label(input_tokens[s]), showarrow=False,
                           font=dict(size=13, family="monospace")))

@@ -1,4 +1,4 @@
-"""The headline charts' numbers as tables ("Show as a table", rnnviz.ui.charts.table): plain data in, a
+"""The headline charts' numbers as tables ("Show as a table", rnnviz.ui.charts.show_table): plain data in, a
 pandas DataFrame out, one row per point the chart draws from. For students who read with a screen reader
 or the keyboard, and for anyone who wants the exact value behind a bar."""
 
