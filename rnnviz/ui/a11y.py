@@ -27,9 +27,10 @@ FOCUS = "#005a9c"   # the theme's primaryColor: 7:1 on white, so the ring itself
 CSS = f"""<style>
 .rv-sr {{ position: absolute !important; width: 1px; height: 1px; padding: 0; margin: -1px; overflow: hidden;
   clip: rect(0 0 0 0); clip-path: inset(50%); white-space: nowrap; border: 0; }}
-/* Cheap selectors on purpose: a list of :is(button, [role=…], …) and label:has(input:focus-visible)
-   cost a Step click ~0.3× of a one-button app's click in Chromium (benchmarks/bench_click.py: 2.0–2.2×
-   against 1.7–1.8× with these two rules), the browser re-matching them on every element React touches. */
+/* Cheap selectors on purpose: with :is(button, a, [role=…], [tabindex="0"], …):focus-visible and
+   label:has(input:focus-visible) instead of these two rules, benchmarks/bench_click.py read 2.17× and 2.02×
+   (a Step click against a one-button app's), with these 1.77× and 1.67× (main, without either: 1.67×,
+   1.59×): Chromium re-matches such selectors on every element React touches. */
 :focus-visible {{ outline: 3px solid {FOCUS} !important; outline-offset: 2px !important; }}
 /* A toggle's, checkbox's or radio's input is invisible (Streamlit draws its own knob): ring its label. */
 label:focus-within {{ outline: 3px solid {FOCUS}; outline-offset: 2px; border-radius: 4px; }}
