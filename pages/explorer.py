@@ -4,18 +4,28 @@ from __future__ import annotations
 
 import time
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
 from rnnviz.explain import BackwardTrace, backward_trace, gradient_check_plan
 from rnnviz.explain_cells import CellTrace, cell_trace
-from rnnviz.figures.common import CHART, THEME  # one chart config and theme for every page (PNG download)
-from rnnviz.figures.explorer import MAX_UNITS, dh_compare_figure, gradcheck_figure, matrix_heatmap, unrolled_graph
+from rnnviz.figures.explorer import (
+    MAX_UNITS,
+    WEIGHT_COLOURS,
+    dh_compare_figure,
+    gradcheck_figure,
+    matrix_heatmap,
+    unrolled_graph,
+    visible_steps,
+)
+from rnnviz.figures.palette import NAMES
 from rnnviz.gradcheck import gradient_check
 from rnnviz.gradcheck import verdict as check_verdict
 from rnnviz.params import param_names
 from rnnviz.terms import TERM_NAMES
 from rnnviz.truncation import truncation_gap
+from rnnviz.ui import a11y, charts
 from rnnviz.ui.fmt import md_token, num
 from rnnviz.ui.guard import guarded
 from rnnviz.ui.memo import memo, page_state, peek, store
@@ -178,7 +188,12 @@ def graph(sess: AppSession) -> None:
     fig = memo(sess, P + "fig_graph", (t, k), lambda: unrolled_graph(
         [tok(i) for i in tc.inputs], [tok(i) for i in tc.targets], t, k, norms["dh"], tc.losses,
         dc_norms=norms.get("dc"), recurrence=tr.cell.recurrence))
-    st.plotly_chart(fig, theme=THEME, config=CHART, key=f"{P}chart_graph")
+    lo, hi = visible_steps(T, t)
+    weights = "U and V" if "W" not in param_names(tr.params) else "U, W and V"
+    charts.plotly(fig, key=f"{P}chart_graph", alt=(
+        f"The unrolled network, time steps {lo + 1} to {hi + 1} of T = {T}: inputs x, hidden states h, outputs o and "
+        f"losses L in rows, the shared weights {weights} on the arrows. The backward pass is at t = {t + 1}, where "
+        f"‖∂L/∂h_{t + 1}‖ = {norms['dh'][t]:.3g}" + ("" if k is None else f"; truncated at k = {k}") + "."))
     shown = "" if T <= 12 else " Only 12 steps around t are drawn; “…” stands for the rest."
     cut = ("" if k is None else
            f" Grey losses and the ✂ on W: terms more than k = {k} steps after t whose gradient is cut before h_t.")
@@ -188,15 +203,17 @@ def graph(sess: AppSession) -> None:
         highway = (f" Diamonds: the cell state c. Going back along c_t → c_(t−1) multiplies the gradient by f_t only "
                    f"(thick red: the edges later losses take back to c_{t + 1}); here ‖∂L/∂c_{t + 1}‖ = {dc[t]:.3g}, "
                    f"‖∂L/∂h_{t + 1}‖ = {norms['dh'][t]:.3g}.")
-    st.caption(f"Same colour, same weights: one U (green) and one V (orange) are used at every step; "
-               f"{tr.cell.recurrence_note}. Red glow: where the gradient flows now (strong) and the path by which "
-               "later losses reach h_t (faint); "
+    st.caption(f"Same colour, same weights: one U ({NAMES[WEIGHT_COLOURS['U']]}) and one V ({NAMES[WEIGHT_COLOURS['V']]}), "
+               f"each labelled on its arrows, are used at every step; {tr.cell.recurrence_note} "
+               f"({NAMES[WEIGHT_COLOURS['W']]} arrows, labelled {tr.cell.recurrence}). "
+               "Red glow: where the gradient flows now (strong) and the path by which later losses reach h_t (faint); "
                "h nodes already visited are shaded by ‖∂L/∂h_t‖." + highway + cut + shown)
 
 
-def _eq_row(latex: str, numbers: str) -> None:
+def _eq_row(latex: str, numbers: str, *, key: str, words: str) -> None:
+    """An equation (key: unique on the page; words: the equation read in words) beside this window's numbers."""
     left, right = st.columns([1.15, 1], vertical_alignment="center")
-    left.latex(latex)
+    a11y.latex(latex, key=key, help=words, into=left)
     right.markdown(numbers)
 
 
@@ -211,7 +228,9 @@ def _output_row(tok, out: dict, s: int) -> None:
         rf"\frac{{\partial L_{{{s}}}}}{{\partial o_{{{s}}}}} = p_{{{s}}} - \mathrm{{onehot}}(y_{{{s}}})",
         f"Target y = {md_token(tok(out['target']))} had p = {p}, so its entry is "
         f"p − 1 = **{num(out['target_entry'])}**; the largest others: {pushes}. "
-        f"‖·‖ = {num(out['norm'])}, L_{s} = −log p = {num(out['loss'])} nats.")
+        f"‖·‖ = {num(out['norm'])}, L_{s} = −log p = {num(out['loss'])} nats.",
+        key="out", words=f"The gradient of L_{s} at the output o_{s} is the predicted probabilities p_{s} minus 1 at the "
+                         f"target y_{s}.")
 
 
 @guarded("the equations at this step")
@@ -227,8 +246,8 @@ def cell_equations(sess: AppSession) -> None:
     n = {name: v[t] for name, v in tc.norms().items()}
     st.markdown(f"**At t = {s}: the {cell.title}'s backward pass, with this window's numbers**")
     with st.expander(f"The {cell.title}'s forward equations"):
-        for eq in cell.equations:
-            st.latex(eq)
+        for i, eq in enumerate(cell.equations):
+            a11y.latex(eq, key=f"fwd{i}", help=f"The {cell.title}'s forward equation {i + 1} of {len(cell.equations)}.")
     _output_row(tok, out, s)
     parts = []
     for p in tc.state_parts:
@@ -239,8 +258,9 @@ def cell_equations(sess: AppSession) -> None:
     eqs = cell.backward_equations or ()
     left, right = st.columns([1.3, 1], vertical_alignment="center")
     with left:
-        for eq in eqs:
-            st.latex(eq)
+        for i, eq in enumerate(eqs):
+            a11y.latex(eq, key=f"bwd{i}", help=f"The {cell.title}'s backward equation {i + 1} of {len(eqs)}: one "
+                                               "step back, from the gradient at s_t to the one at s_(t−1).")
     right.markdown("  \n".join(parts) + f"  \nPre-activation gradients of the blocks {', '.join(cell.block_names)}: "
                    f"{blocks}; ‖δ_{s}‖ = **{num(n['delta'])}**.")
     table = terms_table(sess, tc, t, k, s, T)
@@ -278,13 +298,16 @@ def equations(sess: AppSession) -> None:
         rf"\frac{{\partial L}}{{\partial h_{{{s}}}}} = "
         rf"V^\top \frac{{\partial L_{{{s}}}}}{{\partial o_{{{s}}}}} + {future_tex}",
         f"‖Vᵀ ∂L_{s}/∂o_{s}‖ = {num(n['dh_own'])} from its own output, {future_txt}: "
-        f"‖∂L/∂h_{s}‖ = **{num(n['dh'])}**.")
+        f"‖∂L/∂h_{s}‖ = **{num(n['dh'])}**.",
+        key="dh", words=f"The gradient at h_{s} is what its own output sends back through V transposed, plus what step "
+                        f"{s + 1} sends back through W transposed.")
 
     gate = tc.gate_stats(t)
     _eq_row(
         rf"\delta_{{{s}}} = (1 - h_{{{s}}}^2) \odot \frac{{\partial L}}{{\partial h_{{{s}}}}}",
         f"tanh′ = 1 − h² averages {num(gate['mean_gate'])} here (1 lets everything through, 0 blocks); "
-        f"{gate['saturated']:.0%} of units are saturated (|h| > 0.95). ‖δ_{s}‖ = **{num(n['delta'])}**.")
+        f"{gate['saturated']:.0%} of units are saturated (|h| > 0.95). ‖δ_{s}‖ = **{num(n['delta'])}**.",
+        key="delta", words=f"δ_{s} is the gradient at h_{s} times tanh's derivative 1 − h_{s}², entry by entry.")
 
     x_tok = md_token(tok(int(tc.inputs[t])))
     d, dl_do, pe = rf"\delta_{{{s}}}", rf"\frac{{\partial L_{{{s}}}}}{{\partial o_{{{s}}}}}", r"&\mathrel{+}="
@@ -292,7 +315,9 @@ def equations(sess: AppSession) -> None:
         rf"\begin{{aligned}} dW {pe} {d}\, h_{{{s - 1}}}^\top & dU_{{:,\,x_{{{s}}}}} {pe} {d} & db {pe} {d} \\ "
         rf"dV {pe} {dl_do}\, h_{{{s}}}^\top & dc {pe} {dl_do} \end{{aligned}}",
         f"x_{s} = {x_tok}: only column {x_tok} of U gets a gradient at this step. The table shows each term, the sum "
-        f"of the terms of steps {s}…{T} so far, and the window's whole gradient.")
+        f"of the terms of steps {s}…{T} so far, and the window's whole gradient.",
+        key="dw", words=f"Step {s} adds δ_{s} times h_{s - 1} transposed to dW, δ_{s} to column x_{s} of dU and to db, and "
+                        f"the output gradient times h_{s} transposed to dV and itself to dc.")
     table = terms_table(sess, tc, t, k, s, T)
     show_terms_table(table)
     with st.expander(f"The vectors at t = {s} (first 8 of H = {tc.hs.shape[0]} entries)"):
@@ -302,6 +327,15 @@ def equations(sess: AppSession) -> None:
                      column_config={f"unit {j + 1}": st.column_config.NumberColumn(format="%.4f") for j in range(8)})
         st.caption(f"Here t = {s}. Row ∂L/∂h_t is the sum of the two rows above it; δ_t is it times 1 − h_t², "
                    "entry by entry.")
+
+
+def _range_words(M) -> str:
+    """A matrix's extent in words, for a heatmap's text alternative: its shape and its smallest and largest entry."""
+    M = np.asarray(M, dtype=float)
+    fin = M[np.isfinite(M)]
+    if not fin.size:
+        return f"{M.shape[0]}×{M.shape[1]} entries, none finite."
+    return f"{M.shape[0]}×{M.shape[1]} entries from {fin.min():.3g} to {fin.max():.3g}."
 
 
 def shown_rows(blocks: tuple[str, ...], H: int) -> str:
@@ -335,13 +369,15 @@ def dw_heatmaps(sess: AppSession) -> None:
         blocks = sess.trainer.cell.block_names
         fig = memo(sess, P + "fig_dw_term", (t, k), lambda: matrix_heatmap(tc.term("W", t), colorbar_title=title,
                                                                            blocks=blocks))
-        st.plotly_chart(fig, theme=THEME, config=CHART, key=f"{P}chart_dw_term")
+        charts.plotly(fig, key=f"{P}chart_dw_term", alt=f"Heatmap of step {s}'s term of dW, δ_{s} h_{s - 1}ᵀ: "
+                      + _range_words(tc.term("W", t)))
         st.caption(f"One step's term δ_{s} h_{s - 1}ᵀ is an outer product: every row is a multiple of h_{s - 1} "
                    "(the stripes), scaled by that unit's δ.")
     with right:
         fig = memo(sess, P + "fig_dw_running", (t, k), lambda: matrix_heatmap(
             tc.running("W", t), scale_of=tc.running("W", 0), colorbar_title="dW so far", blocks=blocks))
-        st.plotly_chart(fig, theme=THEME, config=CHART, key=f"{P}chart_dw_running")
+        charts.plotly(fig, key=f"{P}chart_dw_running", alt=f"Heatmap of dW summed over steps {s} to {T}: "
+                      + _range_words(tc.running("W", t)) + f" The whole window's dW: {_range_words(tc.running('W', 0))}")
         st.caption("The colour scale is fixed to the whole window's dW, so you see it build up step by step; "
                    "at t = 1 it is exactly the gradient the next Step uses (before clipping)."
                    + shown_rows(blocks, H))
@@ -374,7 +410,10 @@ def truncation(sess: AppSession) -> None:
     with right:
         fig = memo(sess, P + "fig_dh_compare", (t, k), lambda: dh_compare_figure(
             trace(sess, None).norms()["dh"], trace(sess, k).norms()["dh"], k, t))
-        st.plotly_chart(fig, theme=THEME, config=CHART, key=f"{P}chart_dh_compare")
+        full, cut = trace(sess, None).norms()["dh"], trace(sess, k).norms()["dh"]
+        charts.plotly(fig, key=f"{P}chart_dh_compare", alt=(
+            f"‖∂L/∂h_t‖ at every time step t = 1 to {full.size}, full BPTT (solid) against truncated k = {k} (dashed): at "
+            f"t = 1 {full[0]:.3g} full, {cut[0]:.3g} truncated; at t = {full.size} {full[-1]:.3g} and {cut[-1]:.3g}."))
         st.caption("Where the dashed line falls below the solid one, gradient from losses more than k steps later "
                    "was dropped; the newest k + 1 steps lose nothing.")
 
@@ -399,7 +438,9 @@ def gradcheck(sess: AppSession) -> None:
         return
     c[1].caption(f"Checked {res['entries']} random entries of each parameter in {res['seconds']:.2f} s: "
                  f"{check_verdict(res['errors'])}.")
-    st.plotly_chart(gradcheck_figure(res["errors"]), theme=THEME, config=CHART, key=f"{P}chart_gradcheck")
+    charts.plotly(gradcheck_figure(res["errors"]), key=f"{P}chart_gradcheck", alt=(
+        "Relative error per parameter, analytic against numeric: "
+        + ", ".join(f"d{name} {err:.1e}" for name, err in res["errors"].items()) + f"; {check_verdict(res['errors'])}."))
     st.caption("Relative error ‖analytic − numeric‖ / (‖analytic‖ + ‖numeric‖) per parameter. Around 1e-8 is what "
                "central differences with ε = 1e-5 can resolve; a bug in BPTT shows up as 1e-2 or worse.")
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 import time
 
 import numpy as np
+import pandas as pd
 import streamlit as st
 
-from rnnviz.figures.common import CHART, THEME  # one chart config and theme for every page (PNG download)
-from rnnviz.figures.generate import MAX_UNITS, hidden_heatmap, pick_units
-from rnnviz.figures.tokens import sample_html, unit_strip_html
+from rnnviz.figures.common import visible
+from rnnviz.figures.generate import MAX_COLUMNS, MAX_UNITS, hidden_heatmap, pick_units
+from rnnviz.figures.tokens import least_sure, sample_html, unit_strip_html
 from rnnviz.figures.train import recent_mean_loss
 from rnnviz.generation import (
     MAX_ANALYSE_TOKENS,
@@ -23,6 +24,7 @@ from rnnviz.generation import (
     generate,
 )
 from rnnviz.sample import MAX_TEMPERATURE, state_trajectory
+from rnnviz.ui import charts
 from rnnviz.ui.guard import guarded
 from rnnviz.ui.memo import page_state
 from rnnviz.ui.page import page_header, setup_page
@@ -114,6 +116,16 @@ def controls(sess: AppSession) -> GenSettings | None:
     return settings
 
 
+def token_table(out) -> pd.DataFrame:
+    """The generated text's colours as numbers: each token, the probability the model gave it, its top 5."""
+    return pd.DataFrame({
+        "position": np.arange(1, out.n + 1),
+        "token": [visible(t) for t in out.tokens],
+        "p": np.asarray(out.result.probs, dtype=float)[:out.n],
+        "the model's top 5": [", ".join(f"{visible(a)} {q:.2f}" for a, q in alts) for alts in out.top[:out.n]],
+    })
+
+
 def run_generation(sess: AppSession, settings: GenSettings) -> None:
     """Sample with the current weights (read only) and keep the result for this model."""
     tr = sess.trainer
@@ -153,8 +165,11 @@ def output(sess: AppSession, current: GenSettings | None) -> None:
     how = ("greedy" if s.greedy else f"τ = {s.temperature:g}" + (f", top-{s.k}" if s.mode == "top-k" else "")
            + f", seed {s.seed}") + f", starting from {START_PHRASES[s.start]}"
     st.caption(f"Grey: the prime. Each of the {out.n:,} generated tokens is coloured by the probability the model "
-               f"gave it (red: a surprise, green: it was sure); hover for its 5 most likely choices. Written with {how} "
-               f"in {r['ms']:.0f} ms. Low temperature: safe, repetitive; high: creative, then gibberish.")
+               f"gave it (pale: a surprise, dark blue: it was sure); hover for its 5 most likely choices, or open the "
+               f"table below. {least_sure(out.tokens, out.result.probs)} Written with {how} in {r['ms']:.0f} ms. "
+               "Low temperature: safe, repetitive; high: creative, then gibberish.")
+    charts.show_table(lambda: token_table(out), key=f"gen_table_{sess.generation}",
+                      label="Show each token's probability as a table", formats={"p": "%.3f"})
     m = st.columns(4)
     m[0].metric("Tokens generated", f"{out.n:,}")
     m[1].metric("Mean log p per token", f"{out.mean_log_p:.3f}",
@@ -249,12 +264,16 @@ def hidden_units(sess: AppSession, current: GenSettings | None) -> None:
     capped = f" (the first {MAX_ANALYSE_TOKENS} of its {total:,} tokens)" if total > MAX_ANALYSE_TOKENS else ""
     c[2].caption(f"Reading {what}{capped} with the weights at step {tr.step_count:,}, starting from "
                  f"{START_PHRASES[memory]}.")
-    st.plotly_chart(hidden_heatmap(hs, units, tokens, part=part, scale=scale), theme=THEME, config=CHART, key=f"gen_heat_{g}")
+    first = hs[units[0], :MAX_COLUMNS] if units else hs[:0, 0]
+    alt = (f"Heatmap: {len(units)} hidden units (rows) over the first {min(len(tokens), MAX_COLUMNS)} tokens read "
+           f"(columns), the colour {part} from −{scale:g} (orange) through 0 (white) to +{scale:g} (blue)."
+           + (f" The first row, unit {units[0]}, runs from {first.min():+.2f} to {first.max():+.2f}." if first.size else ""))
+    charts.plotly(hidden_heatmap(hs, units, tokens, part=part, scale=scale), alt=alt, key=f"gen_heat_{g}")
     lo, hi = (float(hs.min()), float(hs.max())) if hs.size else (0.0, 0.0)
     st.caption(f"Rows: hidden units; columns: the tokens read, left to right (drag sideways to scroll, hover for the "
-               f"value). Blue: {part} near +{scale:g}, red: near −{scale:g}, white: 0 (on this text {part} runs from "
-               f"{lo:.2f} to {hi:.2f}). Look for a row that switches colour at a quote, a bracket or a line end: that "
-               "unit has learned to keep track of it.")
+               f"value). Blue: {part} near +{scale:g}, orange: near −{scale:g}, white: 0 (the colour bar gives the "
+               f"numbers; on this text {part} runs from {lo:.2f} to {hi:.2f}). Look for a row that switches colour at "
+               "a quote, a bracket or a line end: that unit has learned to keep track of it.")
     spread = hs.std(axis=1)
     unit = st.selectbox("Look at one unit over the text", units, key=f"gen_unit_{g}", persist_state=KEEP,
                         format_func=lambda u: f"unit {u} (spread σ = {spread[u]:.2f})")

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import numpy as np
 import streamlit as st
 
 from rnnviz.bptt import gradient_reaches, loss_and_grads
 from rnnviz.figures.cells import jacobian_sv_caption, jacobian_sv_figure, reach_parts_caption, reach_parts_figure
-from rnnviz.figures.common import CHART, THEME  # one chart config and theme for every page (PNG download)
 from rnnviz.figures.lab import (
     eigen_figure,
     reach_decay_figure,
@@ -24,7 +24,7 @@ from rnnviz.spectrum import SATURATED, reach_decay
 from rnnviz.trainer import SPECTRUM_SCHEDULE
 from rnnviz.truncation import truncation_sweep
 from rnnviz.twin import TWIN_SETTINGS, TwinRun
-from rnnviz.ui import budget
+from rnnviz.ui import budget, charts
 from rnnviz.ui.guard import guarded
 from rnnviz.ui.memo import memo, memo_args, page_state
 from rnnviz.ui.page import page_header, setup_page
@@ -143,9 +143,10 @@ def reach_section(sess: AppSession) -> None:
     left, right = st.columns(2)
     with left:
         st.markdown("**Gradient reach** R[t, k] = ‖∂L_t/∂h_k‖: how much of loss term L_t arrives at step k")
-        st.plotly_chart(figure(sess, "reach", (), lambda: reach_heatmap(reach(sess))), theme=THEME, config=CHART,
-                        key=f"{P}chart_reach")
         v = verdict(reach_decay(reach(sess)).typical)
+        charts.plotly(figure(sess, "reach", (), lambda: reach_heatmap(reach(sess))), key=f"{P}chart_reach",
+                      alt=f"Heatmap of R[t, k] for the window's T = {reach(sess).shape[0]} steps, on a log colour scale: "
+                          + _extent(reach(sess)) + (f" Typically, a loss term's gradient {v.text}" if v is not None else ""))
         st.caption("Each row is one loss term; read it from the diagonal leftwards: the colour fading (or brightening) "
                    "towards the left is the gradient vanishing (or exploding) as it travels back."
                    + (f" On this window, typically, a loss term's gradient {v.text}" if v is not None else ""))
@@ -155,9 +156,14 @@ def reach_section(sess: AppSession) -> None:
             dec = reach_decay(reach(sess))
             return reach_decay_figure(dec.d, dec.typical, dec.low, dec.high, spec.rho, spec.sigma_max, matrix=m)
 
-        st.plotly_chart(figure(sess, "decay", (), build), theme=THEME, config=CHART, key=f"{P}chart_decay")
+        dec = reach_decay(reach(sess))
+        far = int(np.flatnonzero(np.isfinite(dec.typical))[-1]) if np.isfinite(dec.typical).any() else 0
+        charts.plotly(figure(sess, "decay", (), build), key=f"{P}chart_decay", alt=(
+            f"The measured ratio ‖∂L_t/∂h_k‖ ÷ ‖∂L_t/∂h_t‖ against the distance t − k (log scale): {dec.typical[far]:.3g} at "
+            f"t − k = {far}; the lines ρ({m})^(t−k) with ρ({m}) = {spec.rho:.3g} and σ_max({m})^(t−k) with "
+            f"σ_max = {spec.sigma_max:.3g} would give {spec.rho ** far:.3g} and {spec.sigma_max ** far:.3g} there."))
         if m == "W":   # W's spectrum bounds the vanilla RNN's reach: read the chart against it
-            st.caption(f"The red line is ρ(W)^(t−k) with ρ(W) = {spec.rho:.3g}: where tanh is unsaturated the measured "
+            st.caption(f"The dashed red line is ρ(W)^(t−k) with ρ(W) = {spec.rho:.3g}: where tanh is unsaturated the measured "
                        "gradient tends to follow it, saturated units (1 − h² ≈ 0) pull it below, and it can never rise "
                        f"above the dotted σ_max(W)^(t−k) bound (σ_max = {spec.sigma_max:.3g})."
                        + against_rho(reach_decay(reach(sess)).typical, spec.rho))
@@ -167,8 +173,8 @@ def reach_section(sess: AppSession) -> None:
         decays = {part: (lambda d: (d.d, d.typical))(reach_decay(reach(sess, part))) for part in cell.state_parts}
         st.markdown(f"**Reach through each part of the {cell.title} state** "
                     + ", ".join(f"‖∂L_t/∂{p}_k‖" for p in cell.state_parts))
-        st.plotly_chart(figure(sess, "reach_parts", (), lambda: reach_parts_figure(decays)), theme=THEME, config=CHART,
-                        key=f"{P}chart_reach_parts")
+        charts.plotly(figure(sess, "reach_parts", (), lambda: reach_parts_figure(decays)), key=f"{P}chart_reach_parts",
+                      alt="One line per state part, against the distance back. " + reach_parts_caption(decays))
         st.caption(reach_parts_caption(decays))
 
 
@@ -189,29 +195,35 @@ def spectrum_section(sess: AppSession) -> None:
     left, right = st.columns(2)
     with left:
         st.markdown(f"**Eigenvalues of {m}** in the complex plane")
-        st.plotly_chart(figure(sess, "eig", (), lambda: eigen_figure(spec.eigenvalues, spec.rho, matrix=m)),
-                        theme=THEME, config=CHART, key=f"{P}chart_eig")
         outside = int((abs(spec.eigenvalues) > 1).sum())
-        st.caption(f"{outside} of {len(spec.eigenvalues)} eigenvalues lie outside the green unit circle: directions in "
+        charts.plotly(figure(sess, "eig", (), lambda: eigen_figure(spec.eigenvalues, spec.rho, matrix=m)), key=f"{P}chart_eig",
+                      alt=f"The {len(spec.eigenvalues)} eigenvalues of {m} in the complex plane: {outside} lie outside the "
+                          f"unit circle; the largest |λ|, ρ({m}), is {spec.rho:.3g}.")
+        st.caption(f"{outside} of {len(spec.eigenvalues)} eigenvalues lie outside the solid grey unit circle: directions in "
                    f"which {m} stretches a gradient at every step back; inside, it shrinks. ρ({m}) = {spec.rho:.3g} "
-                   "is the red circle.")
+                   "is the dashed red circle.")
     with right:
         st.markdown("**How saturated is h?** |h| over every unit and step of the window")
-        st.plotly_chart(figure(sess, "sat", (), lambda: saturation_figure(hs, SATURATED)), theme=THEME, config=CHART,
-                        key=f"{P}chart_sat")
+        charts.plotly(figure(sess, "sat", (), lambda: saturation_figure(hs, SATURATED)), key=f"{P}chart_sat",
+                      alt=f"Histogram of |h| over the window's {hs.size:,} values (H·T), in bins of 0.05 from 0 to 1: "
+                          f"{(abs(hs) > SATURATED).mean():.1%} of them above {SATURATED:g}.")
         st.caption(f"{(abs(hs) > SATURATED).mean():.1%} of the window's |h| values exceed {SATURATED:g} (red)."
                    + (f" The {cell.title}'s units saturate inside the cell, so the metric above ({sat:.1%}) counts "
                       f"|{cell.saturation_of}| > {SATURATED:g} instead." if cell.saturation_of != "h_t" else ""))
     lj = jacobian(sess)
     st.markdown("**The local Jacobian ∂s_t/∂s_{t−1} at every step of the window**: its singular values")
-    st.plotly_chart(figure(sess, "jac", (), lambda: jacobian_sv_figure(lj.sv)), theme=THEME, config=CHART, key=f"{P}chart_jac")
+    charts.plotly(figure(sess, "jac", (), lambda: jacobian_sv_figure(lj.sv)), key=f"{P}chart_jac",
+                  alt="The largest, median and smallest singular value of ∂s_t/∂s_(t−1) at every step t of the window, "
+                      "log scale, with the line 1. " + jacobian_sv_caption(lj.sv, lj.state_parts))
     st.caption(jacobian_sv_caption(lj.sv, lj.state_parts))
     log = list(sess.trainer.history.spectrum)
     if not log or log[-1][0] != sess.trainer.step_count:
         log.append((sess.trainer.step_count, spec.rho, spec.sigma_max))  # always include the model as it is now
     steps, rho, sigma = (list(col) for col in zip(*log, strict=True))
     st.markdown(f"**ρ({m}) and σ_max({m}) over training**")
-    st.plotly_chart(spectrum_history_figure(steps, rho, sigma, matrix=m), theme=THEME, config=CHART, key=f"{P}chart_spec_hist")
+    charts.plotly(spectrum_history_figure(steps, rho, sigma, matrix=m), key=f"{P}chart_spec_hist",
+                  alt=f"ρ({m}) and σ_max({m}) over training, log scale, with the line 1: ρ from {rho[0]:.3g} at step "
+                      f"{steps[0]:,} to {rho[-1]:.3g} at step {steps[-1]:,}, σ_max from {sigma[0]:.3g} to {sigma[-1]:.3g}.")
     st.caption(f"From {rho[0]:.3g} at step {steps[0]:,} to {rho[-1]:.3g} at step {steps[-1]:,} (ρ). Logged "
                f"{SPECTRUM_SCHEDULE}, plus the current step; after very long runs older entries are thinned.")
 
@@ -225,8 +237,9 @@ def sweep_section(sess: AppSession) -> None:
     sw = memo(sess, P + "sweep", (), lambda: truncation_sweep(tr.params, *tr.next_window(), cell=tr.config.cell))
     st.markdown("**Truncation sweep**: this window's gradient for every k = 0 … T − 1, against full BPTT")
     k = tr.config.effective_truncate
-    st.plotly_chart(figure(sess, "sweep", (k,), lambda: sweep_figure(sw.ks, sw.rel_error, k)), theme=THEME, config=CHART,
-                    key=f"{P}chart_sweep")
+    charts.plotly(figure(sess, "sweep", (k,), lambda: sweep_figure(sw.ks, sw.rel_error, k)), key=f"{P}chart_sweep",
+                  alt=f"The relative error ‖g_k − g‖ ÷ ‖g‖ of dW, dU, db and all weights for k = 0 to {int(sw.ks[-1])}, log "
+                      "scale." + sweep_reading(sw.ks, sw.rel_error["all"]))
     st.caption("When gradients vanish the error becomes tiny after a few steps, so a short k loses almost nothing; "
                "a slow fall means long-range gradients matter and truncation throws them away."
                + sweep_reading(sw.ks, sw.rel_error["all"]))
@@ -270,24 +283,32 @@ def twin_section(sess: AppSession) -> None:
                        "It stops there; the other twin goes on.")
     if run.steps == 0:
         st.info("Press **Step both** to train both twins on the same windows.")
-    loss_fig, norm_fig, spec_fig = twin_figures(sess, run)
+    (loss_fig, loss_alt), (norm_fig, norm_alt), (spec_fig, spec_alt) = twin_figures(sess, run)
     if run.steps:
         left, right = st.columns(2)
         with left:
-            st.plotly_chart(loss_fig, theme=THEME, config=CHART, key=f"{P}chart_twin_loss")
+            charts.plotly(loss_fig, alt=loss_alt, key=f"{P}chart_twin_loss")
             st.caption("Same start, same data: any gap between the two curves is caused by the one setting that "
                        "differs.")
         with right:
-            st.plotly_chart(norm_fig, theme=THEME, config=CHART, key=f"{P}chart_twin_norm")
+            charts.plotly(norm_fig, alt=norm_alt, key=f"{P}chart_twin_norm")
             st.caption("Both twins start with the same gradient norm; after that, a jump of several decades is an "
                        "exploding gradient (clipping limits the step taken, not this measured norm).")
-    st.plotly_chart(spec_fig, theme=THEME, config=CHART, key=f"{P}chart_twin_spectrum")
+    charts.plotly(spec_fig, alt=spec_alt, key=f"{P}chart_twin_spectrum")
     st.caption("ρ(W) (solid) and σ_max(W) (dotted) of each twin as it trains: watch whether training pushes W "
                "across 1, where gradients stop vanishing and start exploding.")
 
 
+def _extent(R) -> str:
+    """A reach matrix's smallest and largest positive entry, in words (a heatmap's text alternative)."""
+    R = np.asarray(R, dtype=float)
+    pos = R[np.isfinite(R) & (R > 0)]
+    return f"from {pos.min():.2g} to {pos.max():.2g}." if pos.size else "no positive entry."
+
+
 def twin_figures(sess: AppSession, run: TwinRun) -> tuple:
-    """(loss, gradient norm, spectrum) figures of the twin run, rebuilt only when it has stepped."""
+    """(figure, its text alternative) for the loss, the gradient norm and the spectrum of the twin run,
+    rebuilt only when it has stepped."""
     return memo_args(sess, P + "twin_figs", (run, run.steps), lambda: build_twin_figures(run))
 
 
@@ -296,12 +317,24 @@ def build_twin_figures(run: TwinRun) -> tuple:
     la, lb = f"A: {a.label}", f"B: {b.label}"
     sa, sb = run.series(a), run.series(b)
     base = a.trainer.baseline_loss
+    m = a.trainer.cell.spectrum_of
+
+    def last(series: dict, name: str) -> str:
+        v = series[name]
+        return f"{v[-1]:.3g}" if len(v) else "not measured yet"
+
     figs = (
-        twin_metric_figure(sa["step"], sa["loss"], sb["loss"], la, lb, "loss per token (nats)", hline=base,
-                           hline_text=f"untrained: ln V = {base:.2f}"),
-        twin_metric_figure(sa["step"], sa["grad_norm"], sb["grad_norm"], la, lb, "‖∂L/∂θ‖ before clipping (log)",
-                           log=True),
-        twin_spectrum_figure(sa, sb, la, lb, matrix=a.trainer.cell.spectrum_of),
+        (twin_metric_figure(sa["step"], sa["loss"], sb["loss"], la, lb, "loss per token (nats)", hline=base,
+                            hline_text=f"untrained: ln V = {base:.2f}"),
+         f"Loss per token of both twins over {run.steps:,} twin steps, with ln V = {base:.2f}: now {la} "
+         f"{last(sa, 'loss')}, {lb} {last(sb, 'loss')}."),
+        (twin_metric_figure(sa["step"], sa["grad_norm"], sb["grad_norm"], la, lb, "‖∂L/∂θ‖ before clipping (log)",
+                            log=True),
+         f"The gradient norm before clipping of both twins, log scale: now {la} {last(sa, 'grad_norm')}, "
+         f"{lb} {last(sb, 'grad_norm')}."),
+        (twin_spectrum_figure(sa, sb, la, lb, matrix=m),
+         f"ρ({m}) and σ_max({m}) of each twin as it trains, log scale, with the line 1: ρ now {la} {last(sa, 'rho')}, "
+         f"{lb} {last(sb, 'rho')}."),
     )
     return figs
 

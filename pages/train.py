@@ -5,12 +5,14 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+import numpy as np
 import streamlit as st
 
 from rnnviz.figures.common import esc as _esc
 from rnnviz.figures.heldout import gap_sentence, gap_short, with_val
+from rnnviz.figures.tables import loss_table, reach_table
 from rnnviz.figures.textstats import what_to_watch
-from rnnviz.figures.tokens import STRIP_CSS, sample_html, window_html
+from rnnviz.figures.tokens import STRIP_CSS, least_sure, sample_html, window_html
 from rnnviz.figures.train import (
     VERDICT_CSS,
     adagrad_early_peak_note,
@@ -35,6 +37,10 @@ from rnnviz.ui.state import AppSession, get_session
 from rnnviz.vanish import saturation_cause, total_gradient_reading, verdict, window_reach
 
 SAMPLE_KEY = "train_sample"  # sess.extras key of the text sample (rnnviz.ui.memo.memo_args)
+CONTROLS_KEY = "train_controls"  # the training controls' container (its CSS class: st-key-train_controls)
+METRIC_MIN_PX = 100  # a metric's narrowest column: three fit a row on a 390 px phone
+SPEED_WIDTH = 190  # px: the play-speed slider, so that it shares a row with the switch on a phone
+SHORTCUTS = "Keyboard: **S** Step · **P** Play / Pause · **U** Undo"   # (Tab, Enter and Space work as anywhere)
 REACH_EVERY = 3  # play frames per redraw of the reach chart (see draw_panel)
 
 
@@ -79,37 +85,43 @@ def set_playing(sess: AppSession, on: bool) -> None:
 def controls(sess: AppSession) -> None:
     budget.drain("train")  # steps asked for by a click, before the buttons (Undo's state) are drawn
     tr = sess.trainer
+    # One row that wraps (a horizontal container), not a row of columns: below 640 px Streamlit stacks
+    # columns one per row, and the eight controls then filled a phone's whole first screen. Here they
+    # take two or three compact rows there (tests/test_browser_a11y.py measures them at 390 × 844).
     # The presentation view leaves out the charts' switch: the projector shows pictures, which draw fastest.
-    c = st.columns([1, 1, 1, 1.2, 1, 1, 1.6] + ([] if present.on() else [1.9]), vertical_alignment="bottom")
-    c[0].button("Step", type="primary", on_click=do_step, args=(sess, 1), shortcut="S", width="stretch",
-                help="One SGD update on the next window (keyboard: S)", key="btn_step")
-    c[1].button("Step ×10", on_click=do_step, args=(sess, 10), width="stretch", key="btn_step10")
-    c[2].button("Step ×100", on_click=do_step, args=(sess, 100), width="stretch", key="btn_step100")
+    box = st.container(key=CONTROLS_KEY, gap="small")
+    row = box.container(horizontal=True, vertical_alignment="bottom", gap="small")
+    row.button("Step", type="primary", on_click=do_step, args=(sess, 1), shortcut="S",
+               help="One SGD update on the next window (keyboard: S)", key="btn_step")
+    row.button("Step ×10", on_click=do_step, args=(sess, 10), key="btn_step10")
+    row.button("Step ×100", on_click=do_step, args=(sess, 100), key="btn_step100")
     # Two buttons with their own keys, not one relabelled toggle: a click that reaches the server
     # twice (racing a periodic play frame) then repeats the same intent instead of undoing it.
     if sess.playing:
-        c[3].button("Pause", icon=":material/pause:", on_click=set_playing, args=(sess, False), shortcut="P",
-                    width="stretch", key="btn_pause", help="Stop training (keyboard: P)")
+        row.button("Pause", icon=":material/pause:", on_click=set_playing, args=(sess, False), shortcut="P",
+                   key="btn_pause", help="Stop training (keyboard: P)")
     else:
-        c[3].button("Play", icon=":material/play_arrow:", on_click=set_playing, args=(sess, True), shortcut="P",
-                    width="stretch", key="btn_play", help="Train continuously (keyboard: P)")
+        row.button("Play", icon=":material/play_arrow:", on_click=set_playing, args=(sess, True), shortcut="P",
+                   key="btn_play", help="Train continuously (keyboard: P)")
     # While playing the buttons are not redrawn, so Undo is enabled then (it pauses, then undoes).
-    c[4].button("Undo", on_click=do_undo, args=(sess,), disabled=not (tr.can_undo or sess.playing), width="stretch",
-                key="btn_undo", shortcut="U", help="Back one step, exactly; pauses play (keyboard: U)")
-    c[5].button("Reset", on_click=do_reset, args=(sess,), width="stretch", key="btn_reset",
-                help="Fresh weights from the same seed, step 0")
-    speed = c[6].select_slider("Play speed", list(play.SPEEDS), value=sess.extras.get("speed", play.DEFAULT_SPEED),
-                               key="play_speed")
+    row.button("Undo", on_click=do_undo, args=(sess,), disabled=not (tr.can_undo or sess.playing),
+               key="btn_undo", shortcut="U", help="Back one step, exactly; pauses play (keyboard: U)")
+    row.button("Reset", on_click=do_reset, args=(sess,), key="btn_reset", help="Fresh weights from the same seed, step 0")
+    speed = row.select_slider("Play speed", list(play.SPEEDS), value=sess.extras.get("speed", play.DEFAULT_SPEED),
+                              key="play_speed", width=SPEED_WIDTH)
     sess.extras["speed"] = speed
     if not present.on():
-        with c[7]:
+        with row:
             charts.toggle(sess)
+    box.caption(SHORTCUTS)
 
 
 def metric_slots() -> list[Slot]:
     """Six placeholders in a row. Play frames rewrite the metrics in them in place: re-creating the
-    row of columns every frame would cost the browser a relayout of the whole page."""
-    return [Slot(col.empty()) for col in st.columns(6)]
+    row every frame would cost the browser a relayout of the whole page. A grid, not columns: on a
+    phone it shows three a row (columns would stack one a row, six rows before the first chart)."""
+    grid = st.grid(6, min_column_width=METRIC_MIN_PX, gap="small")
+    return [Slot(grid.empty()) for _ in range(6)]
 
 
 def metrics(sess: AppSession, slots: list[Slot]) -> None:
@@ -164,20 +176,25 @@ def loss_chart(sess: AppSession) -> None:
     st.markdown("**Loss per token** over training steps")
     alt = (f"Loss per token over {tr.step_count:,} training steps: the last window's {loss[-1]:.3f}, the mean of the last "
            f"{w} steps {smooth[-1]:.3f}; a model that knows nothing scores ln V = {tr.baseline_loss:.3f}."
+           + (f" Clipping fired at {clipped.size:,} of the {len(h):,} steps drawn." if clipped.size else "")
            if len(h) else f"No training step yet; a model that knows nothing scores ln V = {tr.baseline_loss:.3f}.")
     charts.draw(sess, spec, key="chart_loss", alt=alt, filename="rnnviz-loss")
     gap = gap_sentence(steps, loss, h.val, tr.config.val_every)
     thinned = h.n_thinned
     early_peak = adagrad_early_peak_note(tr.config.optimizer, steps, loss, tr.baseline_loss)
-    present.caption(f"Blue: each window's loss; orange: its mean over the last {w} steps (the span grows with the run, "
-               "so the line keeps up with the steps shown). The green line is a model that knows nothing. "
-               "Red ticks at the bottom: steps where clipping fired."
+    present.caption(f"Thin blue line: each window's loss; thick orange line: its mean over the last {w} steps (the span "
+               "grows with the run, so the line keeps up with the steps shown). The dashed grey line is a model that knows "
+               "nothing. Red ticks along the bottom: steps where clipping fired."
                + (f" Steps before {steps[thinned]:,} are summarised (each stretch keeps its lowest and highest "
                   "loss), so a tick there marks clipping somewhere in that stretch." if thinned else "")
                + (f" {early_peak}" if early_peak else "")
                     + (f" {gap}" if gap else ""),
                     gap_short(steps, loss, h.val, tr.config.val_every)
-                    or "Blue: the loss per token; green: a model that knows nothing.")
+                    or "Blue: the loss per token; dashed grey: a model that knows nothing.")
+    if len(h) and not present.on():
+        charts.show_table(lambda: loss_table(steps, loss, smooth, h.val, f"mean of the last {w} steps"), key="table_loss",
+                          formats={"loss per token (nats)": "%.4f", f"mean of the last {w} steps": "%.4f",
+                                   "held-out loss": "%.4f"})
 
 
 def reach_header() -> None:
@@ -217,6 +234,12 @@ def draw_reach(sess: AppSession, chart: Slot, words: Slot) -> None:
     words.html(verdict_html)
 
 
+def reach_table_data(sess: AppSession):
+    """The reach chart's numbers (the window the next Step trains on, the current weights) as a table."""
+    tr = sess.trainer
+    return reach_table(*window_reach(tr.params, *tr.next_window(), cell=tr.config.cell))
+
+
 def reach_caption(sess: AppSession) -> None:
     k = sess.trainer.config.effective_truncate
     present.caption("Each loss term L_t sends its gradient back through one step of the cell, ∂s_t/∂s_(t−1) (for the "
@@ -254,7 +277,8 @@ def dh_history(sess: AppSession) -> None:
         return
     charts.draw(sess, dh_heatmap_spec(steps, M), key="chart_dh_hist", filename="rnnviz-gradient-heatmap",
                 alt=f"‖∂L/∂h_t‖ (colour, log scale) at each time step t of the window (columns) for "
-                    f"{len(steps):,} training steps (rows, the newest on top), up to step {int(steps[-1]):,}.")
+                    f"{len(steps):,} training steps (rows, the newest on top), up to step {int(steps[-1]):,}; "
+                    f"on the newest row from {np.nanmin(M[-1]):.3g} to {np.nanmax(M[-1]):.3g}.")
     st.caption(f"The total at t collects the loss term at t and every later one. On the newest row, "
                f"{total_gradient_reading(M[-1])} A bright band across all t at some step: an exploding step.")
 
@@ -300,14 +324,15 @@ def sample_view(sess: AppSession) -> None:
         prime = tr.data[:1]
         n = 200 if tok.level == "char" else 60
         res = sample(tr.params, prime, n, temperature=temp, seed=tr.config.seed + tr.step_count, cell=tr.config.cell)
-        return sample_html(tok.decode(prime), [tok.token_text(i) for i in res.ids], res.probs,
-                           joiner="" if tok.level == "char" else " "), tr.step_count
+        tokens = [tok.token_text(i) for i in res.ids]
+        return (sample_html(tok.decode(prime), tokens, res.probs, joiner="" if tok.level == "char" else " "),
+                tr.step_count, least_sure(tokens, res.probs))
 
-    body, drawn_at = memo_args(sess, SAMPLE_KEY, (tr.step_count // every, temp), draw)
+    body, drawn_at, words = memo_args(sess, SAMPLE_KEY, (tr.step_count // every, temp), draw)
     st.html(body)
     st.caption(f"Sampled at step {drawn_at:,} with temperature {temp}, starting from the text's first token. "
-               "Colour: the probability the model gave each token (hover for it). "
-               + what_to_watch(tr.tokenizer.vocab, tr.data, tr.tokenizer.level))
+               "Colour: the probability the model gave each token, pale (a surprise) to dark blue (sure); hover "
+               f"for it. {words} " + what_to_watch(tr.tokenizer.vocab, tr.data, tr.tokenizer.level))
 
 
 def vocab_view(sess: AppSession) -> None:
@@ -343,6 +368,8 @@ def draw_panel(sess: AppSession) -> Callable[[int], None]:
         reach_header()
         reach_slot, verdict_slot = Slot(st.empty()), Slot(st.empty())
         reach_caption(sess)
+        if not present.on():   # built while open only; while playing it follows each play run (every few s)
+            charts.show_table(lambda: reach_table_data(sess), key="table_reach", formats={"fraction left": "%.4g"})
     st.markdown("**The window just trained on**: what the model read, what it had to predict, and how sure it was")
     window_slot = Slot(st.empty())
     if not present.on():   # the presentation view shows the headline charts only

@@ -36,7 +36,7 @@ PRESETS: tuple[Preset, ...] = (
     Preset(
         "quick", "Learns quickly", "counting",
         TrainConfig(hidden_size=64, seq_len=25, optimizer="adam", lr=0.01, clip="elementwise", clip_value=5.0),
-        "Very regular text: watch the loss curve fall from the green line ln V towards zero within a few "
+        "Very regular text: watch the loss curve fall from the dashed grey line ln V towards zero within a few "
         "hundred steps, and the samples start repeating the patterns.",
     ),
     Preset(
@@ -52,7 +52,7 @@ PRESETS: tuple[Preset, ...] = (
         TrainConfig(hidden_size=64, seq_len=25, init="orthogonal", spectral_radius=3.0,
                     optimizer="sgd", lr=0.1, clip="none"),
         "ρ(W) = 3 and no clipping. Before the first Step the gradient chart rises going back; then watch "
-        "the gradient norm and the loss, which stays above the green line ln V.",
+        "the gradient norm and the loss, which stays above the dashed grey line ln V.",
     ),
     Preset(
         "clipping", "Clipping rescues it", "recall_first_char",
@@ -60,7 +60,7 @@ PRESETS: tuple[Preset, ...] = (
                     optimizer="sgd", lr=0.1, clip="norm", clip_value=5.0),
         "The same text, first weights and learning rate as 'Exploding gradients', with the global gradient "
         "norm clipped to 5: the red ticks show clipping at work; press Step ×10 a few times to see the loss fall "
-        "below the green line.",
+        "below the dashed grey line ln V.",
     ),
     Preset(
         "word", "Word-level", "word_level_small_vocab",

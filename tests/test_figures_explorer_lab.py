@@ -79,7 +79,7 @@ def test_dh_compare_and_gradcheck_specs():
     assert np.isnan(np.asarray(fig.data[0].y, dtype=float)[1:]).all()
     fig = validated(fx.gradcheck_spec({"U": 1e-9, "W": 0.0, "V": 5e-5, "b": 0.2, "c": np.nan}))
     colours = list(fig.data[0].marker.color)
-    assert colours[0] == "#2ca02c" and colours[1] == "#2ca02c" and colours[2] == "#ffbf00"
+    assert colours[0] == fx.GOOD and colours[1] == fx.GOOD and colours[2] == fx.SMOOTH   # right, right, in between
     assert colours[3] == fx.CLIP_RED and colours[4] == fx.CLIP_RED
     assert min(fig.data[0].y) >= fx.FLOOR
 

@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 from rnnviz import TrainConfig, Trainer
 from rnnviz.figures.cells import gates_spec, state_grads_spec
 from rnnviz.figures.heldout import with_val
+from rnnviz.figures.palette import BASELINE
 from rnnviz.figures.svg import Axis, colorscale_stops, nice_ticks, png_bytes, svg_chart, svg_img
 from rnnviz.figures.train import dh_heatmap_spec, grad_norms_spec, loss_spec, trailing_mean
 
@@ -108,7 +109,7 @@ def test_the_baseline_line_sits_at_ln_v_on_the_y_axis(clipped_run):
     spec = loss_chart(clipped_run)
     svg = svg_chart(spec)
     root = ET.fromstring(svg)
-    base = [ln for ln in root.iter(f"{NS}line") if ln.get("class") == "shape" and ln.get("stroke") == "#2ca02c"]
+    base = [ln for ln in root.iter(f"{NS}line") if ln.get("class") == "shape" and ln.get("stroke") == BASELINE]
     assert len(base) == 1
     # The y ticks are linear in pixels: read the axis off two of them and place ln V on it.
     ticks = [(float(t.text), float(t.get("y")) - 13 * 0.35) for t in root.iter(f"{NS}text")

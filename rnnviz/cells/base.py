@@ -106,7 +106,7 @@ class Cell:
     saturation_note = "fraction of units whose tanh output has |·| > 0.95"
     step_by_step = False                # rnnviz.explain's written-out backward pass covers this cell
     recurrence = "W"                    # what the unrolled graph writes on the edge h_{t−1} → h_t
-    recurrence_note = ("one W (purple) carries h_{t−1} into every step's gates")   # the explorer's caption
+    recurrence_note = "one W carries h_{t−1} into every step's gates"   # the explorer's caption, colours named there
     # The cell in plain NumPy, for the take-home script (rnnviz.takehome), or None: this cell has none (the
     # script is then refused with a message). The source defines, reading the script's globals np, H and
     # the weights U, W, b (updated in place by the script's optimizer):

@@ -45,7 +45,7 @@ class MinGRUCell(Cell):
                      "is a unit that remembers (and passes its gradient back) for many steps.")
     part_notes = {}
     recurrence = "1−z"
-    recurrence_note = ("no W: h_{t−1} reaches h_t only through the mix ⊙ (1 − z_t) (purple), which has no weights, "
+    recurrence_note = ("no W: h_{t−1} reaches h_t only through the mix ⊙ (1 − z_t), which has no weights, "
                        "so the gradient crosses a step multiplied by 1 − z_t alone")
     equations = (
         r"z_t = \sigma(U_z x_t + b_z)",

@@ -14,8 +14,9 @@ import numpy as np
 import plotly.graph_objects as go
 
 from rnnviz.figures.common import ACCENT, CLIP_RED, SMOOTH, downsample, fast_figure, layout
+from rnnviz.figures.palette import LANES, LINES
 
-PALETTE = (ACCENT, SMOOTH, "#2ca02c", "#9467bd", "#8c564b", "#e377c2")   # by position, never by name
+PALETTE = LINES   # by position, never by name: the race's lanes (rnnviz.figures.palette.LANES), gates, state parts
 PART_DASH = ("solid", "dash", "dot")
 
 
@@ -38,8 +39,9 @@ def gates_spec(gates: dict, height: int = 240) -> dict:
     for i, (name, g) in enumerate(gates.items()):
         g = _arr(g)
         t = np.arange(1, g.size + 1)
+        lane = LANES[i % len(LANES)]   # colour, dash and marker: a gate is found by any of them
         data.append(dict(type="scatter", x=t, y=g, mode="lines+markers", name=f"mean {_sub(name)}",
-                         line=dict(color=PALETTE[i % len(PALETTE)], width=2), marker=dict(size=4),
+                         line=dict(color=lane.colour, width=2, dash=lane.dash), marker=dict(size=6, symbol=lane.symbol),
                          hovertemplate=f"t = %{{x}}: mean {html.escape(str(name))} = %{{y:.3f}}<extra></extra>"))
     return dict(data=data, layout=layout(
         height=height,

@@ -7,11 +7,11 @@ import html
 import numpy as np
 import plotly.graph_objects as go
 
+from rnnviz.figures.palette import ACCENT, SMOOTH, VIRIDIS  # noqa: F401 (ACCENT, SMOOTH: shared by the figures)
+from rnnviz.figures.palette import CLIP as CLIP_RED  # noqa: F401 (the figures import it from here)
+
 MAX_POINTS = 600   # per line: the browser draws this many points fast; more adds nothing visible
 FONT = dict(family="Inter, Source Sans Pro, sans-serif", size=13)
-CLIP_RED = "#d62728"
-ACCENT = "#1f77b4"
-SMOOTH = "#ff7f0e"
 
 
 def fast_figure(spec: dict) -> go.Figure:
@@ -174,8 +174,7 @@ def token_label(tok: str) -> str:
     return html.escape(visible(tok), quote=False).replace('"', "&#34;").replace("'", "&#39;")
 
 
-# Viridis, as plotly and matplotlib define it, sampled at 9 points: dark (small) → yellow (large).
-VIRIDIS = ("#440154", "#472d7b", "#3b528b", "#2c728e", "#21918c", "#28ae80", "#5ec962", "#addc30", "#fde725")
+# VIRIDIS (rnnviz.figures.palette): dark (small) → yellow (large).
 _VIRIDIS_RGB = np.array([[int(c[i:i + 2], 16) for i in (1, 3, 5)] for c in VIRIDIS], dtype=float)
 _VIRIDIS_AT = np.linspace(0.0, 1.0, len(VIRIDIS))
 

@@ -14,11 +14,13 @@ import plotly.graph_objects as go
 from plotly.colors import get_colorscale
 
 from rnnviz.figures.common import ACCENT, CLIP_RED, SMOOTH, fast_figure, layout, token_label
-from rnnviz.gradcheck import BAD, GOOD  # the gradient check's reading: below GOOD right, above BAD wrong
+from rnnviz.figures.palette import ACTIVATION_STOPS, GOOD, LINES, text_colour
+from rnnviz.gradcheck import BAD  # the gradient check's reading: below RIGHT right, above BAD wrong
+from rnnviz.gradcheck import GOOD as RIGHT
 
 MAX_SHOWN = 12              # time steps drawn in the unrolled graph; the rest become "…"
 MAX_UNITS = 100             # rows/columns of a weight matrix drawn in a heatmap
-WEIGHT_COLOURS = {"U": "#2ca02c", "W": "#9467bd", "V": "#ff7f0e"}   # same colour = same shared matrix
+WEIGHT_COLOURS = {"U": LINES[2], "W": LINES[0], "V": LINES[1]}   # same colour = same shared matrix (teal, dark blue, orange)
 NEUTRAL = "#b8b8b8"
 CUT = "#d0d0d0"
 GLOW_NOW = "rgba(214, 39, 40, 0.55)"     # the gradient at the current step
@@ -29,7 +31,8 @@ FLOOR = 1e-16               # relative errors drawn at least this high on the lo
 # Colour scales as explicit lists: fast_figure skips the validation that would expand a name, and
 # plotly.js itself knows only a few names (not OrRd or the reversed RdBu_r).
 NODE_SCALE = tuple(map(tuple, get_colorscale("OrRd")))
-DIVERGING = tuple(map(tuple, get_colorscale("RdBu_r")))
+# dW's sign on the app's one diverging scale (orange −, white 0, blue +), rescaled to plotly's [0, 1].
+DIVERGING = tuple(((v + 1) / 2, f"rgb{c}") for v, c in ACTIVATION_STOPS)
 
 
 def _arr(a) -> np.ndarray:
@@ -95,7 +98,7 @@ def unrolled_graph_spec(input_tokens, target_tokens, t: int, truncate: int | Non
                           standoff=17, startstandoff=17))
         if label:
             notes.append(dict(x=(x0 + x1) / 2 + dx, y=(y0 + y1) / 2 + dy, text=f"<b>{label}</b>", showarrow=False,
-                              font=dict(size=12, color=label_colour or colour)))
+                              font=dict(size=12, color=text_colour(label_colour or colour))))
 
     # --- edges -----------------------------------------------------------------------------
     for s in range(lo, hi + 1):
@@ -158,7 +161,7 @@ def unrolled_graph_spec(input_tokens, target_tokens, t: int, truncate: int | Non
                 font.append("black")
             elif s > t:  # cut by truncation
                 fill.append("#f2f2f2")
-                font.append("#aaa")
+                font.append("#767676")   # greyed, and still 4.5:1 on white
             else:
                 fill.append("white")
                 font.append("#666")
@@ -185,7 +188,7 @@ def unrolled_graph_spec(input_tokens, target_tokens, t: int, truncate: int | Non
     for xcol, show in ((0, lo > 0), (right, hi < T - 1)):
         if show:
             for r in R.values():
-                notes.append(dict(x=xcol, y=r, text="…", showarrow=False, font=dict(size=22, color="#888")))
+                notes.append(dict(x=xcol, y=r, text="…", showarrow=False, font=dict(size=22, color="#767676")))
     for s in steps:   # tokens under the inputs and over the losses
         notes.append(dict(x=xpos[s], y=R["x"] - 0.5, text=token_label(input_tokens[s]), showarrow=False,
                           font=dict(size=13, family="monospace")))
@@ -300,19 +303,20 @@ def dh_compare_spec(full_norms, truncated_norms, truncate: int, t: int) -> dict:
 
 def gradcheck_spec(errors: dict[str, float]) -> dict:
     """Relative error per parameter between BPTT and finite differences, on a log axis with the
-    usual reading: green below 1e-7 (right), red above 1e-3 (wrong). An exact 0 is drawn at FLOOR."""
+    usual reading: blue below 1e-7 (right), red above 1e-3 (wrong), orange between; the bands carry
+    the words and each bar its number. An exact 0 is drawn at FLOOR."""
     names = list(errors)
     vals = np.array([errors[n] for n in names], dtype=float)
     shown = np.maximum(np.where(np.isfinite(vals), vals, 1.0), FLOOR)
     top = max(1.0, float(shown.max()) * 100)
-    colours = ["#2ca02c" if v < GOOD else (CLIP_RED if v > BAD or not np.isfinite(v) else "#ffbf00") for v in vals]
-    shapes = [dict(type="rect", xref="paper", x0=0, x1=1, y0=FLOOR / 10, y1=GOOD, fillcolor="#2ca02c", opacity=0.08,
+    colours = [GOOD if v < RIGHT else (CLIP_RED if v > BAD or not np.isfinite(v) else SMOOTH) for v in vals]
+    shapes = [dict(type="rect", xref="paper", x0=0, x1=1, y0=FLOOR / 10, y1=RIGHT, fillcolor=GOOD, opacity=0.08,
                    line=dict(width=0), layer="below"),
               dict(type="rect", xref="paper", x0=0, x1=1, y0=BAD, y1=top, fillcolor=CLIP_RED, opacity=0.08,
                    line=dict(width=0), layer="below")]
     notes = [dict(x=1, xref="paper", xanchor="right", y=float(np.log10(y)), yanchor=anchor, text=text, showarrow=False,
                   font=dict(color=colour, size=12))
-             for y, text, colour, anchor in ((GOOD, "below 1e-7: right", "#2ca02c", "top"),
+             for y, text, colour, anchor in ((RIGHT, "below 1e-7: right", GOOD, "top"),
                                              (BAD, "above 1e-3: wrong", CLIP_RED, "bottom"))]
     return dict(data=[dict(type="bar", x=names, y=shown, marker=dict(color=colours), text=[f"{v:.1e}" for v in vals],
                            textposition="outside", hovertemplate="d%{x}: relative error %{text}<extra></extra>")],

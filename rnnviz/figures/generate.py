@@ -22,7 +22,7 @@ VISIBLE_COLUMNS = 100   # shown at first; drag sideways to see the rest
 ROW_PX = 16
 ORDERS = ("variance", "slow", "index")
 
-# The strip's red–white–blue stops, rescaled from h ∈ [−1, 1] to plotly's [0, 1].
+# The strip's orange–white–blue stops, rescaled from h ∈ [−1, 1] to plotly's [0, 1].
 COLORSCALE = [[(v + 1) / 2, f"rgb{c}"] for v, c in ACTIVATION_STOPS]
 
 
@@ -64,7 +64,7 @@ def _label(tok: str) -> str:
 def heatmap_spec(hs, units, tokens: list[str], *, visible_columns: int = VISIBLE_COLUMNS, part: str = "h",
                  scale: float = 1.0) -> dict:
     """Rows = the chosen hidden units (in the order given, first on top), columns = the tokens
-    read, colour = h in [−1, 1] (red −1, white 0, blue +1). At most MAX_COLUMNS tokens are drawn.
+    read, colour = h in [−1, 1] (orange −1, white 0, blue +1). At most MAX_COLUMNS tokens are drawn.
 
     hs: (H, n); units: (N,) row indices into hs (the first MAX_UNITS are used); tokens: n strings.
     part, scale: the state part shown (h, or the LSTM's c) and the colour range ±scale (c is not

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
-VAL_COLOR = "#9467bd"
+from rnnviz.figures.palette import HELDOUT as VAL_COLOR
+
 VAL_NAME = "held-out loss (text never trained on)"
 GAP_NATS = 0.1        # a gap smaller than this (nats per token) is within the windows' own noise: "no gap"
 RISE_NATS = 0.15      # the held-out loss counts as rising again when the mean of its last RECENT points is

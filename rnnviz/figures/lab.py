@@ -11,11 +11,12 @@ import numpy as np
 import plotly.graph_objects as go
 
 from rnnviz.figures.common import ACCENT, CLIP_RED, SMOOTH, downsample, envelope, fast_figure, layout
+from rnnviz.figures.palette import BASELINE, LANES, text_colour
 from rnnviz.vanish import ROUNDING
 
-TWIN_A = "#ff7f0e"
-TWIN_B = "#1f77b4"
-SWEEP_COLOURS = {"W": "#9467bd", "U": "#2ca02c", "b": "#8c564b", "all": "#222222"}
+TWIN_A = SMOOTH
+TWIN_B = ACCENT
+SWEEP_LANES = {"W": LANES[0], "U": LANES[1], "b": LANES[2], "all": LANES[3]}   # colour, dash and marker differ
 MAX_EIGS = 600    # eigenvalues drawn (H ≤ 512, so all of them in practice)
 LEGEND_TOP_LEFT = dict(orientation="h", yanchor="bottom", y=1.0, xanchor="left", x=0)
 
@@ -116,7 +117,7 @@ def eigen_spec(eigenvalues, rho: float, matrix: str = "W") -> dict:
     r = max(1.15, rho * 1.1, float(np.abs(ev).max()) * 1.1 if ev.size else 0.0)
     return dict(data=[
         dict(type="scatter", x=np.cos(theta), y=np.sin(theta), mode="lines", name="unit circle |λ| = 1",
-             line=dict(color="#2ca02c", width=2), hoverinfo="skip"),
+             line=dict(color=BASELINE, width=2), hoverinfo="skip"),
         dict(type="scatter", x=rho * np.cos(theta), y=rho * np.sin(theta), mode="lines",
              name=f"|λ| = ρ({matrix}) = {rho:.3g}", line=dict(color=CLIP_RED, width=1.5, dash="dash"), hoverinfo="skip"),
         dict(type="scatter", x=ev.real, y=ev.imag, mode="markers", name=f"eigenvalues λ of {matrix}",
@@ -148,7 +149,7 @@ def saturation_spec(hs, threshold: float = 0.95, bins: int = 20) -> dict:
                      line=dict(color=CLIP_RED, dash="dash", width=1.5))],
         annotations=[dict(x=threshold, y=1, yref="paper", xanchor="right", yanchor="top", showarrow=False,
                           text=f"|h| > {threshold:g}: tanh′ < 0.1 ", bgcolor="rgba(255,255,255,0.85)",
-                          font=dict(color=CLIP_RED))],
+                          font=dict(color=text_colour(CLIP_RED)))],
         xaxis=dict(title=dict(text="|h| (size of a hidden unit's value; tanh saturates at 1)"), range=[0, 1.0]),
         yaxis=dict(title=dict(text="share of all H·T values (%)"), rangemode="tozero"),
     ))
@@ -166,9 +167,9 @@ def twin_metric_spec(step, a, b, label_a: str, label_b: str, y_title: str, log: 
     shapes, notes = [], []
     if hline is not None:
         shapes.append(dict(type="line", x0=0, x1=1, xref="paper", y0=hline, y1=hline,
-                           line=dict(color="#2ca02c", dash="dash", width=1.5)))
+                           line=dict(color=BASELINE, dash="dash", width=1.5)))
         notes.append(dict(x=0.01, xref="paper", y=hline, xanchor="left", yanchor="top", text=hline_text,
-                          showarrow=False, font=dict(color="#2ca02c")))
+                          showarrow=False, font=dict(color=text_colour(BASELINE))))
     yaxis = (dict(type="log", title=dict(text=y_title), exponentformat="power") if log
              else dict(title=dict(text=y_title)))
     return dict(data=data, layout=_with_legend(layout(
@@ -194,9 +195,9 @@ def twin_spectrum_spec(series_a: dict, series_b: dict, label_a: str, label_b: st
     return dict(data=data, layout=_with_legend(layout(
         height=320,
         shapes=[dict(type="line", x0=0, x1=1, xref="paper", y0=1.0, y1=1.0,
-                     line=dict(color="#2ca02c", dash="dash", width=1.5))],
+                     line=dict(color=BASELINE, dash="dash", width=1.5))],
         annotations=[dict(x=0.99, xref="paper", y=0.0, xanchor="right", yanchor="bottom", showarrow=False,
-                          text="1: the edge between vanishing and exploding", font=dict(color="#2ca02c"))],
+                          text="1: the edge between vanishing and exploding", font=dict(color=text_colour(BASELINE)))],
         xaxis=dict(title=dict(text=x_title), rangemode="tozero"),
         yaxis=dict(type="log", title=dict(text=f"ρ({matrix}) and σ_max({matrix}) (log)"), exponentformat="power"),
     ), LEGEND_TOP_LEFT))
@@ -219,16 +220,18 @@ def sweep_spec(ks, rel_error: dict, current_k: int | None) -> dict:
     for name in [n for n in ("W", "U", "b", "all") if n in rel_error]:   # a cell without W has no dW line
         e = _arr(rel_error[name])
         label = "all weights" if name == "all" else f"d{name}"
+        lane = SWEEP_LANES[name]
         data.append(dict(type="scatter", x=ks, y=np.where(e > ROUNDING, e, np.nan),
                          mode="lines+markers" if ks.size <= 60 else "lines", name=label,
-                         line=dict(color=SWEEP_COLOURS[name], width=3 if name == "all" else 1.8), marker=dict(size=5),
+                         line=dict(color=lane.colour, width=3 if name == "all" else 1.8, dash=lane.dash),
+                         marker=dict(size=6, symbol=lane.symbol),
                          hovertemplate="k = %{x}: relative error %{y:.3g}<extra>" + label + "</extra>"))
     shapes, notes = [], []
     if current_k is not None:
         shapes.append(dict(type="line", x0=current_k, x1=current_k, y0=0, y1=1, yref="paper",
-                           line=dict(color=SMOOTH, dash="dash", width=2)))
+                           line=dict(color=CLIP_RED, dash="dash", width=2)))
         notes.append(dict(x=current_k, y=1, yref="paper", xanchor="left", yanchor="top", showarrow=False,
-                          text=f" trainer's k = {current_k}", font=dict(color=SMOOTH)))
+                          text=f" trainer's k = {current_k}", font=dict(color=text_colour(CLIP_RED))))
     return dict(data=data, layout=_with_legend(layout(
         height=340, shapes=shapes, annotations=notes,
         xaxis=dict(title=dict(text="truncation length k (steps each L_t may reach back; T − 1 = full BPTT)"),

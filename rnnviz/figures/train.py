@@ -18,6 +18,7 @@ from rnnviz.figures.common import (
     tick_step,
     viridis,
 )
+from rnnviz.figures.palette import BASELINE, MUTED, text_colour
 
 PARAMS = ("U", "W", "V", "b", "c")
 
@@ -61,9 +62,9 @@ def loss_spec(steps, loss, smooth, baseline: float, clipped_steps=(), lr_change_
     if last <= 10:  # whole steps only: after one Step, plotly's own ticks read 0.2, 0.4, … "training steps"
         xaxis.update(range=[0, max(5.0, last) + 0.5], dtick=1)
     shapes.append(dict(type="line", x0=0, x1=1, xref="paper", y0=baseline, y1=baseline,
-                       line=dict(color="#2ca02c", dash="dash", width=1.5)))
+                       line=dict(color=BASELINE, dash="dash", width=1.5)))
     notes.append(dict(x=0.01, xref="paper", y=baseline, text=f"untrained: ln V = {baseline:.2f}", showarrow=False,
-                      xanchor="left", yanchor="bottom", font=dict(color="#2ca02c")))
+                      xanchor="left", yanchor="bottom", font=dict(color=text_colour(BASELINE))))
     return dict(data=data, layout=layout(
         height=300, shapes=shapes, annotations=notes, showlegend=True,
         xaxis=xaxis,
@@ -150,7 +151,7 @@ def adagrad_early_peak_note(optimizer: str, steps, loss, baseline: float) -> str
     head = loss[:50]
     if not np.isfinite(head).any() or float(np.nanmax(head)) <= baseline * EARLY_PEAK_RATIO:
         return ""
-    return ("The early peak above the green line is Adagrad's first steps at work: the very first moves every "
+    return ("The early peak above the dashed grey line is Adagrad's first steps at work: the very first moves every "
             "weight that has a gradient by about η (its running sum of g² starts at zero); later steps are "
             "smaller, and the loss falls.")
 
@@ -191,7 +192,7 @@ def dh_heatmap_spec(steps, M, log_scale: bool = True) -> dict:
 def _threshold_note(threshold: float) -> dict:
     """A short "c = 5" label on the threshold line, on a white ground so it stays legible over bars."""
     return dict(x=0.0, xref="paper", y=float(np.log10(threshold)), text=f"c = {threshold:g}", showarrow=False,
-                xanchor="left", yanchor="bottom", font=dict(color=CLIP_RED), bgcolor="rgba(255,255,255,0.8)")
+                xanchor="left", yanchor="bottom", font=dict(color=text_colour(CLIP_RED)), bgcolor="rgba(255,255,255,0.8)")
 
 
 def grad_norms_spec(before: dict, after: dict, mode: str, threshold: float, max_abs: dict | None = None) -> dict:
@@ -212,7 +213,7 @@ def grad_norms_spec(before: dict, after: dict, mode: str, threshold: float, max_
                            line=dict(color=CLIP_RED, dash="dash")))
         notes.append(_threshold_note(threshold))
     data = [
-        dict(type="bar", x=names, y=_arr(b), name="before clipping", marker=dict(color="#9ecae1"),
+        dict(type="bar", x=names, y=_arr(b), name="before clipping", marker=dict(color=MUTED),
              hovertemplate="‖d%{x}‖ before = %{y:.3g}<extra></extra>"),
         dict(type="bar", x=names, y=_arr(a), name="after clipping (used)", marker=dict(color=ACCENT),
              hovertemplate="‖d%{x}‖ after = %{y:.3g}<extra></extra>"),

@@ -11,7 +11,7 @@ import time
 
 import streamlit as st
 
-from rnnviz.ui import present
+from rnnviz.ui import a11y, present
 from rnnviz.ui.controls import sidebar
 from rnnviz.ui.safe import md
 from rnnviz.ui.state import LINK_TARGET, AppSession, get_session, show_flashes
@@ -22,6 +22,7 @@ PROGRESS_EVERY_S = 0.1   # the link's progress bar redraws this often (each redr
 def setup_page() -> AppSession:
     """This browser session's AppSession, with the sidebar drawn (and a link's steps trained)."""
     sess = get_session()
+    a11y.apply()   # the stylesheet the theme cannot give (focus ring, screen-reader text, …): rnnviz.ui.a11y
     sidebar(sess)
     present.apply()
     follow_link(sess)

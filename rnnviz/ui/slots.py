@@ -18,6 +18,11 @@ class Slot:
         self._placeholder = placeholder
         self._shown: tuple | None = None
 
+    def container(self, **kwargs):
+        """The placeholder as a container, for several elements in its place (not compared: drawn)."""
+        self._shown = None
+        return self._placeholder.container(**kwargs)
+
     def __getattr__(self, method: str) -> Callable[..., None]:
         def call(*args, **kwargs) -> None:
             what = (method, args, sorted(kwargs.items()))
