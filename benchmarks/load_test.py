@@ -67,9 +67,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from cluster_support import SERVING_REPLICA_JS, Cluster  # noqa: E402
-
 from browser_support import CHROMIUM, StreamlitServer  # noqa: E402
+from cluster_support import SERVING_REPLICA_JS, Cluster  # noqa: E402
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage"]
 METRIC = '[data-testid="stMetricValue"]'

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import math
 
-import pandas as pd
 import streamlit as st
 
 from rnnviz.figures.common import esc
+from rnnviz.figures.palette import NAMES
 from rnnviz.figures.race import (
     lane,
     race_loss_spec,
@@ -18,6 +18,7 @@ from rnnviz.figures.race import (
     score_sentence,
 )
 from rnnviz.figures.svg import WIDTH
+from rnnviz.figures.tables import scores_table
 from rnnviz.race import GOAL, Race
 from rnnviz.recall import MARKERS
 from rnnviz.ui import budget, charts, present, race_play
@@ -82,15 +83,6 @@ def settings_line(r: Race) -> None:
                "most likely marker the one the line opened with?")
 
 
-def score_table(r: Race) -> pd.DataFrame:
-    """The scores as numbers: one row per evaluation, one column per model (percent right)."""
-    racers = list(r.racers.values())
-    table = pd.DataFrame({"race step": racers[0].eval_steps})
-    for rc in racers:
-        table[rc.title] = [round(100 * a, 1) for a in rc.accuracy]
-    return table
-
-
 @guarded("the race's scores")
 def scores(sess: AppSession, r: Race) -> None:
     rows = r.summary()
@@ -111,11 +103,11 @@ def scores(sess: AppSession, r: Race) -> None:
         alt = ("Right closing markers per model at race step " + f"{r.steps:,}: "
                + ", ".join(f"{row['label']} {row['accuracy']:.0%}" for row in rows) + f"; chance {r.chance:.0%}.")
         charts.draw(sess, race_score_spec(series, r.chance), key="race_chart_score", alt=alt, filename="rnnviz-race-scores",
-                    width=int(1.25 * WIDTH))
+                    width=int(1.25 * WIDTH), table=lambda: scores_table(series))
         st.caption(f"Dotted red: chance ({r.chance:.0%}, one marker in {len(MARKERS)}). Dashed grey: {GOAL:.0%}, where we "
-                   "say a model has learned the task. Each line has its own colour, dash and marker.")
-        with st.expander("Show the scores as a table"):
-            st.dataframe(score_table(r), hide_index=True, width="stretch", key="race_score_table")
+                   "say a model has learned the task. Each line has its own colour, dash and marker: "
+                   + "; ".join(f"{rc.title} {NAMES.get(lane(i)[0], '')} {lane(i)[1]}, {lane(i)[2].replace('-', ' ')}"
+                               for i, rc in enumerate(r.racers.values())) + ".")
     with right:
         st.markdown("**Loss per token** over training (mean of every 50 race steps)")
         losses = {labels[c]: (r.series(c)["step"], r.series(c)["loss"]) for c in r.racers}
@@ -158,7 +150,8 @@ def cells_note(r: Race) -> None:
         for i, rc in enumerate(r.racers.values()):
             colour, dash, symbol = lane(i)
             cell = rc.trainer.cell
-            st.markdown(f"**{esc(cell.title)}** ({dash} line, {symbol.replace('-', ' ')} markers)")
+            st.markdown(f"**{esc(cell.title)}** ({NAMES.get(colour, 'its own colour')}, {dash} line, "
+                        f"{symbol.replace('-', ' ')} markers)")
             for eq in cell.equations:
                 st.latex(eq)
 

@@ -24,8 +24,8 @@ pytestmark = pytest.mark.browser
 
 # URL paths of the pages (app.py's navigation): "" is the Train page. A lesson chapter can be a path with
 # a query ("lesson?chapter=2"). Each is visited in this order in one session, after three Steps.
-PAGES = ("", "generate", "explorer", "lab")
-PHONE_PAGES = ("",)                  # looked at, and measured, at 390 × 844
+PAGES = ("", "generate", "explorer", "lab", "race", "lesson")   # every lesson chapter: tests/test_browser_lesson.py
+PHONE_PAGES = ("", "lesson?lesson=4")  # looked at, and measured, at 390 × 844
 CELLS = ("rnn", "lstm")
 
 AXE_OPTIONS = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
@@ -62,7 +62,7 @@ def press_step(page, n: int) -> None:
 def go_to(page, app_url: str, path: str) -> None:
     """Open the page at ``path`` in the same session: through the sidebar's link when it has one, else by
     its URL with this session's token (a reload restores the session from its autosave)."""
-    link = page.locator(f'[data-testid="stSidebarNavLink"][href="{app_url}/{path}"]')
+    link = page.locator(f'[data-testid="stSidebar"] a[href="{app_url}/{path}"]')   # rnnviz.ui.nav's links
     if link.count():
         link.click()
         page.wait_for_url(re.compile(re.escape(f"{app_url}/{path}") + r"(\?|$)"))
@@ -263,7 +263,17 @@ def test_keyboard_alone_answers_a_question(browser, app_url):
 @pytest.mark.parametrize("path", PHONE_PAGES)
 def test_a_phone_shows_the_controls_compactly_and_the_charts_legibly(browser, app_url, path):
     page = open_app(browser, app_url, **PHONE)
-    if path:
+    if path.startswith("lesson"):   # a chapter set up and answered (skipped), so that its charts are drawn
+        go_to(page, app_url, path)
+        key = page.locator('[class*="st-key-lesson_setup_"]').first.get_attribute("class").split("st-key-lesson_setup_")[1]
+        key = key.split()[0]
+        for button in (f"lesson_setup_{key}", f"lesson_skip_{key}", f"lesson_act_{key}"):
+            page.locator(f".st-key-{button} button:visible").first.click()
+            wait_idle(page)
+        page.locator(".rv-reveal").first.wait_for()
+        wait_idle(page)
+        time.sleep(0.5)
+    elif path:
         go_to(page, app_url, path)
     else:
         press_step(page, 1)
@@ -288,4 +298,26 @@ def test_a_phone_shows_the_controls_compactly_and_the_charts_legibly(browser, ap
     small = [(alt, round(px, 1)) for alt, px in sizes if alt.startswith(("Loss per token", "Fraction of a loss term"))
              and px < LEGIBLE_PX]
     assert not small, f"headline chart text below {LEGIBLE_PX} px on a phone: {small}"
-    assert page.locator(METRIC).first.is_visible()
+    if not path:
+        assert page.locator(METRIC).first.is_visible()
+
+
+def test_keyboard_alone_answers_a_lesson_question(browser, app_url):
+    """A lesson chapter from the keyboard alone: Set it up (Tab, Enter), the predict-first question (arrow keys,
+    then Tab to Lock in and Enter), the action (Tab, Enter), and the reveal with the run's numbers."""
+    page = open_app(browser, app_url, width=1500, height=1000)
+    go_to(page, app_url, "lesson?lesson=3")
+    f = tab_to(page, keyed("lesson_setup_two"))
+    assert f["outline"] >= 2 and f["shown"], f"no visible focus on Set it up: {f}"
+    page.keyboard.press("Enter")
+    page.get_by_text("Predict first.").wait_for()
+    wait_idle(page)
+    answer_by_keyboard(page, "Your prediction", "about the same (1/10 to 10×)", submit="Lock in my prediction")
+    page.get_by_text("Your prediction: about the same (1/10 to 10×)").wait_for()
+    wait_idle(page)
+    f = tab_to(page, keyed("lesson_act_two"))
+    assert f["outline"] >= 2 and f["shown"], f"no visible focus on the action: {f}"
+    page.keyboard.press("Enter")
+    reveal = page.locator(".rv-reveal").first
+    reveal.wait_for()
+    assert "Your prediction was right" in reveal.inner_text() and re.search(r"\d", reveal.inner_text())

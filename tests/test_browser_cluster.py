@@ -12,10 +12,10 @@ import signal
 import time
 
 import pytest
-from cluster_support import Cluster, require_nginx, serving_replica
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from browser_support import METRIC, open_app, require_browser, shot, wait_idle, wait_step
+from cluster_support import Cluster, require_nginx, serving_replica
 
 pytestmark = pytest.mark.browser
 

@@ -11,6 +11,7 @@ import pytest
 from rnnviz.lesson import CHAPTERS, TICKET
 
 from browser_support import METRIC, shot, wait_idle
+from test_browser_a11y import require_axe, serious_violations
 
 pytestmark = pytest.mark.browser
 
@@ -22,11 +23,14 @@ def _no_exception(page) -> None:
 
 def _click(page, key: str) -> None:
     """The button of a widget key (Streamlit gives its container the class st-key-<key>)."""
-    page.locator(f".st-key-{key} button").first.click()
+    page.locator(f".st-key-{key} button:visible").first.click()
     wait_idle(page)
 
 
 def test_a_newcomer_walks_the_whole_lesson(browser, app_url):
+    """... and axe-core (WCAG 2.0/2.1 A and AA) on every chapter once it is answered: no serious violation."""
+    axe = require_axe()
+    problems = {}
     ctx = browser.new_context(viewport={"width": 1440, "height": 900})
     page = ctx.new_page()
     page.set_default_timeout(120_000)
@@ -54,6 +58,7 @@ def test_a_newcomer_walks_the_whole_lesson(browser, app_url):
         assert "You predicted" in text or "Your prediction was right" in text
         _no_exception(page)
         shot(page, f"lesson-{i + 1}-{ch.key}")
+        problems[ch.key] = serious_violations(axe, page)
         _click(page, "lesson_next")
     page.get_by_text(f"{len(CHAPTERS) + 1}. Exit ticket", exact=True).wait_for()
     for j in range(len(TICKET)):
@@ -64,6 +69,9 @@ def test_a_newcomer_walks_the_whole_lesson(browser, app_url):
     page.get_by_text("Take it home", exact=True).wait_for()
     _no_exception(page)
     shot(page, "lesson-10-exit-ticket")
+    problems["ticket"] = serious_violations(axe, page)
+    assert not any(problems.values()), "axe-core, serious or critical:\n" + "\n".join(
+        f"[{k}] {line}" for k, lines in problems.items() for line in lines)
     page.get_by_text(f"{len(CHAPTERS)} of {len(CHAPTERS)} chapters answered").wait_for()
     assert not errors, errors
     ctx.close()

@@ -15,9 +15,9 @@ import sys
 
 import pytest
 import yaml
-from cluster_support import CLUSTER_SH, Cluster, _cluster, require_nginx
 
 from browser_support import ROOT
+from cluster_support import CLUSTER_SH, Cluster, _cluster, require_nginx
 
 MANIFEST = ROOT / "deploy" / "kubernetes.yaml"
 

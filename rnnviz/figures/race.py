@@ -18,18 +18,17 @@ import math
 
 import numpy as np
 
-from rnnviz.figures.common import CLIP_RED, layout
+from rnnviz.figures.common import layout
+from rnnviz.figures.palette import BASELINE, CLIP, LANES, text_colour
 from rnnviz.race import GOAL  # the score at which a lane has learned the task (the 70% line)
 from rnnviz.vanish import reach_by_distance
 
-# (colour, dash, marker) per lane, in the race's order (fewest gate blocks first). Colours from the
-# Okabe-Ito palette, chosen to stay apart for red-green and blue-yellow colour-blind readers.
-LANES = (("#555555", "solid", "circle"), ("#0072B2", "dash", "diamond"), ("#009E73", "dot", "square"),
-         ("#D55E00", "dashdot", "triangle-up"), ("#CC79A7", "solid", "circle"), ("#E69F00", "dash", "diamond"))
 REACH_DECADES = 12   # the reach colour scale spans at most this many decades (more is one colour anyway)
 
 
 def lane(i: int) -> tuple[str, str, str]:
+    """(colour, dash, marker) of lane i, in the race's order (fewest gate blocks first): rnnviz.figures.palette's
+    lanes, apart under every simulated colour blindness and by dash and marker too."""
     return LANES[i % len(LANES)]
 
 
@@ -57,13 +56,13 @@ def race_score_spec(series: dict, chance: float, height: int = 330) -> dict:
     shapes, notes = [], []
     if math.isfinite(chance):
         shapes.append(dict(type="line", x0=0, x1=1, xref="paper", y0=chance, y1=chance,
-                           line=dict(color=CLIP_RED, dash="dot", width=1.5)))
+                           line=dict(color=CLIP, dash="dot", width=1.5)))
         notes.append(dict(x=0, xref="paper", y=chance, text=f" chance {chance:.0%}", showarrow=False, xanchor="left",
-                          yanchor="top", font=dict(color=CLIP_RED)))
-    shapes.append(dict(type="line", x0=0, x1=1, xref="paper", y0=GOAL, y1=GOAL, line=dict(color="#777777", dash="dash",
+                          yanchor="top", font=dict(color=text_colour(CLIP))))
+    shapes.append(dict(type="line", x0=0, x1=1, xref="paper", y0=GOAL, y1=GOAL, line=dict(color=BASELINE, dash="dash",
                                                                                           width=1)))
     notes.append(dict(x=0, xref="paper", y=GOAL, text=f"{GOAL:.0%}", showarrow=False, xanchor="left", yanchor="bottom",
-                      font=dict(color="#555555")))
+                      font=dict(color=BASELINE)))
     return dict(data=data, layout=layout(
         height=height, shapes=shapes, annotations=notes,
         xaxis=dict(title=dict(text="race step (each: one training step of every model)"), range=[0, last]),
@@ -99,9 +98,9 @@ def race_loss_spec(series: dict, baseline: float | None = None, block: int = 50,
     shapes, notes = [], []
     if baseline is not None and math.isfinite(baseline):
         shapes.append(dict(type="line", x0=0, x1=1, xref="paper", y0=baseline, y1=baseline,
-                           line=dict(color="#2ca02c", dash="dash")))
+                           line=dict(color=BASELINE, dash="dash")))
         notes.append(dict(x=1, xref="paper", y=baseline, text=f"untrained: ln V = {baseline:.2f}", showarrow=False,
-                          xanchor="right", yanchor="bottom", font=dict(color="#1b7a1b")))
+                          xanchor="right", yanchor="bottom", font=dict(color=BASELINE)))
     return dict(data=data, layout=layout(
         height=height, shapes=shapes, annotations=notes,
         xaxis=dict(title=dict(text="race step"), rangemode="tozero"),

@@ -12,6 +12,7 @@ container and takes no room on the page):
   (``latex``), which holds the equation's help icon, so Tab reaches the box and the arrow keys scroll it
   (axe-core rule scrollable-region-focusable); KaTeX's own scroller, which holds nothing Tab can reach, and
   Streamlit's clipping markdown container inside it are switched off;
+- inline code in a caption in black ink (the caption's fading would leave Streamlit's green code colour at 3:1);
 - on a phone (≤ 640 px), the Train page's controls in compact rows (see rnnviz.ui.charts and
   pages/train.py: the controls sit in a container keyed ``train_controls``).
 """
@@ -35,6 +36,9 @@ CSS = f"""<style>
 /* A toggle's, checkbox's or radio's input is invisible (Streamlit draws its own knob): ring its label. */
 label:focus-within {{ outline: 3px solid {FOCUS}; outline-offset: 2px; border-radius: 4px; }}
 [class*="st-key-rv_eq_"] {{ overflow-x: auto; }}
+/* Inline code in a caption: Streamlit draws it in its green code colour, then fades the whole caption to 0.6, which
+   left 3.0:1 (axe-core, on the take-home script's file names); black ink fades to #666, 5.7:1. */
+[data-testid="stCaptionContainer"] code {{ color: #000000; }}
 [class*="st-key-rv_eq_"] [data-testid="stMarkdownContainer"], [class*="st-key-rv_eq_"] .katex-display {{
   overflow: visible !important; }}
 @media (max-width: 640px) {{
