@@ -288,13 +288,16 @@ def exit_ticket(sess: AppSession) -> None:
     st.markdown("Answer from memory, without scrolling back: recalling is what makes it stay (Roediger & Karpicke 2006). "
                 "Then see the explanations and your score. Nothing leaves this session.")
     for j, q in enumerate(TICKET):
-        st.radio(f"{j + 1}. {q.prompt}", range(len(q.choices)), format_func=q.choices.__getitem__,
-                 index=p.ticket.get(j), key=f"lesson_ticket_{j}", disabled=p.ticket_done)
-        if p.ticket_done:
-            a = p.ticket.get(j)
-            mark = "Right." if a == q.answer else f"The answer: {q.choices[q.answer]}." if a is not None else \
-                f"Not answered. The answer: {q.choices[q.answer]}."
-            st.caption(f"{mark} {q.explain(p.reveals)}")
+        if not p.ticket_done:
+            st.radio(f"{j + 1}. {q.prompt}", range(len(q.choices)), format_func=q.choices.__getitem__,
+                     index=p.ticket.get(j), key=f"lesson_ticket_{j}")
+            continue
+        # Answered: the question, the answer given and the right one as text (a disabled radio's grey is 2.6:1)
+        a = p.ticket.get(j)
+        st.markdown(f"**{j + 1}. {esc(q.prompt)}**  \nYour answer: {esc(q.choices[a]) if a is not None else '(none)'}")
+        mark = "Right." if a == q.answer else f"The answer: {q.choices[q.answer]}." if a is not None else \
+            f"Not answered. The answer: {q.choices[q.answer]}."
+        st.caption(f"{mark} {q.explain(p.reveals)}")
     if p.ticket_done:
         right, n = score(p.ticket)
         st.html(f"<div class='rv-reveal'><b>Your score: {right} of {n}.</b> "
