@@ -146,3 +146,17 @@ def test_the_jacobian_axis_holds_its_lines_however_small_the_median():
     lo, hi = go.Figure(fc.jacobian_sv_spec(sv)).layout.yaxis.range
     median = np.median(sv, axis=1)
     assert lo <= np.log10(median.min()) and hi >= np.log10(sv[:, 0].max())
+
+
+def test_the_race_sentence_reads_the_scores_and_says_when_a_lane_dipped():
+    from rnnviz.figures.race import score_sentence
+
+    rows = [dict(label="Vanilla RNN", step=3000, accuracy=0.29, correct=17, n=59, best=0.32, first=None, diverged_at=None),
+            dict(label="GRU", step=3000, accuracy=1.0, correct=59, n=59, best=1.0, first=2300, diverged_at=None),
+            dict(label="LSTM", step=3000, accuracy=0.29, correct=17, n=59, best=1.0, first=2300, diverged_at=None)]
+    s = score_sentence(rows, 0.25)
+    assert s.startswith("After 3,000 race steps") and "GRU 100% (59 of 59, 70% first at step 2,300)" in s
+    assert "Remembering: GRU." in s and "no better than guessing (never 15 points above chance): Vanilla RNN" in s
+    assert "LSTM has dipped from its best 100% to 29%" in s
+    assert "dipped" not in score_sentence(rows[:2], 0.25)
+    assert score_sentence([{**r, "step": 0} for r in rows], 0.25).startswith("Step 0")

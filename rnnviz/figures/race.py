@@ -178,12 +178,16 @@ def score_sentence(rows: list[dict], chance: float) -> str:
         said.append(f"{r['label']} {r['accuracy']:.0%} ({r['correct']} of {r['n']}{when})")
     ok = [r for r in rows if r.get("diverged_at") is None and math.isfinite(r["accuracy"])]
     learned = [r["label"] for r in ok if r["accuracy"] >= GOAL]
+    dipped = [r for r in ok if r["best"] >= GOAL and r["accuracy"] < r["best"] - 0.3]
     guessing = [r["label"] for r in ok if r["best"] < chance + 0.15]
     verdict = ""
     if learned:
         verdict += f" Remembering: {', '.join(learned)}."
     if guessing:
         verdict += (f" Still no better than guessing (never 15 points above chance): {', '.join(guessing)}.")
+    if dipped:
+        verdict += " " + "; ".join(f"{r['label']} has dipped from its best {r['best']:.0%} to {r['accuracy']:.0%}"
+                                   for r in dipped) + ": a run of large updates can undo it for a few hundred steps."
     if not learned and not guessing:
         verdict += " No model is at 70% yet: keep playing."
     return f"After {step:,} race steps, right closing markers: " + "; ".join(said) + "." + verdict
