@@ -219,3 +219,10 @@ def test_a_chapters_follow_up_trains_on():
     clean(at)
     assert session(at).trainer.step_count == before + 20
     assert session(at).lesson.reveals["window"]["value"] == session(at).trainer.history.column("loss")[0]   # kept
+
+
+def test_start_the_lesson_opens_the_lesson_page():
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    at.button(key="welcome_lesson").click().run()
+    clean(at)
+    assert any(m.value.startswith("### The lesson") for m in at.markdown)

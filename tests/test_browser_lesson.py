@@ -40,7 +40,7 @@ def test_a_newcomer_walks_the_whole_lesson(browser, app_url):
     page.wait_for_selector(METRIC)
     page.get_by_text("Watch a recurrent network learn").wait_for()     # the first screen: two ways in
     shot(page, "lesson-0-first-screen")
-    page.get_by_role("link", name="Start the lesson").click()
+    page.get_by_role("button", name="Start the lesson").click()
     wait_idle(page)
     for i, ch in enumerate(CHAPTERS):
         page.get_by_text(f"{i + 1}. {ch.title}", exact=True).wait_for()
@@ -85,6 +85,7 @@ def test_every_lesson_link_in_the_presentation_view(browser, app_url):
         page.goto(f"{app_url}/lesson?lesson={n}&present=1")
         title = CHAPTERS[n - 1].title if n <= len(CHAPTERS) else "Exit ticket"
         page.get_by_text(f"{n}. {title}", exact=True).wait_for()
+        page.get_by_role("button", name="← Previous").wait_for()   # drawn, not a loading skeleton, before the shot
         wait_idle(page)
         _no_exception(page)
         assert page.locator('[data-testid="stSidebar"][aria-expanded="true"]').count() == 0   # collapsed for a projector

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from rnnviz.cells import CELLS
 from rnnviz.ui.controls import _on_paste
 from rnnviz.ui.state import LINK_TARGET, AppSession
 
@@ -37,15 +38,18 @@ def show(sess: AppSession) -> None:
     sess.extras[SHOWN] = True
     with st.container(border=True, key="welcome"):
         st.markdown("#### Watch a recurrent network learn, one step of backpropagation through time at a time")
+        others = [c.title for name, c in CELLS.items() if name != sess.config.cell]
         st.markdown(
-            f"rnnviz trains a small recurrent network (an RNN, {sess.trainer.cell.title.lower()} cell) to predict the "
-            "next character of a text, one gradient step at a time, and shows what each step did: the loss, how far "
-            "back in the text the gradient still reaches, why it vanishes or explodes, what clipping does, and why "
-            "LSTM and GRU cells remember where a plain RNN cannot. Every number on screen is measured on your own model.")
+            f"rnnviz trains a small recurrent network (here the {sess.trainer.cell.title}; the {', '.join(others)} are "
+            "one setting away) to predict the next character of a text, one gradient step at a time, and shows what "
+            "each step did: the loss, how far back in the text the gradient still reaches, why it vanishes or "
+            "explodes, what clipping does, and why gated cells remember where a plain RNN cannot. Every number on "
+            "screen is measured on your own model.")
         left, right = st.columns(2, gap="large")
         with left:
             st.markdown("**New to recurrent networks?**")
-            st.page_link("pages/lesson.py", label="Start the lesson", icon=":material/school:")
+            if st.button("Start the lesson", key="welcome_lesson", type="primary", icon=":material/school:"):
+                st.switch_page("pages/lesson.py")
             st.caption("Nine short chapters on your own model: predict what will happen, then see what your run does.")
         with right:
             st.markdown("**Train on your own text**")
