@@ -14,7 +14,7 @@ import time
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from browser_support import METRIC, open_app, require_browser, shot, wait_idle, wait_step
+from browser_support import METRIC, open_app, require_browser, shot, step_count, wait_idle, wait_step
 from cluster_support import Cluster, require_nginx, serving_replica
 
 pytestmark = pytest.mark.browser
@@ -113,7 +113,8 @@ def test_a_text_uploaded_after_a_failover_reaches_the_replica_that_now_serves_th
     page = open_app(chromium, cluster.url)
     page.get_by_role("button", name="Step ×10", exact=True).click()
     wait_step(page, 10)
-    kill_and_reconnect(cluster, page, 10, "cluster-3-before-upload")
+    killed, now, _ = kill_and_reconnect(cluster, page, 10, "cluster-3-before-upload")
+    assert now != killed and _alive(cluster.pid(now))   # the tab lives on the replica that survived
     text = "Ein Bär saß im Café, aß Crème brûlée und las Gödel. " * 14_000     # 728,000 characters, 1.4 MB
     page.get_by_text("Text ·").first.click()
     upload = page.locator('[data-testid="stExpander"]').filter(has_text="…or upload a .txt file")
@@ -123,6 +124,9 @@ def test_a_text_uploaded_after_a_failover_reaches_the_replica_that_now_serves_th
     wait_step(page, 0)
     page.get_by_role("button", name="Step", exact=False).first.click()
     wait_step(page, 1)
+    assert step_count(page) == "1" and serving_replica(page) == now   # trained on the upload, on the new replica
+    assert page.get_by_role("heading", name="Uploaded: lecture.txt").count() >= 1
+    assert "Traceback" not in cluster.log_text()
     shot(page, "cluster-4-uploaded")
     for i in (1, 2):       # both replicas alive again for the next test
         if not _alive(cluster.pid(i)):
@@ -166,6 +170,7 @@ def test_a_rolling_restart_of_every_replica_loses_no_one_s_model(cluster, chromi
             p.get_by_role("button", name="Step", exact=False).first.click()
             wait_step(p, 11 + _)
         steps.append(10 + k)
+    assert len({serving_replica(p) for p in pages}) == 2, "the tabs did not cover both replicas"
     cluster.sh("rolling", str(cluster.port))
     for p, step in zip(pages, steps, strict=True):
         p.get_by_text(f"this tab reconnected: your model was restored from its last save (step {step:,}").wait_for(
@@ -182,4 +187,6 @@ def test_a_rolling_restart_of_every_replica_loses_no_one_s_model(cluster, chromi
                     raise
                 wait_idle(p)
                 wait_step(p, step)
+        assert step_count(p) == f"{step + 1:,}", "the restored model did not train on"
         p.context.close()
+    assert "Traceback" not in cluster.log_text()
